@@ -142,7 +142,7 @@ def generate(size: str = "small", seed: int = 0, *, end_date="2026-11-16") -> De
         "part": _str(pid[lines.part]),
         "location": _str(lid[off + lines.dealer]),
         "qty": lines.qty,
-        "line_id": _str(format_ids("L", np.arange(1, L + 1), max(8, len(str(L))))),
+        "line_id": format_ids("L", np.arange(1, L + 1), max(8, len(str(L)))).astype(object),
         "promised_date": _dates(start, lines.promised),
     })
 
@@ -161,7 +161,7 @@ def generate(size: str = "small", seed: int = 0, *, end_date="2026-11-16") -> De
         "qty": hist.r_qty,
         "received_date": _dates(start, hist.r_received_day),
         "promised_date": _dates(start, hist.r_promised_day),
-        "order_type": _str(np.where(hist.r_type == EMERGENCY, "emergency", "normal")),
+        "order_type": np.array(["normal", "emergency"], dtype=object)[(hist.r_type == EMERGENCY).astype(np.int64)],
     })
 
     o = np.lexsort((hist.o_location, hist.o_part))
@@ -245,7 +245,7 @@ def _truth_tables(cat, net, hist, start, pid, lid, succ_true) -> dict:
         "part": _str(pid[sh]),
         "location": "CW",
         "detail": ("master lead_time_days " + pd.Series(cat.lt_master[sh]).astype(str)
-                   + " d, real mean " + pd.Series(np.round(cat.lt_true_mean[sh], 1)).astype(str) + " d").to_numpy(),
+                   + " d; real mean " + pd.Series(np.round(cat.lt_true_mean[sh], 1)).astype(str) + " d").to_numpy(),
     }))
     ul = np.nonzero((cat.successor >= 0) & (cat.successor_master < 0))[0]
     sd = pd.Series(_dates(start, cat.part_end[ul] * 7)).dt.strftime("%Y-%m-%d")

@@ -7,9 +7,12 @@ Layout::
     <out>/ground_truth/planted_defects.csv, parts_true.csv, locations_true.csv,
           initial_inventory.csv, README.md
 
-Rows are written in the generator's sorted order, floats with ``%.10g``,
-dates as ISO ``YYYY-MM-DD`` (Parquet: ``date32``), booleans as ``true``/``false``,
-missing values as empty fields, ``\\n`` line ends.  Every file is written
+Both formats go through one Arrow table per file (strings, ``int64``, ``float64``,
+``date32``, ``bool``).  CSV is written by Arrow's C++ writer: rows in the
+generator's sorted order, floats in their shortest round-trip form, dates as
+ISO ``YYYY-MM-DD``, booleans as ``true``/``false``, missing values as empty fields,
+no quoting (no value contains a comma or quote; Arrow refuses one that does),
+``\\n`` line ends.  Every file is written
 to a temporary name in the same folder and renamed into place
 (``os.replace``), so a reader never sees a half-written file.
 """
@@ -21,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from . import sizes as S
@@ -67,25 +71,6 @@ def _check_format(fmt, default: str) -> str:
     return fmt.lower()
 
 
-def _iso(values: pd.Series) -> np.ndarray:
-    v = values.to_numpy(dtype="datetime64[ns]")
-    out = v.astype("datetime64[D]").astype("U10").astype(object)
-    out[np.isnat(v)] = ""
-    return out
-
-
-def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
-    out = {}
-    for name, col in df.items():
-        if pd.api.types.is_datetime64_any_dtype(col):
-            out[name] = _iso(col)
-        elif pd.api.types.is_bool_dtype(col):
-            out[name] = np.where(col.to_numpy(dtype=bool), "true", "false")
-        else:
-            out[name] = col
-    return pd.DataFrame(out)
-
-
 def _arrow_table(df: pd.DataFrame) -> pa.Table:
     arrays, names = [], []
     for name, col in df.items():
@@ -121,12 +106,17 @@ def _atomic_write(path: Path, write) -> None:
 def write_table(df: pd.DataFrame, path: Path, fmt: str) -> Path:
     """Write one table atomically as ``fmt`` (``csv`` or ``parquet``) to ``path``."""
     path = Path(path)
+    table = _arrow_table(df)
     if fmt == "csv":
-        frame = _csv_frame(df)
-        _atomic_write(path, lambda p: frame.to_csv(p, index=False, lineterminator="\n",
-                                                   float_format="%.10g", na_rep="", encoding="utf-8"))
+        header = (",".join(table.column_names) + "\n").encode("utf-8")
+
+        def write(p):
+            with open(p, "wb") as fh:
+                fh.write(header)
+                pa_csv.write_csv(table, fh, pa_csv.WriteOptions(include_header=False, quoting_style="none"))
+
+        _atomic_write(path, write)
     else:
-        table = _arrow_table(df)
         _atomic_write(path, lambda p: pq.write_table(table, p, compression="zstd"))
     return path
 
