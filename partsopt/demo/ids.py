@@ -36,10 +36,13 @@ def lsd_order(*keys) -> np.ndarray:
     Equivalent to ``np.lexsort(keys[::-1])``.
     """
     n = np.asarray(keys[0]).size
-    order = np.arange(n)
+    order = None
     for key in reversed(keys):
-        k = np.asarray(key)[order]
+        k = np.asarray(key)
         if k.size and k.min() >= 0 and k.max() < 32_767:
             k = k.astype(np.int16)
-        order = order[np.argsort(k, kind="stable")]
-    return order
+        if order is None:
+            order = np.argsort(k, kind="stable")
+        else:
+            order = order[np.argsort(k[order], kind="stable")]
+    return order if order is not None else np.arange(n)
