@@ -144,7 +144,7 @@ def generate(size: str = "small", seed: int = 0, *, end_date="2026-11-16") -> De
         "qty": lines.qty,
         "line_id": format_ids("L", np.arange(1, L + 1), max(8, len(str(L)))).astype(object),
         "promised_date": _dates(start, lines.promised),
-    })
+    }, copy=False)
 
     inventory = pd.DataFrame({
         "part": _str(pid[hist.i_part]),
@@ -152,7 +152,7 @@ def generate(size: str = "small", seed: int = 0, *, end_date="2026-11-16") -> De
         "on_hand": hist.i_on_hand,
         "on_order": hist.i_on_order,
         "backorders": hist.i_backorders,
-    })
+    }, copy=False)
 
     receipts = pd.DataFrame({
         "part": _str(pid[hist.r_part]),
@@ -162,7 +162,7 @@ def generate(size: str = "small", seed: int = 0, *, end_date="2026-11-16") -> De
         "received_date": _dates(start, hist.r_received_day),
         "promised_date": _dates(start, hist.r_promised_day),
         "order_type": np.array(["normal", "emergency"], dtype=object)[(hist.r_type == EMERGENCY).astype(np.int64)],
-    })
+    }, copy=False)
 
     o = np.lexsort((hist.o_location, hist.o_part))
     items = pd.DataFrame({

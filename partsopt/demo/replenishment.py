@@ -140,12 +140,12 @@ class _Recorder:
         n = np.size(part)
         if n == 0:
             return
-        b = lambda x: np.broadcast_to(np.asarray(x, dtype=np.int64), (n,))
+        b = lambda x: np.broadcast_to(np.asarray(x, dtype=np.int32), (n,))
         self.parts.append((b(location), b(part), b(order_day), b(qty), b(received), b(promised), b(kind)))
 
     def arrays(self):
         if not self.parts:
-            return [np.zeros(0, np.int64) for _ in range(7)]
+            return [np.zeros(0, np.int32) for _ in range(7)]
         return [np.concatenate([p[i] for p in self.parts]) for i in range(7)]
 
 
@@ -241,9 +241,11 @@ def run_history(net: Network, cat: Catalogue, lines: Lines, rng: np.random.Gener
     late_mean = net.late_extra_days
 
     def dealer_extra(dealers):
-        n = dealers.size
-        planted = rng.poisson(late_mean[dealers])
-        return np.minimum(np.where(late_mean[dealers] > 0, planted, _background_extra(rng, n)), MAX_EXTRA_DAYS)
+        extra = _background_extra(rng, dealers.size)
+        mean = late_mean[dealers]
+        late = mean > 0
+        extra[late] = rng.poisson(mean[late])
+        return np.minimum(extra, MAX_EXTRA_DAYS)
 
     # ---------------- dealer lines of parts the dealer never stocks: emergency, all at once
     ns = line_pl < 0
@@ -358,45 +360,42 @@ def run_history(net: Network, cat: Catalogue, lines: Lines, rng: np.random.Gener
 
     loc, part, oday, qty, rday, pday, kind = rec.arrays()
     as_of = 7 * W
+    n_loc = off + D
     done = rday < as_of
     open_ = ~done
     # final on hand: normal receipts of the last week (received before as_of) not yet applied
     last = done & (kind == NORMAL) & (_ceil_div7(rday) == W)
-    n_loc = off + D
-    flat_key = part * n_loc + loc
-    add_last = np.bincount(flat_key[last], weights=qty[last], minlength=N * n_loc)
-    on_order = np.bincount(flat_key[open_], weights=qty[open_], minlength=N * n_loc)
-    backord = np.bincount(flat_key[open_ & (kind == EMERGENCY)], weights=qty[open_ & (kind == EMERGENCY)],
-                          minlength=N * n_loc)
 
-    # snapshot rows: stocked dealer set, every regional and CW row, plus dealers with open orders
-    oh_flat = np.zeros(N * n_loc, np.int64)
-    oh_flat[dp_part * n_loc + off + dp_dealer] = dp_oh
-    oh_flat[rp_part * n_loc + 1 + rp_reg] = rp_oh
-    oh_flat[np.arange(N) * n_loc] = cw_oh
-    oh_flat += add_last.astype(np.int64)
-    listed = np.zeros(N * n_loc, bool)
-    listed[dp_part * n_loc + off + dp_dealer] = True
-    listed[rp_part * n_loc + 1 + rp_reg] = True
-    listed[np.arange(N) * n_loc] = True
-    listed |= on_order > 0
-    rows = np.nonzero(listed)[0]
-    st_flat = np.zeros(N * n_loc, np.int64)
-    st_flat[dp_part * n_loc + off + dp_dealer] = start_state[0]
-    st_flat[rp_part * n_loc + 1 + rp_reg] = start_state[1]
-    st_flat[np.arange(N) * n_loc] = start_state[2]
-    srows = np.nonzero(st_flat > 0)[0]
+    # snapshot rows: stocked dealer set, every regional and CW row, plus part-locations with open orders
+    base_key = np.concatenate([dp_part * n_loc + off + dp_dealer, rp_part * n_loc + 1 + rp_reg,
+                               np.arange(N) * n_loc])
+    base_oh = np.concatenate([dp_oh, rp_oh, cw_oh])
+    base_start = np.concatenate(start_state)
+    rec_key = part.astype(np.int64) * n_loc + loc
+    rows = np.unique(np.concatenate([base_key, rec_key[open_]]))
+    at = lambda k: np.searchsorted(rows, k)
+    n_rows = rows.size
+    on_hand = np.zeros(n_rows, np.int64)
+    on_hand[at(base_key)] = base_oh
+    on_hand += np.bincount(at(rec_key[last]), weights=qty[last], minlength=n_rows).astype(np.int64)
+    on_order = np.bincount(at(rec_key[open_]), weights=qty[open_], minlength=n_rows).astype(np.int64)
+    emerg = open_ & (kind == EMERGENCY)
+    backord = np.bincount(at(rec_key[emerg]), weights=qty[emerg], minlength=n_rows).astype(np.int64)
+    started = base_start > 0
+    s_order = np.argsort(base_key[started])
+    s_key = base_key[started][s_order]
 
-    order = lsd_order(oday[done], loc[done], part[done])
-    sel = lambda x: x[done][order]
+    loc, part, oday, qty, rday, pday, kind = (x[done] for x in (loc, part, oday, qty, rday, pday, kind))
+    order = lsd_order(oday, loc, part)
+    sel = lambda x: x[order].astype(np.int64)
     kinds = np.where(np.isin(np.arange(chosen.size), np.arange(not_stocked.size)),
                      "not_stocked_but_sells", "max_override_below_need").astype(object)
     return History(
         r_location=sel(loc), r_part=sel(part), r_order_day=sel(oday), r_qty=sel(qty),
         r_received_day=sel(rday), r_promised_day=sel(pday), r_type=sel(kind),
-        i_location=rows % n_loc, i_part=rows // n_loc, i_on_hand=oh_flat[rows],
-        i_on_order=on_order[rows].astype(np.int64), i_backorders=backord[rows].astype(np.int64),
-        s_location=srows % n_loc, s_part=srows // n_loc, s_on_hand=st_flat[srows],
+        i_location=rows % n_loc, i_part=rows // n_loc, i_on_hand=on_hand,
+        i_on_order=on_order, i_backorders=backord,
+        s_location=s_key % n_loc, s_part=s_key // n_loc, s_on_hand=base_start[started][s_order],
         o_location=off + dp_dealer[chosen], o_part=dp_part[chosen], o_stocked=~ovr_off[chosen],
         o_min=ovr_min[chosen], o_max=ovr_max[chosen], o_kind=kinds, o_need_max=need_max_full[chosen],
     )
