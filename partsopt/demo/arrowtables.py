@@ -21,6 +21,14 @@ def strings(codes, dictionary) -> pa.Array:
     return pa.DictionaryArray.from_arrays(idx, dict_arr).cast(pa.string())
 
 
+def fixed_width_strings(buf: np.ndarray) -> pa.Array:
+    """Rows of an ``(n, w)`` uint8 ASCII array as an Arrow ``string`` array (no Python objects)."""
+    n, w = buf.shape
+    offsets = pa.py_buffer((np.arange(n + 1, dtype=np.int64) * w).astype(np.int32))
+    data = pa.py_buffer(np.ascontiguousarray(buf, dtype=np.uint8))
+    return pa.StringArray.from_buffers(n, offsets, data)
+
+
 def dates(start: np.datetime64, days, mask=None) -> pa.Array:
     """``start + days`` [days] as an Arrow ``date32`` array (``mask`` true = null)."""
     offset = int((np.datetime64(start, "D") - _EPOCH).astype(np.int64))

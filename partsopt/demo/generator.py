@@ -10,8 +10,8 @@ import pyarrow as pa
 from . import sizes as S
 from .catalogue import LIFECYCLES, build_catalogue
 from .demand import generate_lines
-from .arrowtables import arrow_to_frame, dates, frame_to_arrow, strings
-from .ids import format_ids
+from .arrowtables import arrow_to_frame, dates, fixed_width_strings, frame_to_arrow, strings
+from .ids import format_ids, id_bytes
 from .network import build_network
 from .replenishment import EMERGENCY, run_history
 
@@ -161,8 +161,7 @@ def generate(size: str = "small", seed: int = 0, *, end_date="2026-11-16") -> De
         "part": strings(lines.part, pid),
         "location": strings(off + lines.dealer, lid),
         "qty": pa.array(lines.qty.astype(np.int64)),
-        "line_id": pa.array(format_ids("L", np.arange(1, L + 1), max(8, len(str(L)))).astype(object),
-                            type=pa.string()),
+        "line_id": fixed_width_strings(id_bytes("L", np.arange(1, L + 1), max(8, len(str(L))))),
         "promised_date": dates(start, lines.promised),
     })
 

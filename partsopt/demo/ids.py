@@ -10,6 +10,13 @@ def format_ids(prefix: str, numbers, width: int) -> np.ndarray:
     Built digit by digit on a ``uint8`` buffer, so millions of ids cost a few
     array operations rather than a Python loop.
     """
+    buf = id_bytes(prefix, numbers, width)
+    n = buf.shape[1]
+    return np.ascontiguousarray(buf).view(f"S{n}").ravel().astype(f"U{n}")
+
+
+def id_bytes(prefix: str, numbers, width: int) -> np.ndarray:
+    """The ASCII bytes of :func:`format_ids` as a ``(len(numbers), len(prefix) + width)`` uint8 array."""
     nums = np.asarray(numbers, dtype=np.int64).ravel()
     if nums.size and (nums.min() < 0 or nums.max() >= 10 ** width):
         raise ValueError(f"numbers must lie in [0, 10**{width}); received {nums.min()}..{nums.max()}")
@@ -19,8 +26,7 @@ def format_ids(prefix: str, numbers, width: int) -> np.ndarray:
     buf = np.empty((nums.size, pre.size + width), dtype=np.uint8)
     buf[:, : pre.size] = pre
     buf[:, pre.size:] = digits
-    n = pre.size + width
-    return np.ascontiguousarray(buf).view(f"S{n}").ravel().astype(f"U{n}")
+    return buf
 
 
 def iso_dates(start: np.datetime64, days) -> np.ndarray:

@@ -171,3 +171,21 @@ def test_monday_order_rejects_lead_times_beyond_the_ring():
     idx, q, r = monday_order(StockState(np.zeros(2, np.int64), 3), 0, np.array([1, 1]), np.array([2, 2]),
                              lambda i: np.full(i.size, 14))
     np.testing.assert_array_equal(r, [14, 14])
+
+
+def test_arrow_column_builders_match_plain_python():
+    import pyarrow as pa
+
+    from partsopt.demo.arrowtables import arrow_to_frame, dates, fixed_width_strings, frame_to_arrow, strings
+    from partsopt.demo.ids import id_bytes
+
+    assert fixed_width_strings(id_bytes("L", [1, 42, 99_999_999], 8)).to_pylist() == \
+        ["L00000001", "L00000042", "L99999999"]
+    assert strings([2, 0, 2, 1], ["a", "", "c"]).to_pylist() == ["c", "a", "c", ""]
+    got = dates(np.datetime64("2024-02-27"), [0, 2, 3], mask=np.array([False, False, True]))
+    assert got.type == pa.date32()
+    assert [str(x) if x else None for x in got.to_pylist()] == ["2024-02-27", "2024-02-29", None]
+    table = pa.table({"d": got, "i": pa.array([1, None, 3], type=pa.int64()), "s": strings([0, 1, 0], ["x", "y"])})
+    frame = arrow_to_frame(table)
+    assert str(frame["d"].dtype) == "datetime64[ns]" and str(frame["i"].dtype) == "Int64"
+    assert frame_to_arrow(frame).equals(table)
