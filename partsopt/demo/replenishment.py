@@ -1,7 +1,12 @@
 """The legacy min/max replenishment that produces the receipts and the snapshot.
 
 The demo network's history was run by a simple legacy policy (the one partsopt
-is meant to replace).  Per part-location and week ``w``, with ``mu`` the
+is meant to replace).  The rule below is this generator's own stand-in for the
+min/max of a dealer-management system (a model definition, not a published
+method); what is checked against other routes is its implementation:
+:func:`monday_order` against a per-series replay, :func:`fill_in_line_order`
+against a line-by-line loop, and the stock balance of every part-location in
+the tests.  Per part-location and week ``w``, with ``mu`` the
 planners' expected demand [units/week] and ``e`` their expected demand events
 [events/week] (the true plateau rate times the demand profile, where a decline
 is seen :data:`sizes.PLANNER_LAG_WEEKS` late, so dying parts leave obsolete stock)::
@@ -17,8 +22,8 @@ and regionals, the *master* lead time for the central warehouse (so a wrong
 master lead time really starves CW).  Every Monday (review day, 7-day cycle)
 a location whose inventory position (on hand + on order) is below ``min`` places
 a **normal** order up to ``max`` (CW rounds up to the pack size).  The order is
-received ``order day + real lead time`` later and usable from the following
-Monday.  Demand during the week is served from stock in line order; what stock
+received ``order day + real lead time`` later and usable from the first Monday
+on or after the receipt (week ``ceil(received_day / 7)``).  Demand during the week is served from stock in line order; what stock
 cannot cover is ordered at once as an **emergency** order (dealers: one per
 uncovered line on its day; warehouses: one per part-location and week) that is
 passed straight to the customer or child location.  Dealers place emergency
@@ -32,6 +37,10 @@ with probability 0.04; regionals the same background; CW
 (mean preserving).  Emergency orders: 1 day + extra below CW; at CW
 ``max(1, round(0.35 * real))`` (expedited).  Promised date = order date +
 planned lead time (transit, 1 day, master lead time, ``round(0.35 master)``).
+
+Planted configuration defects (the ``items`` table) act on the history too: a
+part-dealer set ``stocked = false`` gets min = max = 0 (every line becomes an
+emergency order), a ``max_qty`` override caps min and max far below need.
 
 State at the start is on hand = max.  Receipts received before ``as_of`` are
 the history; later ones are ``on_order`` in the snapshot (and ``backorders``
