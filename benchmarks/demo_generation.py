@@ -114,7 +114,14 @@ def main(argv=None) -> int:
             f"| {_fmt([r['total'] for r in runs])} | {_fmt([r['cpu'] for r in runs])} "
             f"| {_fmt([r['peak_rss_mb'] / 1024 for r in runs], 'GB')} "
             f"| {r0['bytes'] / 1e6:.1f} MB | {_fmt([r['read_back'] for r in runs])} |")
-    lines.append("")
+    lines += [
+        "",
+        "Reading: generation is single-threaded numpy plus Arrow's C++ writers, so on an otherwise idle",
+        "machine the wall time is about the CPU time; when other jobs load the machine beyond its cores,",
+        "the wall time grows by the oversubscription factor while the CPU time stays put.  Goal: large",
+        "well under a minute, within a few GB; small fast enough for tests (< 2 s).",
+        "",
+    ]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
