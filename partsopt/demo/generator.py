@@ -1,4 +1,4 @@
-"""Assemble the demo network tables (DataFrames) from the generated arrays."""
+"""Assemble the demo network tables (Arrow tables with a pandas view) from the generated arrays."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

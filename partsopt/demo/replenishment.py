@@ -11,7 +11,7 @@ planners' expected demand [units/week] and ``e`` their expected demand events
 [events/week] (the true plateau rate times the demand profile, where a decline
 is seen :data:`sizes.PLANNER_LAG_WEEKS` late, so dying parts leave obsolete stock)::
 
-    stocked  = 52 e >= threshold of the level (dealer 2, regional 1, CW 0.25 events/year)
+    stocked  = 52 e >= threshold of the level (dealer 1, regional 1, CW 0.25 events/year)
     x        = mu (L + 7) / 7                 (demand over planned lead time + one review week)
     min      = max(1, ceil(x + sqrt(x)))      if stocked else 0
     max      = min + max(1, ceil(2 mu))       if stocked else 0
