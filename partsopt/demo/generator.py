@@ -109,7 +109,15 @@ def generate(size: str = "small", seed: int = 0, *, end_date="2026-11-16") -> De
         ``"large"`` (500 x 20,000); see :data:`sizes.SIZES`.
     seed : non-negative int; the same seed gives the same tables.
     end_date : the snapshot date ``as_of`` (ISO string or date); the repair
-        history covers the :data:`sizes.HISTORY_WEEKS` weeks before it.
+        history covers the :data:`sizes.HISTORY_WEEKS` weeks before it.  The
+        weekly review day of the legacy policy is the weekday of ``end_date``
+        (a Monday for the default 2026-11-16).
+
+    Raises
+    ------
+    ValueError
+        unknown ``size`` (the message lists the valid ones), ``seed`` not a
+        non-negative int, ``end_date`` not a date.
     """
     spec = S.get_size(size)
     seed = _check_seed(seed)
