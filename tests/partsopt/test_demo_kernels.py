@@ -189,3 +189,24 @@ def test_arrow_column_builders_match_plain_python():
     frame = arrow_to_frame(table)
     assert str(frame["d"].dtype) == "datetime64[ns]" and str(frame["i"].dtype) == "Int64"
     assert frame_to_arrow(frame).equals(table)
+
+
+def test_fill_in_line_order_properties_hypothesis():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    lines = st.lists(st.tuples(st.integers(0, 5), st.integers(1, 9)), min_size=0, max_size=40)
+
+    @settings(max_examples=60, deadline=None)
+    @given(lines, st.lists(st.integers(0, 15), min_size=6, max_size=6))
+    def check(rows, stock):
+        pl = np.array([r[0] for r in rows], dtype=np.int64)
+        qty = np.array([r[1] for r in rows], dtype=np.int64)
+        available = np.array(stock, dtype=np.int64)
+        filled = fill_in_line_order(pl, qty, available)
+        np.testing.assert_array_equal(filled, _fill_reference(pl, qty, available))
+        assert np.all((0 <= filled) & (filled <= qty))
+        used = np.bincount(pl, weights=filled, minlength=6) if pl.size else np.zeros(6)
+        assert np.all(used <= available)
+
+    check()
