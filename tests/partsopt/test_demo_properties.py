@@ -146,6 +146,10 @@ def test_planted_defects_are_recorded_and_visible(net):
     lt = _cw_normal_lead_times(net)
     real = lt[lt.part.isin(short)].groupby("part").lt.mean()
     assert len(real) > 0 and (real >= 1.8 * parts.lead_time_days[real.index]).all()
+    # ... and the legacy policy planned on the master value, so CW ran short of them more often
+    cw = net.receipts[net.receipts.location == "CW"]
+    emergency_share = (cw.order_type == "emergency").groupby(cw.part.isin(short)).mean()
+    assert emergency_share[True] > 1.2 * emergency_share[False], emergency_share.to_dict()
     # supersession not linked in the master, linked in the truth
     ul = pdf.part[pdf.defect == "supersession_not_linked"]
     assert (parts.superseded_by[ul] == "").all() and (pt.superseded_by[ul] != "").all()
