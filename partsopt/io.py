@@ -180,3 +180,22 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def read_config(path: str | os.PathLike | None) -> dict:
+    """Read a scenario TOML file and resolve it; ``None`` gives the default scenario."""
+    from partsopt.config import default_config, parse_config_text
+    from partsopt.errors import ConfigError
+
+    if path is None:
+        return default_config()
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError("The configuration file does not exist.", where=str(p), received="no such file",
+                          fix="give the path of a .toml scenario file (see docs for the keys).")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("The configuration file is not UTF-8 text.", where=str(p), received="undecodable bytes",
+                          fix="save it as UTF-8.") from None
+    return parse_config_text(text, source=str(p))
