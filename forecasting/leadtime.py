@@ -87,7 +87,7 @@ def _check_tail(tail) -> float:
 # ---------------------------------------------------------------------------
 # moments
 # ---------------------------------------------------------------------------
-def one_step_error_variance(y, fitted, *, min_errors: int = 2) -> np.ndarray:
+def one_step_error_variance(y, fitted, *, min_errors: int = 2, after_first_demand: bool = False) -> np.ndarray:
     """Per-period demand variance sigma_1^2 from in-sample one-step errors.
 
     sigma_1^2 = (1/m) * sum_t (y_t - fitted_t)^2   [units^2 / period]
@@ -107,6 +107,11 @@ def one_step_error_variance(y, fitted, *, min_errors: int = 2) -> np.ndarray:
     ----------
     y, fitted : array (series x periods) or 1-D (one series)
     min_errors : int >= 1
+    after_first_demand : bool
+        Count only the periods after the first non-zero demand.  Croston-type
+        methods forecast 0 until the first demand, so the leading zeros give
+        zero errors and the first demand its full size; this option leaves
+        that start-up out.
     """
     yy = np.asarray(y, dtype=float)
     ff = np.asarray(fitted, dtype=float)
@@ -119,6 +124,10 @@ def one_step_error_variance(y, fitted, *, min_errors: int = 2) -> np.ndarray:
     if isinstance(min_errors, bool) or not isinstance(min_errors, (int, np.integer)) or min_errors < 1:
         raise ValueError(f"min_errors must be an integer >= 1; received {min_errors!r}")
     ok = np.isfinite(ff)
+    if after_first_demand:
+        pos = yy > 0
+        first = np.where(pos.any(axis=-1), np.argmax(pos, axis=-1), yy.shape[-1])
+        ok &= np.arange(yy.shape[-1]) > first[..., None]
     e = np.where(ok, yy - np.where(ok, ff, 0.0), 0.0)
     m = ok.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -55,6 +55,12 @@ def test_one_step_error_variance_hand_example_and_fallback():
     np.testing.assert_allclose(got, [0.625, 1.0, 0.0])
     assert LT.one_step_error_variance(y, f, min_errors=1)[1] == pytest.approx(1.0)  # (3-2)^2
     assert LT.one_step_error_variance(y[0], f[0]) == pytest.approx(0.625)
+    # after the first demand only: row 0 keeps t = 2, 3 (first demand at t = 1); row 1 keeps t = 3
+    got = LT.one_step_error_variance(y, f, min_errors=1, after_first_demand=True)
+    np.testing.assert_allclose(got, [0.625, 1.0, 0.0])
+    f2 = np.array([[0.0, 0.0, 1.0, 0.5]])
+    assert LT.one_step_error_variance(y[:1], f2, after_first_demand=True)[0] == pytest.approx(0.625)
+    assert LT.one_step_error_variance(y[:1], f2)[0] == pytest.approx((4 + 1 + 0.25) / 4)
 
 
 # ---------------------------------------------------------------------------
