@@ -65,3 +65,9 @@ def pbs() -> np.ndarray:
 def make_panel():
     """The :func:`mixed_panel` factory (test modules cannot import conftest)."""
     return mixed_panel
+
+
+@pytest.fixture(scope="session")
+def shared_real_file():
+    """``shared_real(name)``: path in the shared real-data folder or None (CI)."""
+    return shared_real
