@@ -199,10 +199,15 @@ class DiscreteLTD:
 
     @property
     def var(self) -> np.ndarray:
-        """Variance of the truncated pmf, E[X^2] - E[X]^2 over 0..K-1 [units^2]."""
+        """Variance of the truncated pmf, sum_k p_k (k - mean)^2 over 0..K-1 [units^2].
+
+        The tail mass is excluded (no renormalisation), so with a tail of 1e-6
+        the value is slightly below the distribution's variance.
+        """
         k = self.support
         m = self.pmf @ k
-        return self.pmf @ (k * k) - m * m
+        d = k[None, :] - m[:, None]
+        return np.sum(self.pmf * d * d, axis=1)
 
     def cdf(self) -> np.ndarray:
         """P(X <= k) for k = 0..K-1, shape (series, K)."""
@@ -292,25 +297,52 @@ class ParametricLTD:
     def pmf(self, tail: float = 1e-6, max_k: int | None = None) -> DiscreteLTD:
         """The pmf on 0..K-1 with a common K = max_i quantile_i(1 - tail) + 1.
 
-        Raises ValueError if that K exceeds ``max_k`` (memory guard).
+        Computed column by column in log space with the ratio recursions
+        (vectorised over series, loop over k):
+        Poisson  log f(k+1) = log f(k) + log(mu / (k+1)),        log f(0) = -mu;
+        NB       log f(k+1) = log f(k) + log((k+r)/(k+1)) + log(1-p), log f(0) = r log p.
+        The array starts at max(mean + 12 sd) + 16 columns and doubles until every
+        row holds 1 - tail.  Raises ValueError if K would exceed ``max_k``.
         """
         tail = _check_tail(tail)
-        k_row = self.quantile(1.0 - tail)
-        k = int(np.max(k_row)) + 1 if k_row.size else 1
-        if max_k is not None and k > max_k:
-            raise ValueError(f"the common pmf length K = {k} exceeds max_k = {max_k}; "
+        n = self.mean.size
+        if n == 0:
+            return DiscreteLTD(np.zeros((0, 1)), np.zeros(0))
+        k_len = int(np.ceil(np.max(self.mean + 12.0 * np.sqrt(self.var)))) + 16
+        while True:
+            if max_k is not None and k_len > 2 * max_k + 32:
+                raise ValueError(f"the common pmf length K exceeds max_k = {max_k}; "
+                                 "raise max_k or split the series into groups of similar size")
+            pmf = self._pmf_columns(k_len)
+            reached = np.cumsum(pmf, axis=1)[:, -1] >= 1.0 - tail
+            if np.all(reached):
+                break
+            k_len *= 2
+        res = _trim(pmf, tail)
+        if max_k is not None and res.pmf.shape[1] > max_k:
+            raise ValueError(f"the common pmf length K = {res.pmf.shape[1]} exceeds max_k = {max_k}; "
                              "raise max_k or split the series into groups of similar size")
-        x = np.arange(k, dtype=float)[None, :]
+        return res
+
+    def _pmf_columns(self, k_len: int) -> np.ndarray:
         nb = self._is_nb()
-        out = np.empty((self.mean.size, k))
-        if np.any(nb):
-            out[nb] = stats.nbinom.pmf(x, self.r[nb, None], self.p[nb, None])
-        if np.any(~nb):
-            out[~nb] = stats.poisson.pmf(x, self.mean[~nb, None])
-        nbr = np.where(nb, self.r, 1.0)
-        nbp = np.where(nb, self.p, 0.5)
-        tail_mass = np.where(nb, stats.nbinom.sf(k - 1, nbr, nbp), stats.poisson.sf(k - 1, self.mean))
-        return DiscreteLTD(out, tail_mass)
+        mu = self.mean
+        r = np.where(nb, self.r, 1.0)
+        p = np.where(nb, self.p, 0.5)
+        pos = mu > 0
+        with np.errstate(divide="ignore"):
+            log_mu = np.log(np.where(pos, mu, 1.0))
+            log_q = np.log1p(-p)
+            cur = np.where(nb, r * np.log(p), -mu)
+        out = np.empty((mu.size, k_len))
+        out[:, 0] = np.exp(cur)
+        for k in range(k_len - 1):  # loop over support points, whole-array steps
+            step = np.where(nb, np.log((k + r) / (k + 1.0)) + log_q, log_mu - np.log(k + 1.0))
+            cur = cur + step
+            out[:, k + 1] = np.exp(cur)
+        out[~pos, 1:] = 0.0
+        out[~pos, 0] = 1.0
+        return out
 
 
 def fit_ltd(mean, var, *, family: str = "auto") -> ParametricLTD:
