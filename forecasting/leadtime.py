@@ -44,6 +44,8 @@ __all__ = [
     "empirical_size_pmf",
     "compound_bernoulli_ltd",
     "compound_poisson_ltd",
+    "compound_from_history",
+    "lead_time_demand_from_fit",
 ]
 
 #: variance <= mean * (1 + POISSON_RTOL) is treated as "equal to the mean"
@@ -276,6 +278,13 @@ class ParametricLTD:
     def _is_nb(self):
         return self.family == "nbinom"
 
+    def to_frame(self, index=None):
+        """One row per series: family, mean, var, target_var, r, p (a pandas DataFrame)."""
+        import pandas as pd
+
+        return pd.DataFrame({"family": self.family, "mean": self.mean, "var": self.var,
+                             "target_var": self.target_var, "r": self.r, "p": self.p}, index=index)
+
     def cdf_at(self, x) -> np.ndarray:
         """P(X <= x) per series at x (array broadcast against the series)."""
         x = np.asarray(x, dtype=float)
@@ -360,10 +369,10 @@ def fit_ltd(mean, var, *, family: str = "auto") -> ParametricLTD:
       short history's noisy error variance, so the Poisson - variance = mean,
       larger than the target - is used, which errs on the side of more stock.
       ``target_var`` keeps the requested variance.  Mean 0 gives the point
-      mass at 0.
+      mass at 0 (Poisson(0)) even when a positive variance was asked for.
     * ``"poisson"``: Poisson everywhere (the variance is ignored).
     * ``"nbinom"``: negative binomial everywhere; a series with var <= mean
-      raises ValueError (use "auto").
+      (or mean 0) raises ValueError (use "auto").
     """
     mu = _vec("mean", mean)
     s2 = _vec("var", var)
@@ -371,11 +380,12 @@ def fit_ltd(mean, var, *, family: str = "auto") -> ParametricLTD:
     if family not in ("auto", "poisson", "nbinom"):
         raise ValueError(f"family must be 'auto', 'poisson' or 'nbinom'; received {family!r}")
     over = s2 > mu * (1.0 + POISSON_RTOL)
-    if family == "nbinom" and not np.all(over):
-        idx = np.flatnonzero(~over)[:5].tolist()
+    if family == "nbinom" and not np.all(over & (mu > 0)):
+        idx = np.flatnonzero(~(over & (mu > 0)))[:5].tolist()
         raise ValueError(f"family='nbinom' needs var > mean in every series; series {idx} have var <= mean "
                          "(use family='auto' for the Poisson fallback)")
-    nb = over if family != "poisson" else np.zeros_like(over)
+    # a count variable with mean 0 is the point mass at 0, whatever variance was asked for
+    nb = (over & (mu > 0)) if family != "poisson" else np.zeros_like(over)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(nb, mu * mu / np.where(nb, s2 - mu, 1.0), np.nan)
         p = np.where(nb, mu / np.where(nb, s2, 1.0), np.nan)
@@ -394,6 +404,22 @@ def lead_time_demand(demand_mean, error_var, lead_time_mean, lead_time_sd=0.0, r
     """
     m, v = lead_time_moments(demand_mean, error_var, lead_time_mean, lead_time_sd, review_period)
     return fit_ltd(m, v, family=family)
+
+
+def lead_time_demand_from_fit(y, fitted, level, lead_time_mean, lead_time_sd=0.0, review_period=0.0,
+                              *, family: str = "auto", min_errors: int = 2,
+                              after_first_demand: bool = False) -> ParametricLTD:
+    """Lead-time demand from a fitted forecasting method, in one call.
+
+    ``y`` (series x periods) the history, ``fitted`` its in-sample one-step
+    forecasts (e.g. ``forecasting.fit(y, "sba").fitted``), ``level`` the
+    per-period forecast d for the future [units/period] (``.level``).  The
+    per-period variance is :func:`one_step_error_variance` (MSE of the
+    one-step errors, see there for the options), then :func:`lead_time_demand`.
+    """
+    s2 = one_step_error_variance(y, fitted, min_errors=min_errors, after_first_demand=after_first_demand)
+    return lead_time_demand(np.maximum(np.asarray(level, dtype=float), 0.0), s2, lead_time_mean,
+                            lead_time_sd, review_period, family=family)
 
 
 # ---------------------------------------------------------------------------
@@ -748,3 +774,40 @@ def compound_poisson_ltd(rate, size_pmf, *, periods=None, periods_pmf=None) -> C
     v, w = _periods_mixture(periods, periods_pmf, lam.size, integer=False)
     return CompoundLTD("compound_poisson", lam, g, v, w)
 
+
+
+def compound_from_history(y, *, periods=None, periods_pmf=None, occurrence: str = "bernoulli",
+                          sizes: str = "empirical") -> CompoundLTD:
+    """Compound LTD with parameters estimated from each series' history.
+
+    * occurrence probability p = n_nonzero / n = 1 / ADI, with ADI = n /
+      n_nonzero the average number of periods per demand over the whole history
+      (for ``occurrence="poisson"`` the same number is the rate per period);
+    * sizes: ``"empirical"`` (the observed non-zero sizes, integers),
+      ``"geometric"`` or ``"logarithmic"`` with the mean observed non-zero
+      size (1 for a series without demand; its p is 0 anyway).
+    """
+    yy = np.asarray(y, dtype=float)
+    if yy.ndim == 1:
+        yy = yy[None, :]
+    if yy.ndim != 2 or yy.shape[1] == 0:
+        raise ValueError(f"y must be 2-D (series x periods) with at least one period; received shape {yy.shape}")
+    if not np.all(np.isfinite(yy)) or np.any(yy < 0):
+        raise ValueError("y must hold finite, non-negative demand")
+    pos = yy > 0
+    n_nz = pos.sum(axis=1)
+    p = n_nz / yy.shape[1]
+    mean_size = np.where(n_nz > 0, np.where(pos, yy, 0.0).sum(axis=1) / np.maximum(n_nz, 1), 1.0)
+    if sizes == "empirical":
+        g = empirical_size_pmf(yy)
+    elif sizes == "geometric":
+        g = geometric_size_pmf(np.maximum(mean_size, 1.0))
+    elif sizes == "logarithmic":
+        g = logarithmic_size_pmf(np.maximum(mean_size, 1.0))
+    else:
+        raise ValueError(f"sizes must be 'empirical', 'geometric' or 'logarithmic'; received {sizes!r}")
+    if occurrence == "bernoulli":
+        return compound_bernoulli_ltd(p, g, periods=periods, periods_pmf=periods_pmf)
+    if occurrence == "poisson":
+        return compound_poisson_ltd(p, g, periods=periods, periods_pmf=periods_pmf)
+    raise ValueError(f"occurrence must be 'bernoulli' or 'poisson'; received {occurrence!r}")

@@ -109,12 +109,12 @@ def test_poisson_reproduces_o14_table_and_loss():
 
 
 def test_family_choice_and_underdispersion_fallback():
-    d = LT.fit_ltd([2.0, 2.0, 2.0, 0.0], [5.0, 2.0, 1.0, 0.0])
-    assert d.family.tolist() == ["nbinom", "poisson", "poisson", "poisson"]
-    np.testing.assert_allclose(d.var, [5.0, 2.0, 2.0, 0.0])  # under-dispersed target -> Poisson var
-    np.testing.assert_allclose(d.target_var, [5.0, 2.0, 1.0, 0.0])
+    d = LT.fit_ltd([2.0, 2.0, 2.0, 0.0, 0.0], [5.0, 2.0, 1.0, 0.0, 3.0])
+    assert d.family.tolist() == ["nbinom", "poisson", "poisson", "poisson", "poisson"]
+    np.testing.assert_allclose(d.var, [5.0, 2.0, 2.0, 0.0, 0.0])  # under-dispersed target -> Poisson var
+    np.testing.assert_allclose(d.target_var, [5.0, 2.0, 1.0, 0.0, 3.0])
     pm = d.pmf()
-    assert pm.pmf[3, 0] == 1.0  # mean 0: point mass at zero
+    assert pm.pmf[3, 0] == 1.0 and pm.pmf[4, 0] == 1.0  # mean 0: point mass at zero
     forced = LT.fit_ltd([2.0, 3.0], [5.0, 1.0], family="poisson")
     assert forced.family.tolist() == ["poisson", "poisson"]
     with pytest.raises(ValueError, match="var > mean"):
@@ -283,6 +283,27 @@ def test_compound_pmf_rows_sum_to_one_within_tail():
         one = LT.compound_bernoulli_ltd(d.occurrence[i], g[i:i + 1], periods=d.periods[i, 0] + d.periods_weight[i, 1]).pmf(tail=1e-6)
         k = min(one.pmf.shape[1], pm.pmf.shape[1])
         np.testing.assert_allclose(pm.pmf[i, :k], one.pmf[0, :k], atol=1e-13)
+
+
+def test_compound_from_history_and_from_fit():
+    y = np.array([[0, 2, 0, 0, 3, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0, 0]], dtype=float)
+    d = LT.compound_from_history(y, periods=4)
+    np.testing.assert_allclose(d.occurrence, [3 / 8, 0.0])
+    np.testing.assert_allclose(d.mean, [4 * (3 / 8) * 2.0, 0.0])
+    pm = d.pmf(tail=1e-12)
+    assert pm.pmf[1, 0] == pytest.approx(1.0)
+    geo = LT.compound_from_history(y, periods=4, occurrence="poisson", sizes="geometric")
+    np.testing.assert_allclose(geo.mean, [4 * (3 / 8) * 2.0, 0.0], rtol=1e-9)
+    # from a fit: level d, errors y - fitted
+    fitted = np.array([[np.nan, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]] * 2)
+    res = LT.lead_time_demand_from_fit(y, fitted, [0.75, 0.0], 3.0, 1.0, 1.0)
+    s2 = LT.one_step_error_variance(y, fitted)
+    m, v = LT.lead_time_moments([0.75, 0.0], s2, 3.0, 1.0, 1.0)
+    np.testing.assert_allclose(res.mean, m)
+    np.testing.assert_allclose(res.target_var, v)
+    frame = res.to_frame()
+    assert list(frame.columns) == ["family", "mean", "var", "target_var", "r", "p"]
+    assert frame["family"].tolist() == ["nbinom", "poisson"]
 
 
 # ---------------------------------------------------------------------------
