@@ -56,12 +56,11 @@ _MAX_FFT = 1 << 22  # longest FFT per row (4M points) before we refuse
 # ---------------------------------------------------------------------------
 # validation helpers
 # ---------------------------------------------------------------------------
-def _vec(name: str, a, *, allow_nan: bool = False) -> np.ndarray:
+def _vec(name: str, a) -> np.ndarray:
     arr = np.asarray(a, dtype=float)
     if arr.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-D array (one value per series); received shape {arr.shape}")
-    bad = np.isnan(arr) if allow_nan else ~np.isfinite(arr)
-    if np.any(bad) or np.any(np.isinf(arr)):
+    if not np.all(np.isfinite(arr)):
         idx = np.flatnonzero(np.atleast_1d(~np.isfinite(arr)))[:5].tolist()
         raise ValueError(f"{name} must be finite; received non-finite values at series {idx}")
     if np.any(arr < 0):
