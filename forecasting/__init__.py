@@ -48,11 +48,12 @@ Classification: :func:`classify` (SBC quadrants + new/dead).  Selection:
 from ._result import FitResult
 from .classification import CLASSES, classify, demand_statistics, sbc_class
 from .methods import (ADIDA, IMAPA, METHODS, SBA, SES, TSB, Croston, Forecaster, Holt,
-                      HoltWinters, MethodSpec, available_methods, fit, forecast, register)
+                      HoltWinters, MethodSpec, available_methods, fit, forecast, forecast_many,
+                      register)
 from .metrics import *  # noqa: F401,F403  (F2's accuracy metrics)
 from .metrics import __all__ as _metrics_all
 
 __all__ = ["FitResult", "CLASSES", "classify", "demand_statistics", "sbc_class", "ADIDA",
            "IMAPA", "METHODS", "SBA", "SES", "TSB", "Croston", "Forecaster", "Holt",
-           "HoltWinters", "MethodSpec", "available_methods", "fit", "forecast",
+           "HoltWinters", "MethodSpec", "available_methods", "fit", "forecast", "forecast_many",
            "register"] + list(_metrics_all)

@@ -27,12 +27,13 @@ import numpy as np
 
 from ._checks import as_panel, check_horizon, check_positive_int, check_unit_interval
 from ._result import FitResult
-from .aggregation import adida_kernel, imapa_kernel
-from .intermittent import croston_kernel, ses_kernel, tsb_kernel
+from .aggregation import (adida_from_levels, adida_kernel, imapa_from_levels, imapa_kernel,
+                          level_forecasts)
+from .intermittent import croston_alphas, croston_kernel, ses_kernel, tsb_kernel
 from ._ses import golden_section_alpha
 from .smooth import holt_kernel, holt_winters_kernel
 
-__all__ = ["METHODS", "MethodSpec", "register", "available_methods", "fit", "forecast",
+__all__ = ["METHODS", "MethodSpec", "register", "available_methods", "fit", "forecast", "forecast_many",
            "Forecaster", "Croston", "SBA", "TSB", "ADIDA", "IMAPA", "SES", "Holt",
            "HoltWinters"]
 
@@ -105,7 +106,8 @@ def _run_croston(y, p, fitted, sba=False, name="croston"):
         else:
             factor = check_unit_interval(factor, "factor", n)
     res = croston_kernel(y, a if not optimize else 0.1, ai if not optimize else None,
-                         factor=1.0, optimize=optimize, bounds=bounds, fitted=fitted, method=name)
+                         factor=1.0, optimize=optimize, bounds=bounds, fitted=fitted, method=name,
+                         n_jobs=p.get("n_jobs", 1))
     if sba:
         if factor is None:
             factor = 1.0 - np.asarray(res.params["alpha_interval"]) / 2.0
@@ -123,18 +125,18 @@ def _run_tsb(y, p, fitted):
     ap = _alpha(p["alpha_p"], "alpha_p", n)
     bounds = _bounds(p) or (0.1, 0.3)
     if isinstance(ap, str):
-        ap = golden_section_alpha((y != 0).astype(np.float64), None, *bounds)
+        ap = golden_section_alpha((y != 0).astype(np.float64), None, *bounds,
+                                  n_jobs=p.get("n_jobs", 1))
     if isinstance(ad, str):
-        from ._ses import pack_events
-        sizes, _, counts = pack_events(y)
-        ad = golden_section_alpha(sizes, np.maximum(counts, 1), *bounds)
+        ad = croston_alphas(y, bounds, p.get("n_jobs", 1))[0]
     return tsb_kernel(y, ad, ap, fitted=fitted)
 
 
 def _run_ses(y, p, fitted):
     a = _alpha(p["alpha"], "alpha", y.shape[0])
     if isinstance(a, str):
-        return ses_kernel(y, optimize=True, bounds=_bounds(p) or (0.01, 0.99), fitted=fitted)
+        return ses_kernel(y, optimize=True, bounds=_bounds(p) or (0.01, 0.99), fitted=fitted,
+                          n_jobs=p.get("n_jobs", 1))
     return ses_kernel(y, a, fitted=fitted)
 
 
@@ -165,10 +167,10 @@ register(MethodSpec("sba", lambda y, p, f: _run_croston(y, p, f, sba=True, name=
                     "factor=0.95 reproduces statsforecast CrostonSBA at any alpha"))
 register(MethodSpec("tsb", _run_tsb, {"alpha_d": 0.1, "alpha_p": 0.1, "bounds": None},
                     "Teunter-Syntetos-Babai (2011): occurrence probability x size"))
-register(MethodSpec("adida", lambda y, p, f: adida_kernel(y, fitted=f), {},
+register(MethodSpec("adida", lambda y, p, f: adida_kernel(y, fitted=f, n_jobs=p.get("n_jobs", 1)), {},
                     "ADIDA (Nikolopoulos et al. 2011): aggregate at k = round(mean "
                     "interval), optimised SES, disaggregate"))
-register(MethodSpec("imapa", lambda y, p, f: imapa_kernel(y, fitted=f), {},
+register(MethodSpec("imapa", lambda y, p, f: imapa_kernel(y, fitted=f, n_jobs=p.get("n_jobs", 1)), {},
                     "IMAPA (Petropoulos & Kourentzes 2015): mean of ADIDA-style "
                     "forecasts over k = 1..K"))
 register(MethodSpec("ses", _run_ses, {"alpha": 0.1, "bounds": None},
@@ -197,31 +199,71 @@ def _params(spec: MethodSpec, params: dict) -> dict:
     return merged
 
 
-def fit(y, method: str, fitted: bool = True, **params) -> FitResult:
+def _n_jobs(n_jobs) -> int:
+    return check_positive_int(n_jobs, "n_jobs", 1)
+
+
+def fit(y, method: str, fitted: bool = True, n_jobs: int = 1, **params) -> FitResult:
     """Fit ``method`` on every series of ``y`` (series x periods, oldest first).
 
     Returns a :class:`FitResult` (``.level``, ``.fitted``, ``.params``,
     ``.predict(h)``).  ``fitted=False`` skips the in-sample fitted values (faster).
+    ``n_jobs`` threads share the golden-section searches (results do not depend on it).
     """
     spec = _spec(method)
     merged = _params(spec, params)
+    merged["n_jobs"] = _n_jobs(n_jobs)
     panel = as_panel(y)
     return spec.run(panel, merged, fitted)
 
 
-def forecast(y, h: int, method: str, **params) -> np.ndarray:
+def forecast(y, h: int, method: str, n_jobs: int = 1, **params) -> np.ndarray:
     """Point forecasts of shape (series, h) [demand units per period].
 
     ``y`` is a 2-D float array (series x periods, oldest first; a 1-D array is one
     series), ``h`` the horizon (int >= 1), ``method`` a registered name (see
     :func:`available_methods`), ``params`` the method's smoothing parameters.
-    Equal to ``fit(y, method, **params).predict(h)``.
+    Equal to ``fit(y, method, **params).predict(h)``.  ``n_jobs`` threads share the
+    golden-section searches (ADIDA, IMAPA, optimised alphas); same results.
     """
     h = check_horizon(h)
     spec = _spec(method)
     merged = _params(spec, params)
+    merged["n_jobs"] = _n_jobs(n_jobs)
     panel = as_panel(y)
     return spec.run(panel, merged, False).predict(h)
+
+
+def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa", "ses"),
+                  n_jobs: int = 1) -> dict:
+    """Default-parameter forecasts of several methods on one panel: {name: (N, h)}.
+
+    Equal to ``{m: forecast(y, h, m) for m in methods}``; when both ADIDA and IMAPA
+    are asked for, their shared aggregate forecasts (ADIDA's level-K forecast is
+    IMAPA's level-K term) are computed once, and Croston/SBA share one fit.
+    """
+    h = check_horizon(h)
+    for m in methods:
+        _spec(m)
+    panel = as_panel(y)
+    n_jobs = _n_jobs(n_jobs)
+    out = {}
+    n = panel.shape[0]
+
+    def flat(level):
+        return np.repeat(level[:, None], h, axis=1)
+    if "adida" in methods and "imapa" in methods:
+        order, ks, fcs, _ = level_forecasts(panel, False, n_jobs)
+        out["imapa"] = flat(imapa_from_levels(n, order, ks, fcs))
+        out["adida"] = flat(adida_from_levels(n, order, ks, fcs))
+    if "croston" in methods and "sba" in methods:
+        cr = forecast(panel, h, "croston")
+        out["croston"] = cr
+        out["sba"] = 0.95 * cr
+    for m in methods:
+        if m not in out:
+            out[m] = forecast(panel, h, m, n_jobs=n_jobs)
+    return {m: out[m] for m in methods}
 
 
 class Forecaster:

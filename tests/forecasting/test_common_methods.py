@@ -133,3 +133,27 @@ def test_bad_bounds_and_season_length():
 def test_predict_before_fit():
     with pytest.raises(ValueError, match="before fit"):
         F.Croston().predict(3)
+
+
+def test_forecast_many_equals_single_calls(panel):
+    many = F.forecast_many(panel, 5)
+    assert list(many) == ["croston", "sba", "tsb", "adida", "imapa", "ses"]
+    for m, v in many.items():
+        np.testing.assert_array_equal(v, F.forecast(panel, 5, m))
+
+
+@pytest.mark.parametrize("method,params", [("adida", {}), ("imapa", {}),
+                                           ("croston", {"alpha": "optimize"}),
+                                           ("ses", {"alpha": "optimize"}),
+                                           ("tsb", {"alpha_d": "optimize", "alpha_p": "optimize"})])
+def test_threads_do_not_change_results(method, params, make_panel):
+    from forecasting import _ses
+    y = make_panel(n=3 * 700, t=40, seed=5)
+    old = _ses.BLOCK
+    _ses.BLOCK = 512           # several blocks so the threads really split the work
+    try:
+        one = F.forecast(y, 2, method, n_jobs=1, **params)
+        two = F.forecast(y, 2, method, n_jobs=2, **params)
+    finally:
+        _ses.BLOCK = old
+    np.testing.assert_array_equal(one, two)
