@@ -51,7 +51,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln, xlogy
+
+from .distributions import pmf_matrix
 
 __all__ = [
     "MetricResult",
@@ -66,31 +67,16 @@ _METHODS = ("metric", "vari-metric")
 
 
 # --------------------------------------------------------------------------- kernels
-def _pmf_matrix(mean: np.ndarray, var: np.ndarray, kmax: int) -> np.ndarray:
-    """pmf p_k, k = 0..kmax-1, of Poisson(mean) where var <= mean, else of the
-    negative binomial with that mean and variance (r = m²/(v-m), q = m/v).
+def _pmf_below(mean: np.ndarray, var: np.ndarray, kmax: int) -> np.ndarray:
+    """pmf p_k, k = 0..kmax-1 (n, kmax), of Poisson(mean) where var <= mean, else of the
+    negative binomial with that mean and variance (``policies.distributions``).
 
-    Kernel on flat float arrays (n,), returns (n, kmax).  Log-space, so large
-    means do not underflow.
+    The support is asked up to ``kmax`` so that the truncated tail lumped in the
+    last column of :func:`policies.distributions.pmf_matrix` is never used.
     """
-    n = mean.shape[0]
     if kmax <= 0:
-        return np.zeros((n, 0))
-    k = np.arange(kmax, dtype=float)[None, :]
-    m = mean[:, None]
-    v = var[:, None]
-    nb = (v > m * (1.0 + 1e-9)) & (m > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # Poisson log-pmf: k log m - m - log k!
-        lp = xlogy(k, m) - m - gammaln(k + 1.0)
-        r = np.where(nb, m * m / np.where(nb, v - m, 1.0), 1.0)
-        q = np.where(nb, m / np.where(nb, v, 1.0), 0.5)
-        lnb = (gammaln(k + r) - gammaln(r) - gammaln(k + 1.0)
-               + r * np.log(q) + xlogy(k, 1.0 - q))
-    out = np.exp(np.where(nb, lnb, lp))
-    out[(m <= 0)[:, 0], :] = 0.0
-    out[(m <= 0)[:, 0], 0] = 1.0
-    return out
+        return np.zeros((mean.shape[0], 0))
+    return pmf_matrix("nbinom", mean, var, kmax=kmax)[:, :kmax]
 
 
 def pipeline_backorders(mean, var, stock):
@@ -128,7 +114,7 @@ def pipeline_backorders(mean, var, stock):
 def _backorders_kernel(m, v, s):
     """Flat-array kernel of :func:`pipeline_backorders`."""
     kmax = int(s.max()) if s.size else 0
-    p = _pmf_matrix(m, v, kmax)
+    p = _pmf_below(m, v, kmax)
     k = np.arange(kmax)[None, :]
     gap = np.clip(s[:, None] - k, 0, None).astype(float)  # (s-k)^+ for k < s
     below1 = (gap * p).sum(axis=1)
