@@ -229,8 +229,11 @@ def lagrangian_solve(cost, value, *, target_value=None, budget=None, valid=None,
     λ_hi gives a cheap allocation, λ_lo a rich one; bisection narrows [λ_lo, λ_hi]
     until their responses differ by the steps whose ratio lies in between (ties at
     the critical price).  Those are then added in ratio order, one at a time, while
-    they are needed (target) or fit (budget) — the same finishing rule as the
-    greedy frontier, so the two agree.  The result is within one greedy step of the
+    they are needed (target) or fit (budget) — the finishing rule of the greedy
+    frontier, so the budget answer is a frontier point.  In target mode the step
+    that crosses the target is replaced by the cheapest single-group change that
+    closes the remaining gap, when one is cheaper (it never costs more than the
+    frontier's crossing step).  The result is within one greedy step of the
     optimum of the multiple-choice knapsack (Everett 1963).
 
     Raises ValueError if the target is above the largest achievable value, or the
@@ -298,6 +301,16 @@ def lagrangian_solve(cost, value, *, target_value=None, budget=None, valid=None,
         if target_value is not None:
             if tot_v >= target_value - 1e-12:
                 break
+            if tot_v + dv >= target_value - 1e-12:
+                # the step that crosses the target: take instead the cheapest option of
+                # any single group that closes the remaining gap (never costlier than dc)
+                gap = target_value - tot_v
+                gain_v = value - value[rows, choice][:, None]
+                gain_c = cost - cost[rows, choice][:, None]
+                fits = valid & (gain_v >= gap - 1e-12) & (gain_c <= dc)
+                if fits.any():
+                    gg, kk = np.unravel_index(np.argmin(np.where(fits, gain_c, np.inf)), cost.shape)
+                    g, to, dc, dv = gg, kk, gain_c[gg, kk], gain_v[gg, kk]
         elif tot_c + dc > budget + 1e-9:
             break
         choice[g] = to

@@ -93,7 +93,9 @@ def test_lagrangian_bisection_equals_frontier_prefix():
         tgt = frac * vmax
         sol = lagrangian_solve(cost, value, target_value=tgt)
         first = fr[fr["value"] >= tgt - 1e-12].iloc[0]
-        assert sol.feasible and sol.cost == pytest.approx(first["cost"]) and sol.value >= tgt
+        # same as the frontier up to the crossing step, which may be replaced by a cheaper one
+        assert sol.feasible and sol.value >= tgt - 1e-9
+        assert fr[fr["value"] < tgt]["cost"].max() <= sol.cost <= first["cost"] + 1e-9
         assert sol.iterations > 0
     for budget in [100.0, 1000.0, 5000.0]:
         sol = lagrangian_solve(cost, value, budget=budget)
