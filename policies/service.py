@@ -447,8 +447,12 @@ def evaluate_policy(family: str, mean, var=None, lead_time=0.0, review_period=1.
     ``cycle_service_level``, ``fill_rate``, ``hit_rate`` [-], ``expected_on_hand``,
     ``expected_backorders`` [units], ``orders_per_year``, ``lines_per_year`` [1/year].
     """
-    mean = np.atleast_1d(np.asarray(mean, dtype=float))
-    n = mean.size
+    sizes = [np.size(a) for a in (mean, var, lead_time, review_period, reorder_point,
+                                  order_up_to, order_quantity) if a is not None]
+    n = max(sizes)
+    mean = _row_array("mean", mean, n, lo=0.0)
+    if var is not None and family != "poisson":
+        var = _row_array("var", var, n, lo=0.0)
     pol = np.broadcast_to(np.asarray(policy), (n,))
     if not np.isin(pol, POLICIES).all():
         raise ValueError(f"policy must be one of {POLICIES}, received {policy!r}")
