@@ -30,10 +30,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import warnings
+
 import numpy as np
 import pulp
 
-__all__ = ["Constraint", "MilpSolution", "InfeasibleError", "solve_multiple_choice"]
+__all__ = ["Constraint", "MilpSolution", "InfeasibleError", "solve_multiple_choice", "solution_status"]
 
 _SENSES = ("<=", ">=")
 
@@ -73,11 +75,27 @@ class InfeasibleError(ValueError):
         self.binding = binding
 
 
+def solution_status(lp_status: str, sol_status: str) -> str:
+    """Map PuLP's (``LpStatus``, ``LpSolution``) strings to "optimal", "feasible",
+    "infeasible" or "no_solution".
+
+    CBC stopped by its time limit with an integer solution reports
+    ("Optimal", "Solution Found"): that is *feasible*, optimality not proven.
+    """
+    if lp_status == "Infeasible" or sol_status == "No Solution Exists":
+        return "infeasible"
+    if sol_status == "Optimal Solution Found" and lp_status == "Optimal":
+        return "optimal"
+    if sol_status in ("Optimal Solution Found", "Solution Found"):
+        return "feasible"
+    return "no_solution"
+
+
 def _build(cost, value, valid, constraints, objective, skip=None):
     G, K = cost.shape
     prob = pulp.LpProblem("mck", pulp.LpMinimize if objective == "min_cost" else pulp.LpMaximize)
     idx = np.argwhere(valid)
-    xs = [pulp.LpVariable(f"x_{g}_{k}", cat="Binary") for g, k in idx]
+    xs = [prob.add_variable(f"x_{g}_{k}", cat="Binary") for g, k in idx]
     coefs = cost[valid] if objective == "min_cost" else value[valid]
     prob += pulp.lpSum(c * x for c, x in zip(coefs.tolist(), xs))
     by_group = [[] for _ in range(G)]
@@ -95,8 +113,12 @@ def _build(cost, value, valid, constraints, objective, skip=None):
 
 
 def _run(prob, time_limit, threads):
-    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=threads)
-    prob.solve(solver)
+    # PuLP 3.x flags PULP_CBC_CMD (the CBC binary bundled with PuLP) as deprecated in
+    # favour of a separately installed CBC; the bundled one is what needs no install.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=threads)
+        prob.solve(solver)
     return pulp.LpStatus[prob.status], pulp.LpSolution[prob.sol_status]
 
 
@@ -149,7 +171,8 @@ def solve_multiple_choice(cost, value, *, objective: str, constraints=(), valid=
     t0 = time.perf_counter()
     lp_status, sol_status = _run(prob, time_limit, threads)
     secs = time.perf_counter() - t0
-    if lp_status == "Infeasible" or sol_status == "No Solution Exists":
+    status = solution_status(lp_status, sol_status)
+    if status == "infeasible":
         binding = []
         if diagnose:
             for i, c in enumerate(constraints):
@@ -159,7 +182,7 @@ def solve_multiple_choice(cost, value, *, objective: str, constraints=(), valid=
                     binding.append(c.name)
         names = ", ".join(binding) if binding else "a combination of " + ", ".join(c.name for c in constraints)
         raise InfeasibleError(f"no allocation satisfies all constraints; binding: {names}", binding)
-    if sol_status not in ("Optimal Solution Found", "Solution Found"):
+    if status == "no_solution":
         raise RuntimeError(f"CBC found no integer solution within time_limit={time_limit} s "
                            f"(status {lp_status!r}, solution {sol_status!r}); raise time_limit")
     xv = np.array([x.value() or 0.0 for x in xs])
@@ -170,5 +193,4 @@ def solve_multiple_choice(cost, value, *, objective: str, constraints=(), valid=
         raise RuntimeError("CBC returned a solution that leaves a group without an option")
     rows = np.arange(cost.shape[0])
     obj = float((cost if objective == "min_cost" else value)[rows, choice].sum())
-    status = "optimal" if (lp_status == "Optimal" and sol_status == "Optimal Solution Found") else "feasible"
     return MilpSolution(choice, obj, status, lp_status, sol_status, len(xs), secs)
