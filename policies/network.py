@@ -72,9 +72,9 @@ def _arr2(name, a, shape, *, integer=False, low=0.0, strict=False):
     if integer:
         bad |= out != np.round(out)
     if bad.any():
-        i = tuple(np.argwhere(bad)[0])
+        i = tuple(int(v) for v in np.argwhere(bad)[0])
         rng = f"{'>' if strict else '>='} {low:g}" + (", integer" if integer else "")
-        raise ValueError(f"{name} must be finite and {rng}; received {out[i]!r} at (part, location) {i}")
+        raise ValueError(f"{name} must be finite and {rng}; received {float(out[i])!r} at (part, location) {i}")
     return out.astype(np.int64) if integer else out
 
 
@@ -125,7 +125,7 @@ class NetworkModel:
         mn = _arr2("min_level", min_level, shape, integer=True)
         mx = _arr2("max_level", max_level, shape, integer=True)
         if np.any(mx < mn):
-            i = tuple(np.argwhere(mx < mn)[0])
+            i = tuple(int(v) for v in np.argwhere(mx < mn)[0])
             raise ValueError(f"max_level must be >= min_level; received max {mx[i]} < min {mn[i]} at (part, location) {i}")
         if method not in ("metric", "vari-metric"):
             raise ValueError(f"method must be 'metric' or 'vari-metric', received {method!r}")
