@@ -172,6 +172,7 @@ def add_flows(forecasts: pd.DataFrame, locations: pd.DataFrame) -> pd.DataFrame:
         agg = pd.DataFrame({"part": child["part"].to_numpy(), "location": par.to_numpy(),
                             "m": child["flow_mean_per_day"].to_numpy(), "v": child["flow_var_per_day"].to_numpy()})
         agg = agg.groupby(["part", "location"], as_index=False)[["m", "v"]].sum()
+        agg = agg[(agg["m"] > 0) | (agg["v"] > 0)]  # rows with no flow need no parent row
         idx = key.get_indexer(pd.MultiIndex.from_frame(agg[["part", "location"]]))
         if (idx < 0).any():
             raise ValueError("add_flows: a parent part-location is missing from the plan; plan ancestors too")

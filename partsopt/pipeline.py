@@ -93,6 +93,11 @@ def part_locations(lines: pd.DataFrame, dataset: Dataset, final: pd.Series, loca
         merged = up.merge(keys, on=["part", "location"], how="left", indicator=True)
         level = merged.loc[merged["_merge"] == "left_only", ["part", "location"]]
         keys = pd.concat([keys, level], ignore_index=True)
+    # a superseded part still held somewhere keeps a row: its policy says s = S = 0 and why
+    if len(dataset.inventory):
+        inv = dataset.inventory
+        old = inv[(inv["part"].map(final) != inv["part"]) & (inv["on_hand"] + inv["on_order"] > 0)]
+        keys = pd.concat([keys, old[["part", "location"]]], ignore_index=True).drop_duplicates()
     return keys.sort_values(["part", "location"], kind="stable").reset_index(drop=True)
 
 
