@@ -21,6 +21,9 @@ from partsopt.errors import PartsoptError, UsageError
 EPILOG_DEMO = """example:
   partsopt demo                          # small network into ./partsopt-demo
   partsopt demo --size medium --seed 7 --out /tmp/net
+
+writes the dataset to OUT/data (ground truth of the planted defects in OUT/data/ground_truth)
+and the weekly plan to OUT/plan (orders.xlsx for the parts manager).
 """
 EPILOG_PLAN = """example:
   partsopt plan ./partsopt-demo --as-of 2026-11-16 --out ./plan
@@ -201,14 +204,28 @@ def _weighted_hit(result) -> float:
 
 
 def cmd_demo(args) -> int:
-    from partsopt.demo import write_demo
+    from partsopt.demo import generate
+    from partsopt.demo.writer import save
     from partsopt.io import load
 
+    from partsopt.config import default_config
+    from partsopt.progress import stderr_progress
+
     out = Path(args.out)
-    write_demo(out, size=args.size, seed=args.seed)
-    data = load(out)
-    print(heading(f"partsopt demo: {args.size} network, seed {args.seed} → {out}"))
+    progress = stderr_progress()
+    progress(0, 2, "demo: generate")
+    network = generate(args.size, args.seed)
+    data_dir = save(network, out / "data", None)
+    progress(1, 2, "demo: validate")
+    data = load(data_dir)
+    progress(2, 2, "demo: validate")
+    print(heading(f"partsopt demo: {args.size} network, seed {args.seed} → {data_dir}"))
     _print_network_summary(data)
+    as_of = network.as_of
+    print()
+    result, run = run_plan(data, as_of, default_config(), out / "plan")
+    _print_plan_summary(result, run, out / "plan")
+    print(f"order suggestions for the parts manager: {out / 'plan' / 'orders.xlsx'}")
     return 0
 
 

@@ -15,7 +15,7 @@ Example (every key shown with its default, except ``by_criticality``, empty by d
     target = "hit_rate"          # hit_rate (lines filled at once) or fill_rate (units)
     level = 0.95                 # service level, in (0, 1)
     by_criticality = { A = 0.98, C = 0.90 }   # per criticality class; a class not given uses level
-    otd_target = 0.97            # on-time delivery, any source, in (0, 1)
+    otd_target = 0.95            # on-time delivery, any source, in (0, 1)
     normal_order_rate = 0.85     # normal ÷ all replenishment order lines, in [0, 1)
 
     [policy]
@@ -24,7 +24,7 @@ Example (every key shown with its default, except ``by_criticality``, empty by d
     multi_echelon = true         # dealers' lead time includes the wait at their parent
     min_order_up_to_gap = 1      # S - s >= this [units]
     upper_fill_rate = 0.95       # fill-rate target of warehouses towards the locations they supply
-    q_method = "cost"            # S - s from the cost search, or "eoq"
+    q_method = "eoq"             # S - s from EOQ on the pack grid, or "cost" (full cost search, slower)
 
     [forecast]
     method = "auto"              # auto (selection per series) or a method name: croston, sba, tsb, ses, ...
@@ -101,7 +101,7 @@ SCHEMA: dict[str, Any] = {
             "B": Key(float, None, **LEVEL),
             "C": Key(float, None, **LEVEL),
         },
-        "otd_target": Key(float, 0.97, **LEVEL, doc="on-time delivery target (any source)"),
+        "otd_target": Key(float, 0.95, **LEVEL, doc="on-time delivery target (any source)"),
         "normal_order_rate": Key(float, 0.85, lower=0.0, upper=1.0, upper_open=True,
                                  doc="minimum share of normal order lines"),
     },
@@ -112,7 +112,8 @@ SCHEMA: dict[str, Any] = {
         "min_order_up_to_gap": Key(int, 1, lower=1, upper=10_000),
         "upper_fill_rate": Key(float, 0.95, **LEVEL,
                                doc="unit fill-rate target of warehouses towards the locations they supply"),
-        "q_method": Key(str, "cost", choices=("cost", "eoq"), doc="order quantity S - s: cost search or EOQ"),
+        "q_method": Key(str, "eoq", choices=("cost", "eoq"),
+                         doc="order quantity S - s: EOQ rounded to the pack grid, or the full cost search (slower)"),
     },
     "forecast": {
         "method": Key(str, "auto", choices=FORECAST_METHODS),

@@ -15,10 +15,15 @@ and the part-locations to plan.  Output: the ``forecasts`` table of DESIGN.md
    because it decays towards zero when demand stops - Teunter, Syntetos &
    Babai 2011).  Each method runs once on all its series (a loop over methods,
    never over series).
-4. **Moments.** mean = the one-step forecast [units/period]; variance = the mean
+4. **Moments.** mean = the one-step forecast [units/period].  Variance: the mean
    squared in-sample one-step error (:func:`forecasting.leadtime.one_step_error_variance`,
-   counted after the first demand).  Per day: both divided by the period length
-   in days (independent days within a period).
+   counted after the first demand) measures the spread *at the historical level*
+   of demand; it is carried to the forecast level through the variance-to-mean
+   ratio, ``var = max(1, mse / mean_hist) · mean`` (a compound-Poisson reading:
+   the ratio depends on the order sizes, not on the rate), so a part whose
+   forecast decays (TSB on a dying part) does not keep the spread of its busy
+   past, and the variance is never below the Poisson's.  Per day: both divided
+   by the period length in days (independent days within a period).
 5. **Installed base.** Where install_base × bom give a rate, it is blended with
    the history by credibility (:mod:`partsopt.installbase`); a part-location
    with no history takes the rate alone (variance = mean: Poisson).
@@ -116,7 +121,11 @@ def forecast_part_locations(lines: pd.DataFrame, keys: pd.DataFrame, as_of, conf
             continue
         res = forecasting.fit(sub, m)
         mean_p[rows] = np.maximum(res.level, 0.0)
-        var_p[rows] = one_step_error_variance(sub, res.fitted, after_first_demand=True)
+        mse = one_step_error_variance(sub, res.fitted, after_first_demand=True)
+        hist_mean = sub.mean(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vmr = np.where(hist_mean > 0, mse / hist_mean, 1.0)
+        var_p[rows] = np.maximum(vmr, 1.0) * mean_p[rows]
 
     days = PERIOD_DAYS[freq]
     mean_d = mean_p / days
