@@ -337,15 +337,19 @@ class _Replay:
         for a, b in zip(bounds[:-1], bounds[1:]):  # a loop over distinct arrival days, not rows
             self._schedule(int(days[a]), rows[a:b], qty[a:b])
 
-    def _log_orders(self, day, rows, qty, kind, planned_arrival, arrival, stream_end, source):
+    def _log_orders(self, day, rows, qty, kind, planned_arrival, arrival, stream_end, source, *, from_rows=None,
+                    for_line=False):
         k = len(rows)
         if k == 0:
             return
+        if from_rows is None:
+            from_rows = self.net.parent[rows] if source == "parent" else np.full(k, -1, np.int64)
         self.ord_log.append({"day": np.full(k, day, np.int64), "row": rows, "qty": qty,
                              "kind": np.full(k, kind, dtype=object),
                              "planned": np.asarray(planned_arrival, np.int64), "arrival": np.asarray(arrival, np.int64),
                              "stream_end": np.asarray(stream_end, np.float64),
-                             "source": np.broadcast_to(np.asarray(source, dtype=object), (k,)).copy()})
+                             "source": np.broadcast_to(np.asarray(source, dtype=object), (k,)).copy(),
+                             "from_row": np.asarray(from_rows, np.int64), "for_line": np.full(k, bool(for_line))})
 
     # -- the loop
     def run(self) -> None:
@@ -442,7 +446,7 @@ class _Replay:
             rows = r[idx[em]]
             arr = t + np.rint(self.net.emergency_days[rows]).astype(np.int64)
             self.l_em_day[a + idx[em]] = arr
-            self._log_orders(t, rows, got[em], "emergency", arr, arr, np.zeros(len(rows)), "parent")
+            self._log_orders(t, rows, got[em], "emergency", arr, arr, np.zeros(len(rows)), "parent", for_line=True)
         if self.lateral:
             self._lateral(t, a, r, short)
         bo_idx = np.flatnonzero(short > 0)
@@ -487,7 +491,8 @@ class _Replay:
         rows = r[idx[em]]
         arr = t + np.rint(self.net.emergency_days[rows]).astype(np.int64)
         self.l_em_day[a + idx[em]] = np.maximum(self.l_em_day[a + idx[em]], arr)
-        self._log_orders(t, rows, got[em], "emergency", arr, arr, np.zeros(len(rows)), "lateral")
+        self._log_orders(t, rows, got[em], "emergency", arr, arr, np.zeros(len(rows)), "lateral",
+                         from_rows=best[em], for_line=True)
 
     def _order(self, t: int) -> None:
         net = self.net
@@ -601,8 +606,8 @@ class _Replay:
 
     def _orders(self) -> pd.DataFrame:
         net = self.net
-        cols = ["date", "part", "location", "qty", "order_type", "source", "planned_arrival", "arrival",
-                "line_cost", "month", "criticality", "demand_class"]
+        cols = ["date", "part", "location", "qty", "order_type", "source", "from_location", "for_line",
+                "planned_arrival", "arrival", "line_cost", "month", "criticality", "demand_class"]
         if not self.ord_log:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
         cat = {k: np.concatenate([b[k] for b in self.ord_log]) for k in self.ord_log[0]}
@@ -621,6 +626,9 @@ class _Replay:
         cost = np.where(kind == "emergency", net.emergency_cost[row], net.order_cost[row])
         out = pd.DataFrame({"date": to_date(cat["day"]).to_numpy(), "part": net.part[row], "location": net.location[row],
                             "qty": cat["qty"], "order_type": kind, "source": cat["source"],
+                            "from_location": np.where(cat["from_row"] >= 0, net.location[np.maximum(cat["from_row"], 0)],
+                                                      ""),
+                            "for_line": cat["for_line"],
                             "planned_arrival": to_date(cat["planned"]).to_numpy(), "arrival": arr.to_numpy(),
                             "line_cost": cost, "criticality": net.criticality[row],
                             "demand_class": self.demand_class[row]})
