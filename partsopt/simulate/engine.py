@@ -292,8 +292,18 @@ class _Replay:
         self.m_end_obs = np.zeros((nm, n), dtype=bool)
         self.daily_value = np.zeros(self.days)
         self.daily_units = np.zeros(self.days)
+        # time integrals of on hand, updated only where stock changes (see _change)
+        self.acc_units = np.zeros(n)
+        self.acc_instock = np.zeros(n)
+        self.last_change = np.zeros(n, np.int64)
+        self.units_total = 0.0
+        self.value_total = 0.0
+        self.child_rank = np.empty(n, np.int64)
+        self.child_rank[net.children_by_parent] = np.arange(len(net.children_by_parent))
         self.review_cycle = np.maximum(np.rint(net.review_days), 1).astype(np.int64)
         self._initial(initial)
+        self.units_total = float(self.oh.sum())
+        self.value_total = float(self.oh @ net.unit_cost)
 
     # -- setup
     def _set_policies(self, policies: pd.DataFrame) -> None:
@@ -375,29 +385,46 @@ class _Replay:
 
     def _receive(self, t: int) -> None:
         batch = self.arrivals.pop(t, None)
+        self.arrived_today = np.zeros(0, np.int64)
         if not batch:
             return
         rows = np.concatenate([b[0] for b in batch])
         qty = np.concatenate([b[1] for b in batch])
-        np.add.at(self.oh, rows, qty)
+        self._change(t, rows, qty)
         np.subtract.at(self.oo, rows, qty)
         r = np.unique(rows)
+        self.arrived_today = r
         r = r[self.bo[r] > 0]
         if len(r):
             f = np.minimum(self.bo[r], self.oh[r])
             r, f = r[f > 0], f[f > 0]
-            self.oh[r] -= f
+            self._change(t, r, -f)
             self.bo[r] -= f
             self.bo_out[r] += f
             self.ev_bo.append((r, np.full(len(r), t, np.int64), self.bo_out[r].copy()))
 
-    def _ship_waiting(self, t: int) -> None:
+    def _ship_waiting(self, t: int, new=None) -> None:
+        """Parents' stock to their children's waiting orders.
+
+        Parents' stock only rises by arrivals (step 2), so in the morning only the
+        children of parents that received stock today can be shipped to, and after a
+        level's orders only the orders just placed (``new``) can be.
+        """
         for kind in ("emergency", "normal"):
             wait = self.wait[kind]
-            ch = self.net.children_by_parent
-            c = ch[wait[ch] > 0]
+            if new is None:
+                if len(self.arrived_today) == 0:
+                    return
+                c = np.flatnonzero(wait > 0)
+                got = np.zeros(self.net.n, bool)
+                got[self.arrived_today] = True
+                c = c[got[np.maximum(self.net.parent[c], 0)] & (self.net.parent[c] >= 0)]
+            else:
+                c = np.unique(new)
+                c = c[wait[c] > 0]
             if len(c) == 0:
                 continue
+            c = c[np.argsort(self.child_rank[c], kind="stable")]  # grouped by parent, in row order
             p = self.net.parent[c]
             ok = self.oh[p] > 0
             c, p = c[ok], p[ok]
@@ -406,7 +433,7 @@ class _Replay:
             x = allocate_in_order(self.oh[p], wait[c], p)
             m = x > 0
             c, p, x = c[m], p[m], x[m]
-            np.subtract.at(self.oh, p, x)
+            self._change(t, p, -x)
             np.subtract.at(self.owed[kind], p, x)
             wait[c] -= x
             self.wout[kind][c] += x
@@ -430,7 +457,7 @@ class _Replay:
             up = self.net.parent[up]
             up = up[up >= 0]
         local = allocate_in_order(self.oh[r], q, r)
-        np.subtract.at(self.oh, r, local)
+        self._change(t, r, -local)
         self.l_local[a:b] = local
         short = q - local
         idx = np.flatnonzero((short > 0) & (self.net.parent[r] >= 0))
@@ -439,7 +466,7 @@ class _Replay:
             o = np.argsort(pr, kind="stable")
             idx, pr = idx[o], pr[o]
             got = allocate_in_order(self.oh[pr], short[idx], pr)
-            np.subtract.at(self.oh, pr, got)
+            self._change(t, pr, -got)
             self.l_parent[a + idx] = got
             short[idx] -= got
             em = got > 0
@@ -484,7 +511,7 @@ class _Replay:
         o = np.argsort(best, kind="stable")
         idx, best = idx[o], best[o]
         got = allocate_in_order(self.oh[best], short[idx], best)
-        np.subtract.at(self.oh, best, got)
+        self._change(t, best, -got)
         self.l_lateral[a + idx] = got
         short[idx] -= got
         em = got > 0
@@ -497,13 +524,21 @@ class _Replay:
     def _order(self, t: int) -> None:
         net = self.net
         day = self.start + pd.Timedelta(days=t)
+        owed_e = self.owed["emergency"]
         for rows in net.levels:
             if len(rows) == 0:
                 continue
             review = is_review_day(day, self.review_cycle[rows])
+            # rows that cannot order today are left out (no review, nothing owed): the same decisions
+            act = review | ((self.bo[rows] + owed_e[rows]) > 0)
+            if not act.all():
+                rows, review = rows[act], review[act]
+                if len(rows) == 0:
+                    continue
             o = order_rule(self.oh[rows] - self.owed["normal"][rows], self.oo[rows],
                            self.bo[rows] + self.owed["emergency"][rows], self.s[rows], self.S[rows],
                            pack_size=net.pack_size[rows], moq=net.moq[rows], review_day=review)
+            new_waits = []
             for kind, qty in (("emergency", o.emergency), ("normal", o.normal)):
                 sel = qty > 0
                 if not sel.any():
@@ -526,22 +561,49 @@ class _Replay:
                 if inner.any():
                     cr, cq = rr[inner], qq[inner]
                     self.wait[kind][cr] += cq
+                    new_waits.append(cr)
                     self.win[kind][cr] += cq
                     np.add.at(self.owed[kind], net.parent[cr], cq)
                     plan = (np.rint(net.emergency_days[cr]).astype(np.int64) if kind == "emergency"
                             else self.lt.planned[cr])
                     self._log_orders(t, cr, cq, kind, t + np.maximum(plan, 1), np.full(len(cr), -1),
                                      self.win[kind][cr].copy(), "parent")
-            if len(rows) and net.depth[rows[0]] > 0:
-                self._ship_waiting(t)
+            if new_waits:
+                self._ship_waiting(t, new=np.concatenate(new_waits))
+
+    def _change(self, t: int, rows: np.ndarray, delta: np.ndarray) -> None:
+        """Add ``delta`` to the on hand of ``rows`` (repeats allowed), keeping the integrals.
+
+        The stock a row held at the end of each day since its last change is
+        accumulated first (unit-days and days in stock), so the end-of-day
+        record costs nothing for rows whose stock did not move.
+        """
+        if len(rows) == 0:
+            return
+        held = t - self.last_change[rows]
+        self.acc_units[rows] += self.oh[rows] * held       # repeated rows: same value, written once
+        self.acc_instock[rows] += (self.oh[rows] > 0) * held
+        self.last_change[rows] = t
+        np.add.at(self.oh, rows, delta)
+        self.units_total += float(delta.sum())
+        self.value_total += float(delta @ self.net.unit_cost[rows])
+
+    def _flush(self, t_next: int) -> None:
+        held = t_next - self.last_change
+        self.acc_units += self.oh * held
+        self.acc_instock += (self.oh > 0) * held
+        self.last_change[:] = t_next
 
     def _record(self, t: int) -> None:
         m = self.day_month[t]
-        self.m_units[m] += self.oh
-        self.m_instock[m] += self.oh > 0
-        self.daily_units[t] = self.oh.sum()
-        self.daily_value[t] = self.oh @ self.net.unit_cost
+        self.daily_units[t] = self.units_total
+        self.daily_value[t] = self.value_total
         if self.month_last[t]:
+            self._flush(t + 1)
+            self.m_units[m] = self.acc_units
+            self.m_instock[m] = self.acc_instock
+            self.acc_units[:] = 0.0
+            self.acc_instock[:] = 0.0
             self.m_end[m] = self.oh
             self.m_end_obs[m] = (t - self.last_dem) >= OBSOLETE_DAYS
 
@@ -553,9 +615,9 @@ class _Replay:
         stock = self._stock()
         days = pd.DataFrame({"date": self.start + pd.to_timedelta(np.arange(self.days), unit="D"),
                              "inventory_value": self.daily_value, "on_hand_units": self.daily_units})
-        per_day = lines.groupby("date").agg(lines=("hit", "size"), hit_lines=("hit", "sum"))
-        days = days.merge(per_day, left_on="date", right_index=True, how="left").fillna({"lines": 0, "hit_lines": 0})
-        days[["lines", "hit_lines"]] = days[["lines", "hit_lines"]].astype(np.int64)
+        days["lines"] = np.bincount(self.l_day, minlength=self.days).astype(np.int64)
+        days["hit_lines"] = np.bincount(self.l_day, weights=lines["hit"].to_numpy(np.float64),
+                                        minlength=self.days).astype(np.int64)
         misses = misses_table(lines)
         kpis = network_kpis(lines, orders, stock, misses)
         by_loc = kpi_table(lines, orders, stock, by="location")
@@ -593,16 +655,26 @@ class _Replay:
         on_time = delivered.notna().to_numpy() & (delivered.to_numpy() <= promised.to_numpy())
         out = pd.DataFrame({
             "line_id": w["line_id"].to_numpy(object) if "line_id" in w else np.arange(len(w)).astype(str),
-            "date": w["date"].to_numpy(), "part": net.part[r], "location": net.location[r], "qty": qty,
+            "date": w["date"].to_numpy(), "part": self._cat("part", r), "location": self._cat("location", r),
+            "qty": qty,
             "filled_from": source, "filled_qty_at_once": self.l_local, "parent_qty": self.l_parent,
             "lateral_qty": self.l_lateral, "backorder_qty": self.l_bo,
             "delivered_date": delivered.to_numpy(), "promised_date": promised.to_numpy(),
             "hit": hit, "on_time": on_time, "emergency": (self.l_parent + self.l_lateral) > 0,
             "unit_cost": net.unit_cost[r], "unit_price": net.unit_price[r],
-            "criticality": net.criticality[r], "demand_class": self.demand_class[r],
+            "criticality": self._cat("criticality", r), "demand_class": self._cat("demand_class", r),
+            "month": pd.Categorical.from_codes(self.day_month[self.l_day], self.months.astype(str)),
         })
-        out["month"] = out["date"].dt.to_period("M").astype(str)
         return out
+
+    def _cat(self, name: str, rows: np.ndarray) -> pd.Categorical:
+        """A row attribute for ``rows`` as a categorical (cheap to build and to group by)."""
+        cache = self.__dict__.setdefault("_cats", {})
+        if name not in cache:
+            values = self.demand_class if name == "demand_class" else getattr(self.net, name)
+            cache[name] = pd.factorize(values, sort=True)
+        codes, uniques = cache[name]
+        return pd.Categorical.from_codes(codes[rows], uniques)
 
     def _orders(self) -> pd.DataFrame:
         net = self.net
@@ -619,37 +691,44 @@ class _Replay:
             ea = np.concatenate([e[2] for e in self.ev_ship])
             stream = cat["row"][waiting] * 2 + (cat["kind"][waiting] == "normal").astype(np.int64)
             arrival[waiting] = fifo_completion(es, ec, ea, stream, cat["stream_end"][waiting])
+        order = np.lexsort(((cat["kind"] == "normal"), cat["row"], cat["day"]))
+        cat = {k: v[order] for k, v in cat.items()}
+        arrival = arrival[order]
         row = cat["row"]
         kind = cat["kind"]
         to_date = lambda d: pd.Series(self.start + pd.to_timedelta(d, unit="D"))  # noqa: E731
         arr = to_date(np.where(arrival >= 0, arrival, 0)).where(arrival >= 0, pd.NaT)
         cost = np.where(kind == "emergency", net.emergency_cost[row], net.order_cost[row])
-        out = pd.DataFrame({"date": to_date(cat["day"]).to_numpy(), "part": net.part[row], "location": net.location[row],
+        out = pd.DataFrame({"date": to_date(cat["day"]).to_numpy(), "part": self._cat("part", row),
+                            "location": self._cat("location", row),
                             "qty": cat["qty"], "order_type": kind, "source": cat["source"],
                             "from_location": np.where(cat["from_row"] >= 0, net.location[np.maximum(cat["from_row"], 0)],
                                                       ""),
                             "for_line": cat["for_line"],
                             "planned_arrival": to_date(cat["planned"]).to_numpy(), "arrival": arr.to_numpy(),
-                            "line_cost": cost, "criticality": net.criticality[row],
-                            "demand_class": self.demand_class[row]})
-        out["month"] = out["date"].dt.to_period("M").astype(str)
-        out = out.sort_values(["date", "part", "location", "order_type"], kind="stable").reset_index(drop=True)
+                            "line_cost": cost, "criticality": self._cat("criticality", row),
+                            "demand_class": self._cat("demand_class", row),
+                            "month": pd.Categorical.from_codes(self.day_month[cat["day"]], self.months.astype(str))})
         return out[cols]
 
     def _stock(self) -> pd.DataFrame:
+        """Per row and month; keys as categoricals (the frame has rows × months rows)."""
         net = self.net
         nm, n = self.m_units.shape
         m = np.repeat(np.arange(nm), n)
         rows = np.tile(np.arange(n), nm)
         cost = net.unit_cost[rows]
         units = self.m_units.ravel()
+        end = self.m_end.ravel()
+
         out = pd.DataFrame({
-            "part": net.part[rows], "location": net.location[rows], "month": self.months.astype(str)[m],
-            "criticality": net.criticality[rows], "demand_class": self.demand_class[rows],
+            "part": self._cat("part", rows), "location": self._cat("location", rows),
+            "month": pd.Categorical.from_codes(m, self.months.astype(str)),
+            "criticality": self._cat("criticality", rows), "demand_class": self._cat("demand_class", rows),
             "days": self.m_days[m], "unit_days": units, "value_days": units * cost,
             "days_in_stock": self.m_instock.ravel(),
             "holding_cost": units * cost * net.holding_rate[rows] / 365.0,
-            "end_on_hand": self.m_end.ravel(), "end_value": self.m_end.ravel() * cost,
-            "end_obsolete_value": np.where(self.m_end_obs.ravel(), self.m_end.ravel() * cost, 0.0),
+            "end_on_hand": end, "end_value": end * cost,
+            "end_obsolete_value": np.where(self.m_end_obs.ravel(), end * cost, 0.0),
         })
         return out

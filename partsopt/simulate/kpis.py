@@ -123,8 +123,15 @@ def _group_sum(frame: pd.DataFrame, keys: list[str], cols: dict[str, np.ndarray]
     if not keys:
         return data.sum().to_frame().T
     for k in keys:
-        data[k] = frame[k].to_numpy()
-    return data.groupby(keys, sort=True, dropna=False).sum()
+        data[k] = frame[k].to_numpy() if not isinstance(frame[k].dtype, pd.CategoricalDtype) else frame[k]
+    g = data.groupby(keys, sort=True, dropna=False, observed=True).sum()
+    # plain (object) index levels, so frames grouped from categorical and text keys align
+    if isinstance(g.index, pd.MultiIndex):
+        g.index = pd.MultiIndex.from_arrays([g.index.get_level_values(i).astype(object)
+                                             for i in range(g.index.nlevels)], names=g.index.names)
+    else:
+        g.index = pd.Index(g.index.astype(object), name=g.index.name)
+    return g
 
 
 def components(lines: pd.DataFrame, orders: pd.DataFrame, stock: pd.DataFrame, by=None) -> pd.DataFrame:
@@ -145,7 +152,8 @@ def components(lines: pd.DataFrame, orders: pd.DataFrame, stock: pd.DataFrame, b
         "order_lines": np.ones(len(orders)), "normal_order_lines": (~em).astype(np.float64),
         "emergency_order_lines": em.astype(np.float64),
         "emergency_cost": np.where(em, orders["line_cost"].to_numpy(np.float64), 0.0)})
-    last = stock["month"] == stock["month"].max() if len(stock) else np.zeros(0, bool)
+    last = (stock["month"].astype(str) == str(stock["month"].astype(str).max())).to_numpy() if len(stock) \
+        else np.zeros(0, bool)
     at_end = np.ones(len(stock), bool) if "month" in keys else np.asarray(last)
     sc = _group_sum(stock, keys, {
         "value_days": stock["value_days"].to_numpy(np.float64),
@@ -153,7 +161,8 @@ def components(lines: pd.DataFrame, orders: pd.DataFrame, stock: pd.DataFrame, b
         "end_value": np.where(at_end, stock["end_value"].to_numpy(np.float64), 0.0),
         "end_obsolete_value": np.where(at_end, stock["end_obsolete_value"].to_numpy(np.float64), 0.0)})
     # calendar days of each group: the days of its months (not summed over rows)
-    month_days = stock.groupby("month")["days"].max() if len(stock) else pd.Series(dtype=float)
+    month_days = stock.groupby("month", observed=True)["days"].max() if len(stock) else pd.Series(dtype=float)
+    month_days.index = month_days.index.astype(str)
     if "month" in keys:
         sc["days"] = month_days.reindex(sc.index.get_level_values("month")).to_numpy()
     else:
