@@ -134,6 +134,14 @@ def _group_sum(frame: pd.DataFrame, keys: list[str], cols: dict[str, np.ndarray]
     return g
 
 
+def _last_month(month: pd.Series) -> np.ndarray:
+    if isinstance(month.dtype, pd.CategoricalDtype):
+        cats = month.cat.categories.astype(str)
+        return (month.cat.codes.to_numpy() == int(np.argmax(cats == max(cats))))
+    month = month.astype(str)
+    return (month == month.max()).to_numpy()
+
+
 def components(lines: pd.DataFrame, orders: pd.DataFrame, stock: pd.DataFrame, by=None) -> pd.DataFrame:
     """The additive components of every KPI per group (``by`` ⊂ GROUP_KEYS; None = network)."""
     keys = _by(by)
@@ -152,8 +160,7 @@ def components(lines: pd.DataFrame, orders: pd.DataFrame, stock: pd.DataFrame, b
         "order_lines": np.ones(len(orders)), "normal_order_lines": (~em).astype(np.float64),
         "emergency_order_lines": em.astype(np.float64),
         "emergency_cost": np.where(em, orders["line_cost"].to_numpy(np.float64), 0.0)})
-    last = (stock["month"].astype(str) == str(stock["month"].astype(str).max())).to_numpy() if len(stock) \
-        else np.zeros(0, bool)
+    last = _last_month(stock["month"]) if len(stock) else np.zeros(0, bool)
     at_end = np.ones(len(stock), bool) if "month" in keys else np.asarray(last)
     sc = _group_sum(stock, keys, {
         "value_days": stock["value_days"].to_numpy(np.float64),

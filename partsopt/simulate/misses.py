@@ -32,5 +32,7 @@ def misses_table(lines: pd.DataFrame) -> pd.DataFrame:
 
 def misses_by_cause(misses: pd.DataFrame) -> dict:
     """Count of misses per cause family (data, configuration, execution); unclassified are not counted."""
-    fam = misses["cause"].fillna("").astype(str).str.split(".", n=1).str[0]
+    cause = misses["cause"].fillna("").astype(str)
+    cause = cause[cause != ""]
+    fam = cause.str.split(".", n=1).str[0]
     return {f: int((fam == f).sum()) for f in CAUSE_FAMILIES}
