@@ -49,12 +49,30 @@ A stock arrival scheduled with a lead time of L days from day t is received at
 the start of day ``t + max(L, 1)``.  Lines delivered by an emergency shipment
 are delivered on ``t + emergency_days`` (0 = the same day).
 
-Outputs are the ``lines`` (one row per demand line), ``orders`` (every
-replenishment order line placed: normal and emergency orders of the order
-rule, and the emergency shipments for demand lines), the ``stock`` frame (per
-row and month: unit-days and value-days of stock, days in stock, holding cost,
-stock and obsolete stock at month end), ``daily`` and the KPIs of
-:mod:`partsopt.simulate.kpis`.
+Outputs (:class:`SimulationResult`)
+-----------------------------------
+``lines``   one row per demand line: line_id, date, part, location, qty,
+            filled_from (local / parent / lateral / backorder: the worst source
+            used), filled_qty_at_once (from local stock), parent_qty,
+            lateral_qty, backorder_qty, delivered_date (NaT: not delivered by the
+            end), promised_date, hit, on_time, emergency, unit_cost, unit_price,
+            criticality, demand_class, month
+``orders``  every replenishment order line placed: date, part, location, qty,
+            order_type (normal / emergency), source (supplier / parent /
+            lateral), from_location, for_line (True: an emergency shipment
+            straight to a demand line, not into stock), planned_arrival,
+            arrival (when the last unit arrived; NaT: still open), line_cost
+            (order_cost or emergency_cost of the location), month, ...
+``stock``   per row and month: days, unit_days, value_days, days_in_stock,
+            holding_cost, end_on_hand, end_value, end_obsolete_value
+``daily``   date, inventory_value, on_hand_units, lines, hit_lines
+``misses``  DESIGN.md §5 misses.csv (causes: :mod:`partsopt.simulate.causes`)
+``kpis`` / ``kpis_by_location``  from the registry :mod:`partsopt.simulate.kpis`
+``final_state``  per row: on_hand, on_order, backorders, owed_to_children, s, S
+
+The key columns (part, location, criticality, demand_class, month) of
+``lines``, ``orders`` and ``stock`` are pandas categoricals: the frames have
+millions of rows at network scale and group fast that way.
 """
 from __future__ import annotations
 
