@@ -132,12 +132,15 @@ def main(argv=None):
     ap.add_argument("--stockpyl-skus", type=int, default=20)
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args(argv)
+    import os
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
     ds, policies = build_network(a.parts, a.days)
     t_build = time.perf_counter() - t0
     times, res = time_partsopt(ds, policies, a.days, a.repeats)
     rows = res.info["rows"]
     sp_times = time_stockpyl(a.stockpyl_skus, a.days, a.repeats)
+    load_after = os.getloadavg()
     med, sp_med = statistics.median(times), statistics.median(sp_times)
     ours = rows * a.days / med
     theirs = a.stockpyl_skus * a.days / sp_med
@@ -146,6 +149,8 @@ def main(argv=None):
 
 - date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}
 - machine: {machine()}
+- load average (1, 5, 15 min) before / after: {', '.join(f'{x:.1f}' for x in load_before)} /
+  {', '.join(f'{x:.1f}' for x in load_after)} (other work shared the 2 cores; both tools ran under the same load)
 - command: `python benchmarks/simulate_speed.py --parts {a.parts} --days {a.days} --repeats {a.repeats} --stockpyl-skus {a.stockpyl_skus}`
 - network: 201 locations (1 central, 10 regional, 190 dealers), {a.parts} parts at every location =
   **{rows:,} part-locations**, {len(ds.demand):,} demand lines over {a.days} days (built in {t_build:.1f} s)

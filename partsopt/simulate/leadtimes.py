@@ -68,8 +68,8 @@ def gamma_days(u: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
     """Gamma(mean, sd) quantile at ``u``, rounded to whole days [days]; sd = 0 gives the mean."""
     mean = np.asarray(mean, dtype=np.float64)
     sd = np.asarray(sd, dtype=np.float64)
-    out = mean.copy()
-    var = sd > 0
+    out = np.nan_to_num(mean.copy(), nan=0.0)
+    var = (sd > 0) & (mean > 0)
     if var.any():
         k = mean[var] ** 2 / sd[var] ** 2
         theta = sd[var] ** 2 / mean[var]

@@ -281,3 +281,24 @@ def test_bad_policies_raise_clear_errors():
         simulate(ds, pd.concat([pol, pol.head(1)]), START, end)
     with pytest.raises(ValueError, match="no planner"):
         simulate(ds, None, START, end)
+
+
+# ----------------------------------------------------------------------------- options
+def test_initial_stock_from_the_inventory_snapshot_and_progress_and_config():
+    parts = {"part": ["P"], "unit_cost": [10.0], "lead_time_days": [6.0]}
+    locs = {"location": ["W"], "review_days": [7], "holding_rate": [0.25]}
+    dem = pd.DataFrame({"date": [START + 2 * DAY], "part": ["P"], "location": ["W"], "qty": [3]})
+    inv = {"part": ["P"], "location": ["W"], "on_hand": [2.0], "on_order": [4.0], "backorders": [0.0]}
+    ds = dataset(parts, locs, dem, inventory=inv)
+    pol = pd.DataFrame({"part": ["P"], "location": ["W"], "reorder_point": [0], "order_up_to": [1]})
+    calls = []
+    cfg = {"simulation": {"seed": 9, "replan_weeks": 0}, "costs": {"holding_rate": 0.5}}
+    res = simulate(ds, pol, START, START + 20 * DAY, initial="inventory", config=cfg,
+                   progress=lambda step, total, label: calls.append((step, total, label)))
+    oh = res.daily.set_index("date")["on_hand_units"]
+    assert oh[START] == 2 and oh[START + 2 * DAY] == 0         # 2 on hand, 1 unit backordered on day 2
+    assert oh[START + 6 * DAY] == 3                             # the 4 on order arrive on day 6, 1 fills the backorder
+    assert res.lines["delivered_date"].iloc[0] == START + 6 * DAY
+    assert calls[-1] == (21, 21, "simulate")
+    assert res.info["seed"] == 9
+    assert res.kpis["holding_cost"] == pytest.approx((res.daily["inventory_value"] * 0.5 / 365).sum())
