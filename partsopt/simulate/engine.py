@@ -110,6 +110,16 @@ class SimulationResult:
     final_state: pd.DataFrame
     info: dict = field(default_factory=dict)
 
+    def hit_rate_by_period(self, freq: str = "W") -> pd.DataFrame:
+        """Lines, hit lines and hit rate per calendar period (``freq`` "W" weeks or "M" months)."""
+        if freq not in ("W", "M"):
+            raise ValueError(f"freq must be 'W' or 'M'; received {freq!r}.")
+        period = self.daily["date"].dt.to_period(freq)
+        out = self.daily.groupby(period)[["lines", "hit_lines"]].sum()
+        out["hit_rate"] = (out["hit_lines"] / out["lines"]).where(out["lines"] > 0)
+        out.index = out.index.rename("period").astype(str)
+        return out.reset_index()
+
     def kpis_by(self, by) -> pd.DataFrame:
         """The KPI table grouped by any of location, part, criticality, demand_class, month."""
         return kpi_table(self.lines, self.orders, self.stock, by=by)

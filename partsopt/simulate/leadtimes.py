@@ -55,11 +55,15 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def uniforms(seed: int, keys: np.ndarray, day: int, stream: int) -> np.ndarray:
-    """U(0,1) variates, one per key: a pure function of (seed, key, day, stream)."""
+def uniforms(seed: int, keys: np.ndarray, day, stream: int) -> np.ndarray:
+    """U(0,1) variates, one per key: a pure function of (seed, key, day, stream).
+
+    ``day`` is an integer or an integer array broadcasting with ``keys``.
+    """
     with np.errstate(over="ignore"):
         x = np.asarray(keys, dtype=np.uint64) ^ _mix(np.full(1, np.uint64(seed) * _GOLD + np.uint64(stream)))
-        x = _mix(x + np.uint64(day & 0xFFFFFFFF) * _GOLD)
+        d = (np.asarray(day, dtype=np.int64) & 0xFFFFFFFF).astype(np.uint64)
+        x = _mix(x + d * _GOLD)
         x = _mix(x ^ np.uint64(stream + 1) * _M2)
     return ((x >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
 
@@ -90,8 +94,8 @@ class LeadTimes:
     hist_values: np.ndarray  # int64 observed lead times [days]
     seed: int = 0
 
-    def draw(self, rows: np.ndarray, day: int, *, planned: bool = False, stream: int = 0) -> np.ndarray:
-        """Lead time [days] of the normal order placed by each of ``rows`` on ``day``."""
+    def draw(self, rows: np.ndarray, day, *, planned: bool = False, stream: int = 0) -> np.ndarray:
+        """Lead time [days] of the normal order placed by each of ``rows`` on ``day`` (int or array)."""
         rows = np.asarray(rows, dtype=np.int64)
         if planned or len(rows) == 0:
             return self.planned[rows].copy()

@@ -144,3 +144,21 @@ def test_simulation_kpis_agree_with_the_registry_on_its_own_frames():
     assert by_crit.loc["A", "lines"] == 30
     # average inventory from the replay's daily record equals the registry's figure
     assert res.kpis["avg_inventory_value"] == pytest.approx(res.daily["inventory_value"].mean())
+
+
+def test_hit_rate_by_period_adds_up_to_the_network_hit_rate():
+    parts = {"part": ["P"], "unit_cost": [1.0], "lead_time_days": [9.0]}
+    rng = np.random.default_rng(5)
+    q = rng.poisson(1.0, 70)
+    d = np.flatnonzero(q)
+    demand = pd.DataFrame({"date": START + pd.to_timedelta(d, unit="D"), "part": "P", "location": "W", "qty": q[d]})
+    ds = dataset(parts, {"location": ["W"]}, demand)
+    pol = pd.DataFrame({"part": ["P"], "location": ["W"], "reorder_point": [6], "order_up_to": [9]})
+    res = simulate(ds, pol, START, START + pd.Timedelta(days=69))
+    for freq in ("W", "M"):
+        per = res.hit_rate_by_period(freq)
+        assert per["lines"].sum() == res.kpis["lines"] == len(d)
+        assert per["hit_lines"].sum() / per["lines"].sum() == pytest.approx(res.kpis["hit_rate"])
+    assert len(res.hit_rate_by_period("W")) == 10 and 0 < res.kpis["hit_rate"] < 1
+    with pytest.raises(ValueError, match="freq must be"):
+        res.hit_rate_by_period("Q")
