@@ -93,7 +93,8 @@ from partsopt.simulate.network import Network, build_network
 COUNTERFACTUALS = (None, "planned_lead_times")
 INITIAL = ("order_up_to", "inventory", "zero")
 OBSOLETE_DAYS = 365
-_EPOCH = pd.Timestamp("1970-01-01")
+_KIND = {"emergency": 0, "normal": 1}      # order_type codes (emergency sorts first)
+_SOURCE = {"supplier": 0, "parent": 1, "lateral": 2}
 
 
 @dataclass
@@ -328,7 +329,8 @@ class _Replay:
         self.value_total = 0.0
         self.child_rank = np.empty(n, np.int64)
         self.child_rank[net.children_by_parent] = np.arange(len(net.children_by_parent))
-        self.review_cycle = np.maximum(np.rint(net.review_days), 1).astype(np.int64)
+        review_cycle = np.maximum(np.rint(np.nan_to_num(net.review_days, nan=7.0)), 1).astype(np.int64)
+        self.cycles, self.cycle_code = np.unique(review_cycle, return_inverse=True)
         self._initial(initial)
         self.units_total = float(self.oh.sum())
         self.value_total = float(self.oh @ net.unit_cost)
@@ -383,10 +385,10 @@ class _Replay:
         if from_rows is None:
             from_rows = self.net.parent[rows] if source == "parent" else np.full(k, -1, np.int64)
         self.ord_log.append({"day": np.full(k, day, np.int64), "row": rows, "qty": qty,
-                             "kind": np.full(k, kind, dtype=object),
+                             "kind": np.full(k, _KIND[kind], np.int8),
                              "planned": np.asarray(planned_arrival, np.int64), "arrival": np.asarray(arrival, np.int64),
                              "stream_end": np.asarray(stream_end, np.float64),
-                             "source": np.broadcast_to(np.asarray(source, dtype=object), (k,)).copy(),
+                             "source": np.full(k, _SOURCE[source], np.int8),
                              "from_row": np.asarray(from_rows, np.int64), "for_line": np.full(k, bool(for_line))})
 
     # -- the loop
@@ -553,10 +555,11 @@ class _Replay:
         net = self.net
         day = self.start + pd.Timedelta(days=t)
         owed_e = self.owed["emergency"]
+        by_cycle = is_review_day(day, self.cycles)  # the review rule, once per distinct cycle length
         for rows in net.levels:
             if len(rows) == 0:
                 continue
-            review = is_review_day(day, self.review_cycle[rows])
+            review = by_cycle[self.cycle_code[rows]]
             # rows that cannot order today are left out (no review, nothing owed): the same decisions
             act = review | ((self.bo[rows] + owed_e[rows]) > 0)
             if not act.all():
@@ -676,8 +679,8 @@ class _Replay:
         delivered = pd.Series(delivered).where(~never, pd.NaT)
         qty = self.l_qty
         hit = self.l_local >= qty
-        source = np.where(hit, "local", np.where(self.l_bo > 0, "backorder",
-                                                 np.where(self.l_lateral > 0, "lateral", "parent")))
+        code = np.where(hit, 0, np.where(self.l_bo > 0, 3, np.where(self.l_lateral > 0, 2, 1)))
+        source = pd.Categorical.from_codes(code, ["local", "parent", "lateral", "backorder"])
         promised = w["promised_date"] if "promised_date" in w else w["date"]
         promised = promised.fillna(w["date"])
         on_time = delivered.notna().to_numpy() & (delivered.to_numpy() <= promised.to_numpy())
@@ -717,21 +720,25 @@ class _Replay:
             es = np.concatenate([e[0] for e in self.ev_ship])
             ec = np.concatenate([e[1] for e in self.ev_ship])
             ea = np.concatenate([e[2] for e in self.ev_ship])
-            stream = cat["row"][waiting] * 2 + (cat["kind"][waiting] == "normal").astype(np.int64)
+            stream = cat["row"][waiting] * 2 + cat["kind"][waiting].astype(np.int64)
             arrival[waiting] = fifo_completion(es, ec, ea, stream, cat["stream_end"][waiting])
-        order = np.lexsort(((cat["kind"] == "normal"), cat["row"], cat["day"]))
+        order = np.lexsort((cat["kind"], cat["row"], cat["day"]))
         cat = {k: v[order] for k, v in cat.items()}
         arrival = arrival[order]
         row = cat["row"]
         kind = cat["kind"]
         to_date = lambda d: pd.Series(self.start + pd.to_timedelta(d, unit="D"))  # noqa: E731
         arr = to_date(np.where(arrival >= 0, arrival, 0)).where(arrival >= 0, pd.NaT)
-        cost = np.where(kind == "emergency", net.emergency_cost[row], net.order_cost[row])
+        cost = np.where(kind == _KIND["emergency"], net.emergency_cost[row], net.order_cost[row])
+        frm = cat["from_row"]
+        loc_codes, loc_names = self.__dict__.setdefault("_cats", {}).get("location") or pd.factorize(net.location, sort=True)
+        from_loc = pd.Categorical.from_codes(np.where(frm >= 0, loc_codes[np.maximum(frm, 0)] + 1, 0),
+                                             np.r_[[""], np.asarray(loc_names, dtype=object)].astype(object))
         out = pd.DataFrame({"date": to_date(cat["day"]).to_numpy(), "part": self._cat("part", row),
                             "location": self._cat("location", row),
-                            "qty": cat["qty"], "order_type": kind, "source": cat["source"],
-                            "from_location": np.where(cat["from_row"] >= 0, net.location[np.maximum(cat["from_row"], 0)],
-                                                      ""),
+                            "qty": cat["qty"], "order_type": pd.Categorical.from_codes(kind, list(_KIND)),
+                            "source": pd.Categorical.from_codes(cat["source"], list(_SOURCE)),
+                            "from_location": from_loc,
                             "for_line": cat["for_line"],
                             "planned_arrival": to_date(cat["planned"]).to_numpy(), "arrival": arr.to_numpy(),
                             "line_cost": cost, "criticality": self._cat("criticality", row),
