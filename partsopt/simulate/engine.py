@@ -163,6 +163,7 @@ def simulate(dataset, policies: pd.DataFrame | None, start, end, *, config: dict
     start, end = _check_args(dataset, policies, start, end, seed, replan_weeks, counterfactual, initial, planner)
     if policies is None:
         policies = _check_policies(planner(_cut_dataset(dataset, start, None), start))
+    _check_known(dataset, policies)
     demand = dataset.demand
     window = demand[(demand["date"] >= start) & (demand["date"] <= end)]
     net = build_network(dataset, policies, window)
@@ -222,6 +223,16 @@ def _check_policies(policies) -> pd.DataFrame:
         raise ValueError(f"policies has more than one row for part {dup['part']!r} at {dup['location']!r}; "
                          "give one policy per part-location.")
     return policies
+
+
+def _check_known(dataset, policies: pd.DataFrame) -> None:
+    for col, table in (("part", dataset.parts), ("location", dataset.locations)):
+        unknown = ~policies[col].isin(table[col])
+        if unknown.any():
+            vals = policies.loc[unknown, col].astype(str).unique()
+            raise ValueError(f"policies name {col}(s) not in the dataset's {col}s table: "
+                             f"{', '.join(vals[:5])}{' ...' if len(vals) > 5 else ''} ({int(unknown.sum())} row(s)); "
+                             f"give policies only for {col}s of the dataset.")
 
 
 def _apply_config(net: Network, cfg: dict) -> None:
@@ -411,6 +422,7 @@ class _Replay:
         state = pd.DataFrame({"part": self.net.part, "location": self.net.location, "on_hand": self.oh.copy(),
                               "on_order": self.oo.copy(), "backorders": self.bo + owed})
         pol = _check_policies(self.planner(_cut_dataset(self.ds, as_of, state), as_of))
+        _check_known(self.ds, pol)
         self._set_policies(pol)
 
     def _receive(self, t: int) -> None:

@@ -281,6 +281,20 @@ def test_bad_policies_raise_clear_errors():
         simulate(ds, pd.concat([pol, pol.head(1)]), START, end)
     with pytest.raises(ValueError, match="no planner"):
         simulate(ds, None, START, end)
+    with pytest.raises(ValueError, match="part\\(s\\) not in the dataset"):
+        simulate(ds, pd.concat([pol, pol.head(1).assign(part="NOPE")]), START, end)
+    with pytest.raises(ValueError, match="location\\(s\\) not in the dataset"):
+        simulate(ds, pd.concat([pol, pol.head(1).assign(location="X9")]), START, end)
+
+
+def test_the_default_scenario_configuration_changes_nothing():
+    from partsopt.config import default_config
+
+    ds, pol, end = _network(days=60)
+    a = simulate(ds, pol, START, end)
+    b = simulate(ds, pol, START, end, config=default_config())
+    pd.testing.assert_frame_equal(a.orders, b.orders)
+    assert a.kpis == b.kpis
 
 
 # ----------------------------------------------------------------------------- options
