@@ -186,7 +186,7 @@ def _real_text(real) -> str:
 ## Real data: the M5 slice as a 3-level network, re-planned every 4 weeks
 
 `/work/shared/data/real/m5_tiny_28items_10stores.parquet` (read in place): CW → 3 state
-warehouses → 10 stores, 28 items, {len(ds.demand):,} demand lines (item-store-days with sales);
+warehouses → 10 stores, 28 items, {len(ds.demand):,} demand lines in the data (item-store-days with sales);
 replay 2015-01-01 .. 2016-04-24 ({res.info['days']} days, {res.info['rows']} part-locations) with a
 stand-in planner called every 4 weeks on the data before each cut-off (S = ⌈μ + 1.65√μ⌉ over lead
 time + review, from the last 56 days; this is not partsopt's planning pipeline).
