@@ -21,11 +21,12 @@ def id_bytes(prefix: str, numbers, width: int) -> np.ndarray:
     if nums.size and (nums.min() < 0 or nums.max() >= 10 ** width):
         raise ValueError(f"numbers must lie in [0, 10**{width}); received {nums.min()}..{nums.max()}")
     pre = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    digits = ((nums[:, None] // powers) % 10 + 48).astype(np.uint8)
     buf = np.empty((nums.size, pre.size + width), dtype=np.uint8)
     buf[:, : pre.size] = pre
-    buf[:, pre.size:] = digits
+    rest = nums.copy()
+    for col in range(pre.size + width - 1, pre.size - 1, -1):  # loop over digit positions
+        buf[:, col] = rest % 10 + 48
+        rest //= 10
     return buf
 
 

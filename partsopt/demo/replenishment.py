@@ -394,7 +394,8 @@ def run_history(net: Network, cat: Catalogue, lines: Lines, rng: np.random.Gener
     base_oh = np.concatenate([dp_oh, rp_oh, cw_oh])
     base_start = np.concatenate(start_state)
     rec_key = part.astype(np.int64) * n_loc + loc
-    rows = np.unique(np.concatenate([base_key, rec_key[open_]]))
+    rows = np.sort(np.concatenate([base_key, rec_key[open_]]))
+    rows = rows[np.concatenate([[True], rows[1:] != rows[:-1]])]
     at = lambda k: np.searchsorted(rows, k)
     n_rows = rows.size
     on_hand = np.zeros(n_rows, np.int64)
