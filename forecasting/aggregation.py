@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._result import FitResult
+from . import _ses
 from ._ses import golden_tm, ses_levels_tm
 
 __all__ = ["aggregation_levels", "block_sums", "block_sums_tm", "adida_kernel", "imapa_kernel",
@@ -90,30 +91,74 @@ def _expand_blocks(levels: np.ndarray, t: int, k: int) -> np.ndarray:
     return out
 
 
-def _aggregate_forecast(ytm: np.ndarray, k: int, adida_rules: bool, fitted: bool,
-                        n_jobs: int = 1):
-    """Forecast per k periods for series sharing level k; ``ytm`` is (T, n).
+def _aggregate_many(groups, adida_rules: bool, fitted: bool, n_jobs: int = 1):
+    """Aggregate forecasts for several groups at once.
 
-    Returns (forecast (n,), alpha (n,), fitted (n, T) or None); ``fitted`` is already
-    divided by k.
+    ``groups`` is a list of ``(ytm, k)`` with ``ytm`` a time-major (T, n_g) view of
+    the series that share aggregation level k, in increasing k.  Returns one
+    ``(forecast (n_g,), alpha (n_g,), fitted (n_g, T) or None)`` per group, the
+    forecast per k periods and ``fitted`` already divided by k.
+
+    Groups with at least 2 blocks go through optimised SES.  Small groups are
+    batched (up to one cache block of series) into a single length-sorted ragged
+    array, so the golden-section search pays its per-step overhead once per batch
+    rather than once per group; per series the arithmetic is unchanged.
     """
-    t, n = ytm.shape
-    lost = t % k
-    if t - lost < k:  # fewer periods than one block (never with k from the data)
-        fit = np.full((n, t), np.nan) if fitted else None
-        return ytm[-1].copy(), np.full(n, np.nan), fit
-    sums = block_sums_tm(ytm, k)
-    n_chunks = sums.shape[0]
-    if n_chunks == 1:
-        alpha = np.full(n, np.nan) if adida_rules else np.full(n, 0.2)
-        fit = _expand_blocks(sums.T, t, k) if fitted else None
-        return sums[0].copy(), alpha, fit
-    active = np.full(n_chunks, n, dtype=np.int64)
-    alpha = golden_tm(sums, active, 0.1, 0.3, n_jobs=n_jobs)
-    lv = np.empty_like(sums) if fitted else None
-    fc = ses_levels_tm(sums, alpha, active, lv)
-    fit = _expand_blocks(lv.T, t, k) if fitted else None
-    return fc, alpha, fit
+    results = [None] * len(groups)
+    pending = []                       # (group index, sums) needing optimised SES
+    for gi, (ytm, k) in enumerate(groups):
+        t, n = ytm.shape
+        lost = t % k
+        if t - lost < k:   # fewer periods than one block (never with k from the data)
+            fit = np.full((n, t), np.nan) if fitted else None
+            results[gi] = (ytm[-1].copy(), np.full(n, np.nan), fit)
+            continue
+        sums = block_sums_tm(ytm, k)
+        if sums.shape[0] == 1:
+            alpha = np.full(n, np.nan) if adida_rules else np.full(n, 0.2)
+            fit = _expand_blocks(sums.T, t, k) if fitted else None
+            results[gi] = (sums[0].copy(), alpha, fit)
+            continue
+        pending.append((gi, sums))
+    batch, width = [], 0
+    for item in pending + [None]:
+        if item is not None and (not batch or width + item[1].shape[1] <= _ses.BLOCK):
+            batch.append(item)
+            width += item[1].shape[1]
+            continue
+        if batch:
+            _run_batch(batch, groups, results, fitted, n_jobs)
+        batch, width = ([item], item[1].shape[1]) if item is not None else ([], 0)
+    return results
+
+
+def _run_batch(batch, groups, results, fitted, n_jobs):
+    if len(batch) == 1:
+        gi, x = batch[0]
+        lengths = np.full(x.shape[1], x.shape[0])
+    else:
+        depth = max(s.shape[0] for _, s in batch)
+        total = sum(s.shape[1] for _, s in batch)
+        x = np.zeros((depth, total))
+        lengths = np.empty(total, dtype=np.int64)
+        col = 0
+        for _, s in batch:
+            x[: s.shape[0], col: col + s.shape[1]] = s
+            lengths[col: col + s.shape[1]] = s.shape[0]
+            col += s.shape[1]
+    # groups come in increasing k, so lengths are already non-increasing
+    active = np.searchsorted(-lengths, -np.arange(x.shape[0]), side="left").astype(np.int64)
+    alpha = golden_tm(x, active, 0.1, 0.3, n_jobs=n_jobs)
+    lv = np.empty_like(x) if fitted else None
+    fc = ses_levels_tm(x, alpha, active, lv)
+    col = 0
+    for gi, s in batch:
+        n_g = s.shape[1]
+        sl = slice(col, col + n_g)
+        ytm, k = groups[gi]
+        fit = _expand_blocks(lv[: s.shape[0], sl].T, ytm.shape[0], k) if fitted else None
+        results[gi] = (fc[sl].copy(), alpha[sl].copy(), fit)
+        col += n_g
 
 
 def adida_kernel(y: np.ndarray, fitted: bool = True, method: str = "adida",
@@ -131,11 +176,10 @@ def adida_kernel(y: np.ndarray, fitted: bool = True, method: str = "adida",
         fit[:, 0] = np.nan
     values, starts = np.unique(ks, return_index=True)
     ends = np.append(starts[1:], n)
-    for kk, s, e in zip(values, starts, ends):
-        if kk == 0:
-            continue
+    spans = [(int(kk), s, e) for kk, s, e in zip(values, starts, ends) if kk > 0]
+    results = _aggregate_many([(ytm[:, s:e], kk) for kk, s, e in spans], True, fitted, n_jobs)
+    for (kk, s, e), (fc, al, ff) in zip(spans, results):
         rows = order[s:e]
-        fc, al, ff = _aggregate_forecast(ytm[:, s:e], int(kk), True, fitted, n_jobs)
         level[rows] = fc / kk
         alpha[rows] = al
         if fitted:
@@ -156,13 +200,10 @@ def level_forecasts(y: np.ndarray, fitted: bool = False, n_jobs: int = 1):
     order = np.argsort(-kmax, kind="stable")
     ks = kmax[order]
     ytm = np.ascontiguousarray(y[order].T)
-    fcs, fits = [], []
-    for kk in range(1, int(ks[0]) + 1 if ks.size else 1):
-        n_k = int(np.count_nonzero(ks >= kk))
-        fc, _, ff = _aggregate_forecast(ytm[:, :n_k], kk, False, fitted, n_jobs)
-        fcs.append(fc)
-        fits.append(ff)
-    return order, ks, fcs, fits
+    top = int(ks[0]) if ks.size else 0
+    groups = [(ytm[:, : int(np.count_nonzero(ks >= kk))], kk) for kk in range(1, top + 1)]
+    results = _aggregate_many(groups, False, fitted, n_jobs)
+    return order, ks, [r[0] for r in results], [r[2] for r in results]
 
 
 def imapa_from_levels(n: int, order, ks, fcs) -> np.ndarray:
