@@ -50,10 +50,14 @@ from .classification import CLASSES, classify, demand_statistics, sbc_class
 from .methods import (ADIDA, IMAPA, METHODS, SBA, SES, TSB, Croston, Forecaster, Holt,
                       HoltWinters, MethodSpec, available_methods, fit, forecast, forecast_many,
                       register)
+from .selection import (DEFAULT_RULES, LOSSES, backtest_scores, select_by_backtest,
+                        select_by_class)
+from .tables import forecast_table, panel_from_long
 from .metrics import *  # noqa: F401,F403  (F2's accuracy metrics)
 from .metrics import __all__ as _metrics_all
 
 __all__ = ["FitResult", "CLASSES", "classify", "demand_statistics", "sbc_class", "ADIDA",
            "IMAPA", "METHODS", "SBA", "SES", "TSB", "Croston", "Forecaster", "Holt",
            "HoltWinters", "MethodSpec", "available_methods", "fit", "forecast", "forecast_many",
-           "register"] + list(_metrics_all)
+           "register", "DEFAULT_RULES", "LOSSES", "backtest_scores", "select_by_backtest",
+           "select_by_class", "forecast_table", "panel_from_long"] + list(_metrics_all)
