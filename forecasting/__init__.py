@@ -43,7 +43,10 @@ Estimators ``Croston``, ``SBA``, ``TSB``, ``ADIDA``, ``IMAPA``, ``SES``, ``Holt`
 
 Classification: :func:`classify` (SBC quadrants + new/dead).  Selection:
 :func:`select_by_class`, :func:`select_by_backtest`.  Long tables:
-:func:`panel_from_long`, :func:`forecast_table`.
+:func:`panel_from_long`, :func:`forecast_table`.  Accuracy metrics
+(:mod:`forecasting.metrics`), lead-time demand distributions
+(:mod:`forecasting.leadtime`) and the Willemain bootstrap
+(:mod:`forecasting.bootstrap`) are re-exported here too.
 """
 from ._result import FitResult
 from .classification import CLASSES, classify, demand_statistics, sbc_class
@@ -55,9 +58,14 @@ from .selection import (DEFAULT_RULES, LOSSES, backtest_scores, select_by_backte
 from .tables import forecast_table, panel_from_long
 from .metrics import *  # noqa: F401,F403  (F2's accuracy metrics)
 from .metrics import __all__ as _metrics_all
+from .leadtime import *  # noqa: F401,F403  (F2's lead-time demand distributions)
+from .leadtime import __all__ as _leadtime_all
+from .bootstrap import *  # noqa: F401,F403  (F2's bootstrap)
+from .bootstrap import __all__ as _bootstrap_all
 
 __all__ = ["FitResult", "CLASSES", "classify", "demand_statistics", "sbc_class", "ADIDA",
            "IMAPA", "METHODS", "SBA", "SES", "TSB", "Croston", "Forecaster", "Holt",
            "HoltWinters", "MethodSpec", "available_methods", "fit", "forecast", "forecast_many",
            "register", "DEFAULT_RULES", "LOSSES", "backtest_scores", "select_by_backtest",
-           "select_by_class", "forecast_table", "panel_from_long"] + list(_metrics_all)
+           "select_by_class", "forecast_table", "panel_from_long"] + list(_metrics_all) \
+    + list(_leadtime_all) + list(_bootstrap_all)
