@@ -60,6 +60,31 @@ def test_score_equals_the_metrics():
     assert s["fill_rate_mean"] == pytest.approx(np.nanmean(metrics.fill_rate(te, preds, y_train=tr, target=0.9)))
 
 
+@pytest.mark.parametrize("loss", ["rmse", "mase"])
+def test_cached_backtest_choice_equals_select_by_backtest(loss):
+    """The benchmark re-uses its rolling forecasts for the inner backtest: same choices as the library."""
+    from forecasting.selection import select_by_backtest
+
+    bench = _bench()
+    y = _panel(2, n=60, t=30)
+    y[3, :20] = 0.0  # zero naive scale early on: NaN MASE at some cut-offs
+    y[4] = 0.0  # all NaN / all ties -> the first method
+    methods = ["croston", "sba", "tsb", "ses"]
+    n_orig = bench.N_TEST + bench.N_INNER
+    cached = {m: bench.rolling_one_step(y, lambda tr, m=m: __import__("forecasting").forecast(tr, 1, m)[:, 0],
+                                        n_origins=n_orig) for m in methods}
+    choice = bench.backtest_choice(y, cached, methods, loss)
+    n = y.shape[1]
+    for j, o in enumerate(range(n - bench.N_TEST, n)):
+        ref = select_by_backtest(y[:, :o], methods, h=1, n_origins=bench.N_INNER, step=1, loss=loss)
+        got = np.asarray(methods, dtype=object)[choice[:, j]]
+        np.testing.assert_array_equal(got, ref["method"].to_numpy())
+    picked = bench.pick(cached, methods, choice)
+    for i in (0, 3, 4):
+        for j in range(bench.N_TEST):
+            assert picked[i, j] == cached[methods[choice[i, j]]][i, bench.N_INNER + j]
+
+
 @pytest.mark.parametrize("name, shape", [("auto", (3000, 24)), ("raf", (5000, 84)), ("carparts", (2509, 51))])
 def test_loaders_read_the_real_data(name, shape):
     bench = _bench()
