@@ -47,7 +47,7 @@ __all__ = ["pack_events", "ragged", "ses_levels", "ses_sse", "golden_section_alp
 
 GOLDEN_RATIO = (math.sqrt(5.0) + 1.0) / 2.0
 _TOL = 1e-12
-BLOCK = 8192            # series per block: keeps the working arrays in L2 cache
+BLOCK = 16384           # series per block: keeps the working arrays in cache (measured best)
 
 
 # ----------------------------------------------------------------------------- layout

@@ -17,6 +17,22 @@ Squared error is used because it is minimised by the mean, which is what the
 stock-policy layer consumes, and because it is the reference's rule (so the
 optimised variants reproduce it); absolute error would favour zero forecasts on
 intermittent series (Kourentzes 2014, IJF 30:201-208).
+
+Deliberate differences from the references (each covered by a test):
+
+* Integer input is cast to float64; statsforecast casts it to float32, so its
+  forecasts of integer data differ in the 7th digit.  Compare with float input.
+* SBA's default factor is ``1 - alpha_interval / 2`` (Syntetos & Boylan 2005;
+  R/sktime, ORACLES O-1), which equals statsforecast's hard-coded 0.95 at the
+  default alpha = 0.1; ``factor=0.95`` reproduces statsforecast at any alpha.
+* In-sample ``fitted`` values are one-step forecasts with the final parameters
+  (see :class:`FitResult`); statsforecast's fitted values for ADIDA, IMAPA and
+  CrostonOptimized re-optimise every prefix and are not reproduced.
+* TSB starts its probability at the first period's occurrence (statsforecast);
+  the sktime/R-test variant with p0 = 0.5 (ORACLES O-3) is
+  :func:`forecasting.intermittent.tsb_sktime_kernel`.
+* Holt-Winters forecasts use s_T at step h = m (Hyndman & Athanasopoulos eq.
+  8.3); statsmodels 0.15 uses s_{T-m} at exactly that step.
 """
 from __future__ import annotations
 
