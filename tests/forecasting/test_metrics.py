@@ -87,6 +87,19 @@ def test_axis_and_per_series_vectorisation():
 # ---------------------------------------------------------------------------
 # fill rate of the order-up-to replay
 # ---------------------------------------------------------------------------
+@pytest.mark.parametrize("mu, sigma, x, expected", [
+    (0.0, 1.0, -1.4, 1.436668142708465),  # ORACLES O-14, standard normal L(z)
+    (0.0, 1.0, 0.3, 0.266761242117210),
+    (0.0, 1.0, 3.1, 2.672490952231408e-04),
+    (8.0, 3.0, 11.0, 0.249946411763059),  # N(8, 3^2), x = 11
+    (15.0, 5.0, 10.5, 5.002155685433356),  # N(15, 5^2), x = 10.5
+    (4.0, 0.0, 2.5, 1.5),  # sigma = 0: (mu - x)^+
+])
+def test_normal_loss_used_by_the_fill_rate_reproduces_o14(mu, sigma, x, expected):
+    got = M._normal_loss(np.array([mu]), np.array([sigma]), np.array([x]))[0]
+    assert got == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
 def test_fill_rate_hand_computed():
     # y_train = [2, 2]: sigma_1 = 0, max 2, mu = 2 -> R_1 = 2; demand 3: supply 2, IL = -1
     # history [2,2,3]: sigma = 0.57735, max 3; loss(2) = 0.2303 > 0.2; loss(3) = 0.0099 -> R = 3
