@@ -25,6 +25,9 @@ Protocol (fixed, so results are comparable between runs):
   the zero-lead-time order-up-to replay at target 0.90 (forecasting.metrics.fill_rate,
   the protocol of ORACLES.md section D, item average over series with demand
   in the window).  Per dataset: mean (and median) over series.
+* Lead-time demand calibration (section at the end of the results): see
+  ``ltd_calibration`` - coverage of the q-quantiles of each LTD family over
+  tau = 3 periods after 6 origins.
 * Automatic selection: at every origin o, one method per series is chosen
   with the rule of ``forecasting.select_by_backtest(y[:, :o], methods, h=1,
   n_origins=3, step=1, loss=...)`` - the mean loss of the one-step forecasts
@@ -62,7 +65,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import forecasting  # noqa: E402
-from forecasting import metrics, selection  # noqa: E402
+from forecasting import bootstrap, leadtime, metrics, selection  # noqa: E402
 
 N_TEST = 12
 TARGET_FILL = 0.90
@@ -70,6 +73,11 @@ DEFAULT_METHODS = ["croston", "sba", "tsb", "adida", "imapa", "ses", "holt", "ho
 SEASON = {"raf": 12, "auto": 12, "carparts": 12, "manufacturing": 52, "m5": 52}
 N_INNER = 3  # inner cut-offs of the backtest selection (select_by_backtest's default)
 N_INNER_LONG = 8  # a longer inner window, recorded as a diagnostic
+LTD_TAU = 3  # periods of the lead-time demand checked for calibration
+LTD_ORIGINS = 6  # origins T-3-5 .. T-3
+LTD_Q = (0.5, 0.8, 0.9, 0.95, 0.99)
+LTD_BOOT = 1000
+LTD_BLOCK = 400  # series per block for the compound pmfs (common K per block)
 
 
 # ---------------------------------------------------------------------------
@@ -226,6 +234,61 @@ def score(y: np.ndarray, preds: np.ndarray) -> dict:
 
 
 # ---------------------------------------------------------------------------
+# lead-time demand calibration
+# ---------------------------------------------------------------------------
+def _blocked_quantiles(make, order: np.ndarray, qs) -> np.ndarray:
+    """Quantiles of compound LTDs built per block of series of similar size: (len(qs), series)."""
+    out = np.empty((len(qs), order.size))
+    for b in range(0, order.size, LTD_BLOCK):
+        rows = order[b:b + LTD_BLOCK]
+        pm = make(rows).pmf(tail=1e-6)
+        for i, q in enumerate(qs):
+            out[i, rows] = pm.quantile(q)
+    return out
+
+
+def ltd_quantiles(train: np.ndarray, integer: bool, seed: int) -> dict:
+    """q-quantiles of the LTD over LTD_TAU periods from each family: {family: (len(LTD_Q), series)}."""
+    res = {}
+    fit = forecasting.fit(train, "sba")
+    s2 = leadtime.one_step_error_variance(train, fit.fitted, after_first_demand=True)
+    par = leadtime.lead_time_demand(np.maximum(fit.level, 0.0), s2, LTD_TAU)
+    res["Poisson/NB (SBA mean, one-step MSE)"] = np.stack([par.quantile(q) for q in LTD_Q])
+    scale = train.mean(axis=1)
+    order = np.argsort(scale, kind="stable")
+    pos = train > 0
+    n_nz = pos.sum(axis=1)
+    p = n_nz / train.shape[1]
+    mean_size = np.where(n_nz > 0, np.where(pos, train, 0.0).sum(axis=1) / np.maximum(n_nz, 1), 1.0)
+    res["compound Poisson, geometric sizes"] = _blocked_quantiles(
+        lambda rows: leadtime.compound_poisson_ltd(p[rows], leadtime.geometric_size_pmf(np.maximum(mean_size[rows], 1.0)),
+                                                   periods=LTD_TAU), order, LTD_Q)
+    if integer:
+        res["compound Bernoulli, empirical sizes"] = _blocked_quantiles(
+            lambda rows: leadtime.compound_from_history(train[rows], periods=LTD_TAU), order, LTD_Q)
+    boot = bootstrap.willemain_bootstrap(train, LTD_TAU, n_boot=LTD_BOOT, seed=seed)
+    res[f"Willemain bootstrap (B = {LTD_BOOT})"] = np.stack([boot.quantile(q) for q in LTD_Q])
+    return res
+
+
+def ltd_calibration(y: np.ndarray, seed: int = 2004):
+    """Coverage P(actual LTD <= q-quantile) per family, pooled over origins and series."""
+    n = y.shape[1]
+    integer = bool(np.all(y == np.round(y)))
+    hits, count, times = {}, 0, {}
+    for k in range(LTD_ORIGINS):
+        o = n - LTD_TAU - k
+        train, actual = y[:, :o], y[:, o:o + LTD_TAU].sum(axis=1)
+        t0 = time.perf_counter()
+        qs = ltd_quantiles(train, integer, seed + k)
+        for fam, qq in qs.items():
+            hits[fam] = hits.get(fam, 0) + np.sum(actual[None, :] <= qq, axis=1)
+        times["all"] = times.get("all", 0.0) + time.perf_counter() - t0
+        count += y.shape[0]
+    return {fam: h / count for fam, h in hits.items()}, count, times["all"]
+
+
+# ---------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------
 def machine() -> str:
@@ -248,6 +311,7 @@ def run(args) -> str:
     methods = args.methods.split(",") if args.methods else DEFAULT_METHODS
     lines = []
     summary = []
+    ltd_lines = []
     for ds in args.datasets.split(","):
         y, desc = load_dataset(ds, data_dir)
         n_train_min = y.shape[1] - N_TEST
@@ -283,6 +347,11 @@ def run(args) -> str:
                     share = ", ".join(f"{used[i]} {np.mean(choice == i):.0%}" for i in range(len(used)) if np.any(choice == i))
                     rows.append((f"selection (by class) [{share}]", score(y, pick(cached, used, choice)),
                                  time.perf_counter() - t0))
+        if not args.no_ltd:
+            cov, cnt, secs = ltd_calibration(y)
+            for fam, c in cov.items():
+                ltd_lines.append(f"| {ds} | {fam} | {cnt} | " + " | ".join(f"{v:.3f}" for v in c) + " |")
+            ltd_lines.append(f"| {ds} | (time for all families, {LTD_ORIGINS} origins: {secs:.1f} s) | | | | | | |")
         lines.append(f"### {ds}: {desc}\n")
         lines.append("| method | series scored | zero-scale series | MASE mean | MASE median | RMSSE mean | bias mean [units/period] | fill rate @0.90 (item avg) | time [s] |")
         lines.append("|---|---|---|---|---|---|---|---|---|")
@@ -339,7 +408,29 @@ def run(args) -> str:
         "## Per dataset",
         "",
     ]
-    return "\n".join(head + lines) + "\n"
+    tail = []
+    if ltd_lines:
+        tail = [
+            "## Lead-time demand calibration",
+            "",
+            f"Demand over tau = {LTD_TAU} periods after each of {LTD_ORIGINS} origins (T-{LTD_TAU}-{LTD_ORIGINS - 1} .. "
+            f"T-{LTD_TAU}), from the data before the origin: the share of (series, origin) pairs whose actual "
+            "lead-time demand is <= the family's q-quantile.  A calibrated continuous distribution gives q; for "
+            "a discrete one P(X <= Q_q) >= q, so with small counts a calibrated LTD lands somewhat above q.  "
+            "Above q = conservative (more stock than the service level needs), below = optimistic.  Families "
+            "(forecasting.leadtime / forecasting.bootstrap): Poisson or negative binomial with mean tau*d "
+            "(d = SBA level) and variance tau*sigma_1^2 (MSE of one-step SBA errors after the first demand); "
+            "compound Poisson with rate = share of non-zero periods and geometric sizes with the mean non-zero "
+            "size; compound Bernoulli with p = 1/ADI and the empirical sizes (integer data only); the "
+            f"Willemain-Smart-Schwarz bootstrap with {LTD_BOOT} replicates (seeded).  Compound pmfs are built in "
+            f"blocks of {LTD_BLOCK} series of similar mean (one common K per block), tail 1e-6.",
+            "",
+            "| dataset | family | pairs | " + " | ".join(f"q = {q}" for q in LTD_Q) + " |",
+            "|---|---|---|" + "---|" * len(LTD_Q),
+            *ltd_lines,
+            "",
+        ]
+    return "\n".join(head + lines + tail) + "\n"
 
 
 def main(argv=None):
@@ -348,6 +439,7 @@ def main(argv=None):
     ap.add_argument("--datasets", default="raf,auto,carparts,manufacturing,m5")
     ap.add_argument("--methods", default=None, help=f"comma list (default {','.join(DEFAULT_METHODS)})")
     ap.add_argument("--no-selection", action="store_true", help="skip the automatic selection")
+    ap.add_argument("--no-ltd", action="store_true", help="skip the lead-time demand calibration")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "forecasting_accuracy.md"))
     args = ap.parse_args(argv)
     text = run(args)
