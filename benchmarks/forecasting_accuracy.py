@@ -423,7 +423,9 @@ def run(args) -> str:
             "compound Poisson with rate = share of non-zero periods and geometric sizes with the mean non-zero "
             "size; compound Bernoulli with p = 1/ADI and the empirical sizes (integer data only); the "
             f"Willemain-Smart-Schwarz bootstrap with {LTD_BOOT} replicates (seeded).  Compound pmfs are built in "
-            f"blocks of {LTD_BLOCK} series of similar mean (one common K per block), tail 1e-6.",
+            f"blocks of {LTD_BLOCK} series of similar mean (one common K per block), tail 1e-6.  The bootstrap "
+            "uses the paper's jitter 1 + INT(X* + Z sqrt(X*)), which adds about half a unit per sampled size, so "
+            "it leans conservative on low-count series (see forecasting/bootstrap.py; jitter=False removes it).",
             "",
             "| dataset | family | pairs | " + " | ".join(f"q = {q}" for q in LTD_Q) + " |",
             "|---|---|---|" + "---|" * len(LTD_Q),

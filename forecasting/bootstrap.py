@@ -31,6 +31,13 @@ Implementation choices (documented deviations / completions of the paper):
   ``horizon_pmf`` each replicate first draws its own number of periods;
 * the randomness comes only from ``numpy.random.default_rng(seed)``: the
   same inputs and seed give the same samples.
+
+Note on the jitter: 1 + INT(X* + Z sqrt(X*)) exceeds X* by about 0.5 on
+average (the 1 + floor), and the "keep X*" rule removes the low tail, so
+the jittered sizes - and the LTD - are biased upwards, relatively most for
+small sizes (an i.i.d. Poisson(2) history gives a 3-period LTD mean of about
+7.7 instead of 6).  This is the paper's formula, kept as published;
+``jitter=False`` resamples the observed sizes unchanged (unbiased mean).
 """
 from __future__ import annotations
 

@@ -94,3 +94,25 @@ def test_loaders_read_the_real_data(name, shape):
     y, _ = bench.load_dataset(name, data_dir)
     assert y.shape == shape
     assert np.all(np.isfinite(y)) and np.all(y >= 0)
+
+
+def test_ltd_calibration_on_iid_poisson_demand():
+    """i.i.d. Poisson(2) demand: the correctly specified family (compound Bernoulli with the
+    empirical sizes) covers like the true Poisson(6) LTD; the others are monotone in q, and the
+    jittered bootstrap over-covers (its jitter adds ~0.5 unit per sampled size)."""
+    from scipy import stats
+
+    bench = _bench()
+    rng = np.random.default_rng(8)
+    y = rng.poisson(2.0, (600, 48)).astype(float)
+    cov, pairs, _ = bench.ltd_calibration(y)
+    assert pairs == 600 * bench.LTD_ORIGINS
+    truth = stats.poisson(2.0 * bench.LTD_TAU)
+    expected = np.array([truth.cdf(truth.ppf(q)) for q in bench.LTD_Q])
+    assert len(cov) == 4
+    for fam, c in cov.items():
+        assert np.all(np.diff(c) >= 0) and np.all((c >= 0) & (c <= 1)), fam
+    exact = cov["compound Bernoulli, empirical sizes"]
+    assert np.all(np.abs(exact - expected) <= 0.06), (exact, expected)
+    boot = cov[f"Willemain bootstrap (B = {bench.LTD_BOOT})"]
+    assert boot[0] > expected[0] + 0.05  # the jitter's upward shift is visible at the median
