@@ -139,7 +139,7 @@ def _check_history(y) -> np.ndarray:
     return yy
 
 
-def willemain_bootstrap(y, horizon=None, *, horizon_pmf=None, n_boot: int = 1000, seed=None,
+def willemain_bootstrap(y, horizon=None, *, horizon_pmf=None, n_boot: int = 1000, seed=0,
                         jitter: bool = True) -> BootstrapLTD:
     """Willemain-Smart-Schwarz (2004) bootstrap of lead-time demand, all series at once.
 
@@ -150,8 +150,8 @@ def willemain_bootstrap(y, horizon=None, *, horizon_pmf=None, n_boot: int = 1000
     horizon_pmf : array (series x M), optional - instead of ``horizon``,
         P(horizon = m), m = 0..M-1: a random lead time drawn per replicate
     n_boot : int >= 1 - replicates per series
-    seed : int or numpy Generator - required for reproducibility (None draws
-        fresh entropy, which is then not reproducible)
+    seed : int (default 0) or numpy Generator - the only source of randomness:
+        the same inputs and seed give the same samples (None is refused)
     jitter : bool - apply the paper's jitter (step 4); False samples the
         observed sizes unchanged
 
@@ -163,6 +163,8 @@ def willemain_bootstrap(y, horizon=None, *, horizon_pmf=None, n_boot: int = 1000
     n_series = yy.shape[0]
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise ValueError(f"n_boot must be an integer >= 1; received {n_boot!r}")
+    if seed is None:
+        raise ValueError("seed must be an int or a numpy Generator (runs must be reproducible); received None")
     fixed_h, h_cum = _check_horizon(horizon, horizon_pmf, n_series)
     p01, p11, last = markov_transitions(yy)
     occ = yy > 0
