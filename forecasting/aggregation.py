@@ -17,7 +17,10 @@ for intermittent demand", JORS 66:914-924.  Definitions as in statsforecast 2.1.
   per-series golden-section alpha on [0.1, 0.3] on the block sums.  Forecast =
   that value / k [units/period].
 * IMAPA: the same aggregate forecast (always optimised SES, a single block giving
-  its own sum) for every level 1..K, each divided by its level, then averaged.
+  its own sum) for every level 1..K, each divided by its level, then averaged
+  (numpy's mean of the K values).  statsforecast sums IMAPA's blocks with numpy
+  (pairwise summation) but ADIDA's in C++ (left to right); the two differ in the
+  last bit for blocks of k >= 8 non-integer values, and we follow each.
 * An all-zero series forecasts 0.
 
 Vectorisation: series are grouped by their aggregation level (a loop over the
@@ -106,14 +109,16 @@ def _aggregate_many(groups, adida_rules: bool, fitted: bool, n_jobs: int = 1):
     """
     results = [None] * len(groups)
     pending = []                       # (group index, sums) needing optimised SES
-    for gi, (ytm, k) in enumerate(groups):
+    for gi, group in enumerate(groups):
+        ytm, k = group[0], group[1]
+        given = group[2] if len(group) > 2 else None
         t, n = ytm.shape
         lost = t % k
         if t - lost < k:   # fewer periods than one block (never with k from the data)
             fit = np.full((n, t), np.nan) if fitted else None
             results[gi] = (ytm[-1].copy(), np.full(n, np.nan), fit)
             continue
-        sums = block_sums_tm(ytm, k)
+        sums = block_sums_tm(ytm, k) if given is None else given
         if sums.shape[0] == 1:
             alpha = np.full(n, np.nan) if adida_rules else np.full(n, 0.2)
             fit = _expand_blocks(sums.T, t, k) if fitted else None
@@ -155,7 +160,7 @@ def _run_batch(batch, groups, results, fitted, n_jobs):
     for gi, s in batch:
         n_g = s.shape[1]
         sl = slice(col, col + n_g)
-        ytm, k = groups[gi]
+        ytm, k = groups[gi][0], groups[gi][1]
         fit = _expand_blocks(lv[: s.shape[0], sl].T, ytm.shape[0], k) if fitted else None
         results[gi] = (fc[sl].copy(), alpha[sl].copy(), fit)
         col += n_g
@@ -199,21 +204,47 @@ def level_forecasts(y: np.ndarray, fitted: bool = False, n_jobs: int = 1):
     kmax = aggregation_levels(y)
     order = np.argsort(-kmax, kind="stable")
     ks = kmax[order]
-    ytm = np.ascontiguousarray(y[order].T)
+    y_sorted = y[order]
+    ytm = np.ascontiguousarray(y_sorted.T)
     top = int(ks[0]) if ks.size else 0
-    groups = [(ytm[:, : int(np.count_nonzero(ks >= kk))], kk) for kk in range(1, top + 1)]
+    groups = []
+    for kk in range(1, top + 1):
+        n_k = int(np.count_nonzero(ks >= kk))
+        groups.append((ytm[:, :n_k], kk, _pairwise_sums(y_sorted[:n_k], kk)))
     results = _aggregate_many(groups, False, fitted, n_jobs)
     return order, ks, [r[0] for r in results], [r[2] for r in results]
 
 
+def _pairwise_sums(y_rows: np.ndarray, k: int):
+    """IMAPA's block sums as the reference computes them: numpy's ``sum`` along the
+    contiguous block axis (pairwise summation, which differs from a left-to-right
+    sum in the last bit for k >= 8 and non-integer data).  Returns None for k < 8,
+    where the two orders coincide and the time-major sums are used."""
+    if k < 8:
+        return None
+    n, t = y_rows.shape
+    lost = t % k
+    n_chunks = (t - lost) // k
+    if n_chunks < 1:
+        return None
+    return np.ascontiguousarray(y_rows[:, lost:].reshape(n, n_chunks, k).sum(axis=2).T)
+
+
 def imapa_from_levels(n: int, order, ks, fcs) -> np.ndarray:
-    """IMAPA forecast (n,) from :func:`level_forecasts` output."""
-    acc = np.zeros(n)
-    for kk, fc in enumerate(fcs, start=1):
-        acc[: fc.size] += fc / kk
+    """IMAPA forecast (n,) from :func:`level_forecasts` output.
+
+    The mean over the K levels is numpy's mean of the K values ``fc_k / k`` per
+    series (series grouped by K), the reference's summation order.
+    """
     out = np.zeros(n)
-    has = ks > 0
-    out[order[has]] = acc[has] / ks[has]
+    values, starts = np.unique(-ks, return_index=True)      # ks is sorted descending
+    ends = np.append(starts[1:], ks.size)
+    for negk, s, e in zip(values, starts, ends):
+        kk = int(-negk)
+        if kk == 0:
+            continue
+        mat = np.column_stack([fcs[j][s:e] / (j + 1) for j in range(kk)])
+        out[order[s:e]] = mat.sum(axis=1) / kk
     return out
 
 

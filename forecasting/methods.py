@@ -256,7 +256,9 @@ def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa",
 
     Equal to ``{m: forecast(y, h, m) for m in methods}``; when both ADIDA and IMAPA
     are asked for, their shared aggregate forecasts (ADIDA's level-K forecast is
-    IMAPA's level-K term) are computed once, and Croston/SBA share one fit.
+    IMAPA's level-K term, except for the summation order of blocks of k >= 8
+    periods of non-integer data, which are recomputed) are computed once, and
+    Croston/SBA share one fit.
     """
     h = check_horizon(h)
     for m in methods:
@@ -271,7 +273,15 @@ def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa",
     if "adida" in methods and "imapa" in methods:
         order, ks, fcs, _ = level_forecasts(panel, False, n_jobs)
         out["imapa"] = flat(imapa_from_levels(n, order, ks, fcs))
-        out["adida"] = flat(adida_from_levels(n, order, ks, fcs))
+        adida = adida_from_levels(n, order, ks, fcs)
+        # IMAPA sums blocks of k >= 8 pairwise (numpy), ADIDA left to right (C++):
+        # the shared value is exact only for k < 8 or integer-valued series
+        k = np.empty_like(ks)
+        k[order] = ks
+        redo = (k >= 8) & (panel != np.round(panel)).any(axis=1)
+        if redo.any():
+            adida[redo] = adida_kernel(panel[redo], fitted=False, n_jobs=n_jobs).level
+        out["adida"] = flat(adida)
     if "croston" in methods and "sba" in methods:
         cr = forecast(panel, h, "croston")
         out["croston"] = cr
