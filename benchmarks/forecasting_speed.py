@@ -16,6 +16,11 @@ Usage::
 
 Results are written as markdown (machine, date, load average, all numbers).
 statsforecast is a benchmark extra (``pip install .[bench]``).
+
+``--real-data DIR`` also compares the two libraries' forecasts (the six methods and
+CrostonOptimized) on the real data sets in DIR (RAF, auto, MAN, carparts without
+missing months); ``--skip-speed`` runs only that comparison and appends its table
+to ``--out``.
 """
 from __future__ import annotations
 
@@ -84,6 +89,47 @@ def _machine():
     return f"{model}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}, numpy {np.__version__}"
 
 
+def real_data_agreement(folder: str) -> list[str]:
+    """Max |ours - statsforecast| per method on the real data sets (markdown lines)."""
+    import pandas as pd
+    from statsforecast import StatsForecast
+    from statsforecast.models import (ADIDA, IMAPA, TSB, CrostonClassic, CrostonOptimized,
+                                      CrostonSBA, SimpleExponentialSmoothing)
+    base = Path(folder)
+    sets = {}
+    raf = pd.read_csv(base / "raf_5000_wide.csv")
+    sets["RAF"] = raf[[c for c in raf.columns if c[:2] in ("19", "20")]].to_numpy(float)
+    auto = pd.read_csv(base / "auto_3000_wide.csv")
+    sets["auto"] = auto[[f"p{i:02d}" for i in range(1, 25)]].to_numpy(float)
+    man = pd.read_csv(base / "manufacturing_weekly_wide.csv")
+    sets["MAN (fractional)"] = man[[c for c in man.columns if "-W" in c]].to_numpy(float)
+    cp = pd.read_csv(base / "carparts_wide.csv").drop(columns="month").T
+    sets["carparts (complete)"] = cp[~cp.isna().any(axis=1)].to_numpy(float)
+    names = {"croston": "CrostonClassic", "sba": "CrostonSBA", "tsb": "TSB",
+             "adida": "ADIDA", "imapa": "IMAPA", "ses": "SES",
+             "croston alpha=optimize": "CrostonOptimized"}
+    lines = ["## Agreement with statsforecast on the real data (max relative difference)", "",
+             "| data set | series x periods | " + " | ".join(names) + " |",
+             "|---|---|" + "---|" * len(names)]
+    for label, y in sets.items():
+        n, t = y.shape
+        df = pd.DataFrame({"unique_id": np.repeat(np.arange(n), t),
+                           "ds": np.tile(np.arange(1, t + 1), n), "y": y.ravel()})
+        ref = StatsForecast(models=[CrostonClassic(), CrostonSBA(), TSB(alpha_d=0.1, alpha_p=0.1),
+                                    ADIDA(), IMAPA(), SimpleExponentialSmoothing(0.1, alias="SES"),
+                                    CrostonOptimized()], freq=1, n_jobs=1
+                            ).forecast(df=df, h=2).sort_values(["unique_id", "ds"])
+        ours = F.forecast_many(y, 2)
+        ours["croston alpha=optimize"] = F.forecast(y, 2, "croston", alpha="optimize")
+        cells = []
+        for m, col in names.items():
+            r = ref[col].to_numpy().reshape(n, 2)
+            rel = np.abs(ours[m] - r) / np.maximum(np.abs(r), 1e-300)
+            cells.append(f"{float(np.max(np.where(r == ours[m], 0.0, rel))):.1e}")
+        lines.append(f"| {label} | {n} x {t} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--series", type=int, default=100_000)
@@ -93,7 +139,19 @@ def main(argv=None):
     ap.add_argument("--sf-repeats", type=int, default=1)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "forecasting_speed.md"))
+    ap.add_argument("--real-data", default=None,
+                    help="folder with the real data sets: also compare forecasts there")
+    ap.add_argument("--skip-speed", action="store_true",
+                    help="only the real-data comparison, appended to --out")
     args = ap.parse_args(argv)
+    if args.skip_speed:
+        if not args.real_data:
+            ap.error("--skip-speed needs --real-data")
+        extra = real_data_agreement(args.real_data)
+        with open(args.out, "a", encoding="utf-8") as fh:
+            fh.write("\n" + "\n".join(extra))
+        print("\n".join(extra))
+        return
 
     y = make_panel(args.series, args.periods, args.seed)
     h = args.horizon
@@ -203,6 +261,8 @@ def main(argv=None):
         f"- Goal: <= 2 GB.",
         "",
     ]
+    if args.real_data:
+        lines += real_data_agreement(args.real_data)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
