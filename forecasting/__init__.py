@@ -9,7 +9,8 @@ A *panel* is a 2-D float array ``y`` of shape (series, periods), oldest period
 first (a 1-D array is one series).  Values are demand per period, >= 0.  NaN or
 infinite values and negative values raise ``ValueError`` naming the series index
 (missing periods must be filled with 0 before forecasting; the table functions do
-that).  Integer input is cast to float64 (statsforecast casts to float32).
+that).  Integer input is cast to float64 (statsforecast casts to float32 first, which is
+exact for integers below 2**24).
 
 Stable entry points
 -------------------

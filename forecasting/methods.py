@@ -20,8 +20,8 @@ intermittent series (Kourentzes 2014, IJF 30:201-208).
 
 Deliberate differences from the references (each covered by a test):
 
-* Integer input is cast to float64; statsforecast casts it to float32, so its
-  forecasts of integer data differ in the 7th digit.  Compare with float input.
+* Integer input is cast to float64; statsforecast casts it to float32 first
+  (exact for integers below 2**24, so the forecasts still agree).
 * SBA's default factor is ``1 - alpha_interval / 2`` (Syntetos & Boylan 2005;
   R/sktime, ORACLES O-1), which equals statsforecast's hard-coded 0.95 at the
   default alpha = 0.1; ``factor=0.95`` reproduces statsforecast at any alpha.

@@ -103,3 +103,13 @@ def test_imapa_block_sums_follow_numpy_pairwise_order():
     many = F.forecast_many(y, 2)
     np.testing.assert_array_equal(many["adida"], F.forecast(y, 2, "adida"))
     np.testing.assert_array_equal(many["imapa"], F.forecast(y, 2, "imapa"))
+
+
+def test_integer_input_equals_reference(big_panel):
+    """statsforecast casts integer input to float32 (``_ensure_float``) and its C++
+    routines then work in double; integers below 2**24 are exact in float32, so the
+    forecasts equal ours (we cast integer input to float64 directly)."""
+    y = big_panel[0][:200].round().astype(np.int64)
+    for method, model in (("croston", sf_models.CrostonClassic()), ("adida", sf_models.ADIDA()),
+                          ("tsb", sf_models.TSB(alpha_d=0.1, alpha_p=0.1))):
+        np.testing.assert_array_equal(F.forecast(y, 1, method), _reference(model, y, 1))
