@@ -8,9 +8,10 @@ Both sides are frames in one :class:`~partsopt.erp.formats.Layout`, normalised b
 * ``changed``   - the key is in both and at least one value column differs;
 * ``unchanged`` - otherwise.
 
-Numbers compare exactly (both NaN counts as equal): values travel to files and
-databases in round-trip form (shortest ``repr`` / binary), so an unchanged policy
-reads back bit-identical.  Text compares as strings.
+Numbers are equal when both are NaN or when they agree to a relative tolerance
+of :data:`REL_TOL` = 1e-12: CSV, Parquet and databases give floats back bit-exact
+(shortest ``repr`` / binary), but Excel (openpyxl) may move the last bit, and a
+last-bit change is no policy change.  Text compares as strings.
 
 A changed quantity is *flagged for review* when its relative change exceeds the
 threshold::
@@ -34,6 +35,8 @@ from partsopt.erp.formats import Layout
 DIFF_COLUMNS: tuple[str, ...] = ("part", "location", "status", "column", "old", "new",
                                  "relative_change", "flagged")
 _STATUS_ORDER = {"new": 0, "changed": 1, "removed": 2}
+#: relative tolerance of number equality [-]
+REL_TOL = 1e-12
 
 
 @dataclass
@@ -81,7 +84,9 @@ def _equal(old: np.ndarray, new: np.ndarray, kind: str) -> np.ndarray:
     if kind == "number":
         old = old.astype("float64")
         new = new.astype("float64")
-        return (old == new) | (np.isnan(old) & np.isnan(new))
+        with np.errstate(invalid="ignore"):
+            close = np.abs(old - new) <= REL_TOL * np.maximum(np.abs(old), np.abs(new))
+        return (old == new) | close | (np.isnan(old) & np.isnan(new))
     return old == new
 
 

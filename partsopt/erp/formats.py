@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from partsopt.errors import ConfigError
+from partsopt.erp.errors import ExportOptionError
 from partsopt.erp.policies_file import POLICY_COLUMNS, TEXT_COLUMNS
 
 
@@ -91,12 +91,12 @@ LAYOUTS: dict[str, Layout] = {
 
 
 def get_layout(fmt: str) -> Layout:
-    """The :class:`Layout` called ``fmt``; :class:`ConfigError` for an unknown name."""
+    """The :class:`Layout` called ``fmt``; :class:`ExportOptionError` for an unknown name."""
     try:
         return LAYOUTS[fmt]
     except (KeyError, TypeError):
-        raise ConfigError("unknown export format", where="--format",
-                          received=repr(fmt), fix="use one of: " + ", ".join(LAYOUTS)) from None
+        raise ExportOptionError("unknown export format", where="--format", received=repr(fmt),
+                                fix="use one of: " + ", ".join(LAYOUTS)) from None
 
 
 def _reorder_trigger(s: np.ndarray) -> np.ndarray:
