@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from partsopt.erp.columns import key_order
 from partsopt.erp.errors import ExportOptionError
 from partsopt.erp.formats import Layout
 
@@ -46,8 +47,10 @@ class PolicyDiff:
     ``rows`` is a long table with :data:`DIFF_COLUMNS`: one row per new key, per
     removed key, and per changed *column* of a changed key (``column``, ``old``,
     ``new``, ``relative_change`` filled for changed rows only; keys are reported as
-    ``part``/``location`` whatever the layout calls them).  ``upsert`` holds the full
-    new rows of new and changed keys (layout columns), ``removed`` the keys to delete.
+    ``part``/``location`` whatever the layout calls them), ordered new → changed →
+    removed, then by key, then by column.  ``inserts`` and ``updates`` hold the full
+    new rows (layout columns, key order) of new and changed keys; ``removed_keys``
+    the keys to delete.
     """
 
     new: int
@@ -55,7 +58,8 @@ class PolicyDiff:
     removed: int
     unchanged: int
     rows: pd.DataFrame
-    upsert: pd.DataFrame
+    inserts: pd.DataFrame = field(repr=False)
+    updates: pd.DataFrame = field(repr=False)
     removed_keys: pd.DataFrame = field(repr=False)
 
     @property
@@ -102,6 +106,11 @@ def diff_layout_frames(current: pd.DataFrame, proposed: pd.DataFrame, layout: La
     values = list(layout.value_columns)
     merged = current.merge(proposed, on=keys, how="outer", suffixes=("_old", "_new"),
                            indicator=True, sort=False)
+    k0 = merged[keys[0]].to_numpy(dtype=object)
+    k1 = merged[keys[1]].to_numpy(dtype=object)
+    order = key_order(k0, k1)
+    merged = merged.take(order)
+    k0, k1 = k0[order], k1[order]
     where = merged["_merge"].to_numpy()
     is_new = where == "right_only"
     is_removed = where == "left_only"
@@ -113,8 +122,7 @@ def diff_layout_frames(current: pd.DataFrame, proposed: pd.DataFrame, layout: La
                       layout.columns[col]) & both
         diff_masks[col] = neq
         any_diff |= neq
-    k0 = merged[keys[0]].to_numpy(dtype=object)
-    k1 = merged[keys[1]].to_numpy(dtype=object)
+    rank = np.arange(len(merged))
 
     pieces = []
     for status, mask in (("new", is_new), ("removed", is_removed)):
@@ -123,9 +131,9 @@ def diff_layout_frames(current: pd.DataFrame, proposed: pd.DataFrame, layout: La
             "part": k0[mask], "location": k1[mask], "status": status, "column": "",
             "old": np.full(n, None, dtype=object), "new": np.full(n, None, dtype=object),
             "relative_change": np.full(n, np.nan), "flagged": np.zeros(n, dtype=bool),
-            "_col_order": -1,
+            "_status": _STATUS_ORDER[status], "_rank": rank[mask], "_col": -1,
         }))
-    for order, col in enumerate(values):
+    for position, col in enumerate(values):
         mask = diff_masks[col]
         old = merged[col + "_old"].to_numpy()[mask]
         new = merged[col + "_new"].to_numpy()[mask]
@@ -138,22 +146,23 @@ def diff_layout_frames(current: pd.DataFrame, proposed: pd.DataFrame, layout: La
         pieces.append(pd.DataFrame({
             "part": k0[mask], "location": k1[mask], "status": "changed", "column": col,
             "old": old.astype(object), "new": new.astype(object), "relative_change": rel,
-            "flagged": np.asarray(flagged, dtype=bool), "_col_order": order,
+            "flagged": np.asarray(flagged, dtype=bool), "_status": _STATUS_ORDER["changed"],
+            "_rank": rank[mask], "_col": position,
         }))
     rows = pd.concat(pieces, ignore_index=True)
-    rows["_status_order"] = rows["status"].map(_STATUS_ORDER)
-    rows = rows.sort_values(["_status_order", "part", "location", "_col_order"], kind="stable")
-    rows = rows[list(DIFF_COLUMNS)].reset_index(drop=True)
+    sort = np.lexsort((rows["_col"].to_numpy(), rows["_rank"].to_numpy(), rows["_status"].to_numpy()))
+    rows = rows.take(sort)[list(DIFF_COLUMNS)].reset_index(drop=True)
     rows["relative_change"] = rows["relative_change"].astype("float64")
     rows["flagged"] = rows["flagged"].astype(bool)
 
-    up_mask = is_new | any_diff
-    upsert = pd.DataFrame({c: merged[c if c in keys else c + "_new"].to_numpy()[up_mask]
-                           for c in layout.columns})
-    upsert = upsert.astype({c: "float64" for c, k in layout.columns.items() if k == "number"})
-    removed_keys = pd.DataFrame({keys[0]: k0[is_removed], keys[1]: k1[is_removed]})
+    def new_rows(mask: np.ndarray) -> pd.DataFrame:
+        frame = pd.DataFrame({c: merged[c if c in keys else c + "_new"].to_numpy()[mask]
+                              for c in layout.columns})
+        return frame.astype({c: "float64" for c, k in layout.columns.items() if k == "number"})
+
     return PolicyDiff(
         new=int(is_new.sum()), changed=int(any_diff.sum()), removed=int(is_removed.sum()),
-        unchanged=int((both & ~any_diff).sum()), rows=rows, upsert=upsert,
-        removed_keys=removed_keys,
+        unchanged=int((both & ~any_diff).sum()), rows=rows, inserts=new_rows(is_new),
+        updates=new_rows(any_diff),
+        removed_keys=pd.DataFrame({keys[0]: k0[is_removed], keys[1]: k1[is_removed]}),
     )

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from partsopt.erp.columns import as_text
 from partsopt.erp.errors import ExportOptionError
 from partsopt.erp.policies_file import POLICY_COLUMNS, TEXT_COLUMNS
 
@@ -105,8 +106,10 @@ def _reorder_trigger(s: np.ndarray) -> np.ndarray:
 
 
 def to_layout(policies: pd.DataFrame, fmt: str) -> pd.DataFrame:
-    """Turn a *validated* policies table into layout ``fmt`` (rows in key order).
+    """Turn a *validated* policies table into layout ``fmt``.
 
+    The rows keep their order: :func:`~partsopt.erp.policies_file.validate_policies`
+    has sorted them by (part, location), which is the layout's key order.
     Vectorised over rows: whole-column numpy operations, no per-row loop.
     """
     layout = get_layout(fmt)
@@ -132,8 +135,7 @@ def to_layout(policies: pd.DataFrame, fmt: str) -> pd.DataFrame:
             "product_max_qty": np.round(policies["order_up_to"].to_numpy(float), 3),
             "qty_multiple": np.round(policies["pack_size"].to_numpy(float), 3),
         })
-    out = out.sort_values(list(layout.keys), kind="stable").reset_index(drop=True)
-    return normalise_layout_frame(out, layout)
+    return normalise_layout_frame(out.reset_index(drop=True), layout)
 
 
 def normalise_layout_frame(frame: pd.DataFrame, layout: Layout) -> pd.DataFrame:
@@ -148,7 +150,7 @@ def normalise_layout_frame(frame: pd.DataFrame, layout: Layout) -> pd.DataFrame:
     for col, kind in layout.columns.items():
         s = frame[col]
         if kind == "text":
-            out[col] = s.astype(object).where(s.notna(), "").map(str).to_numpy(dtype=object)
+            out[col] = as_text(s)
         else:
             out[col] = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64")
     return pd.DataFrame(out, columns=list(layout.columns))

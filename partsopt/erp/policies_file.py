@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from partsopt.errors import DataError
+from partsopt.erp.columns import as_text, key_order, strip_text
 
 KEY_COLUMNS: tuple[str, ...] = ("part", "location")
 TEXT_COLUMNS: tuple[str, ...] = ("part", "location", "policy", "target_name", "reason")
@@ -135,7 +136,7 @@ def validate_policies(policies: pd.DataFrame, source: str = "policies") -> pd.Da
     Normalised: canonical columns in canonical order (extra columns dropped),
     text columns as Python ``str`` (missing text → ``""``; keys stripped),
     number columns as ``float64``, ``pack_size`` filled with 1, rows sorted by
-    (part, location).  Raises :class:`DataError` naming ``source``, the column
+    (part, location) (code-point order), index 0..n-1.  Raises :class:`DataError` naming ``source``, the column
     and the first bad rows.
     """
     if not isinstance(policies, pd.DataFrame):
@@ -149,26 +150,26 @@ def validate_policies(policies: pd.DataFrame, source: str = "policies") -> pd.Da
             where=f"{source}, column(s) {', '.join(missing)}",
             received="columns: " + ", ".join(map(str, policies.columns)),
             fix="export the policies written by `partsopt plan` (DESIGN.md §5)")
-    out = pd.DataFrame(index=policies.index)
+    out = {}
     for col in TEXT_COLUMNS:
-        s = policies[col]
-        text = s.astype(object).where(s.notna(), "")
-        out[col] = text.map(str)
+        out[col] = as_text(policies[col])
     for col in KEY_COLUMNS:
-        out[col] = out[col].str.strip()
-        bad = (out[col] == "").to_numpy()
+        out[col] = strip_text(out[col])
+        bad = out[col] == ""
         if bad.any():
             raise DataError(f"empty {col} in the policies table", where=f"{source}, column {col}",
                             received=_first_rows(bad, policies, list(KEY_COLUMNS)),
                             fix=f"every row needs a {col}")
     for col in NUMBER_COLUMNS + tuple(OPTIONAL_NUMBER_DEFAULTS):
         if col not in policies.columns:
-            out[col] = OPTIONAL_NUMBER_DEFAULTS[col]
+            out[col] = np.full(len(policies), OPTIONAL_NUMBER_DEFAULTS[col])
             continue
         raw = policies[col]
         if pd.api.types.is_bool_dtype(raw):
-            bad = np.ones(len(raw), dtype=bool)
-        else:
+            num, bad = raw, np.ones(len(raw), dtype=bool)
+        elif pd.api.types.is_numeric_dtype(raw):
+            num, bad = raw, np.zeros(len(raw), dtype=bool)
+        else:  # text (e.g. from CSV or Excel): every non-blank entry must parse
             num = pd.to_numeric(raw, errors="coerce")
             present = raw.notna() & (raw.astype(str).str.strip() != "")
             bad = (present & num.isna()).to_numpy()
@@ -176,36 +177,40 @@ def validate_policies(policies: pd.DataFrame, source: str = "policies") -> pd.Da
             raise DataError(f"column {col} must hold numbers", where=f"{source}, column {col}",
                             received=_first_rows(bad, policies, list(KEY_COLUMNS) + [col]),
                             fix="write plain numbers (dot as decimal separator)")
-        out[col] = num.astype("float64")
+        out[col] = np.asarray(num, dtype="float64")
     if "pack_size" in policies.columns:
-        out["pack_size"] = out["pack_size"].fillna(1.0)
-        bad = ~(out["pack_size"].to_numpy() > 0) | ~np.isfinite(out["pack_size"].to_numpy())
+        out["pack_size"] = np.where(np.isnan(out["pack_size"]), 1.0, out["pack_size"])
+        bad = ~(out["pack_size"] > 0) | ~np.isfinite(out["pack_size"])
         if bad.any():
             raise DataError("pack_size must be a finite number > 0", where=f"{source}, column pack_size",
                             received=_first_rows(bad, policies, list(KEY_COLUMNS) + ["pack_size"]),
                             fix="use 1 for parts sold by the unit")
     for col in ("reorder_point", "order_up_to"):
-        bad = ~np.isfinite(out[col].to_numpy())
+        bad = ~np.isfinite(out[col])
         if bad.any():
             raise DataError(f"{col} must be a finite number in every row",
                             where=f"{source}, column {col}",
                             received=_first_rows(bad, policies, list(KEY_COLUMNS) + [col]),
                             fix="every exported policy needs s and S (use s=-1, S=0 for 'do not stock')")
-    bad = (out["order_up_to"] < out["reorder_point"]).to_numpy()
+    bad = out["order_up_to"] < out["reorder_point"]
     if bad.any():
         raise DataError("order_up_to (S) is below reorder_point (s)",
                         where=f"{source}, columns reorder_point, order_up_to",
                         received=_first_rows(bad, policies,
                                              list(KEY_COLUMNS) + ["reorder_point", "order_up_to"]),
                         fix="S must be >= s")
-    dup = out.duplicated(list(KEY_COLUMNS), keep=False).to_numpy()
+    order = key_order(out["part"], out["location"])
+    part, location = out["part"][order], out["location"][order]
+    same = (part[1:] == part[:-1]) & (location[1:] == location[:-1])
+    dup = np.zeros(len(order), dtype=bool)
+    dup[order[1:][same]] = True
+    dup[order[:-1][same]] = True
     if dup.any():
         raise DataError("duplicate (part, location) rows in the policies table",
                         where=f"{source}, columns part, location",
                         received=_first_rows(dup, policies, list(KEY_COLUMNS)),
                         fix="keep one policy per part and location")
-    out = out[list(POLICY_COLUMNS)].sort_values(list(KEY_COLUMNS), kind="stable")
-    return out.reset_index(drop=True)
+    return pd.DataFrame({c: out[c][order] for c in POLICY_COLUMNS})
 
 
 def read_policies(path: str | Path) -> pd.DataFrame:

@@ -42,7 +42,7 @@ def test_hand_example_counts_rows_and_flags():
     flagged = d.flagged
     assert list(flagged["part"]) == ["A", "B"]
     np.testing.assert_allclose(flagged["relative_change"], [0.6, 1.0])
-    assert sorted(d.upsert["MATNR"]) == ["A", "B", "C", "F"]
+    assert list(d.inserts["MATNR"]) == ["F"] and list(d.updates["MATNR"]) == ["A", "B", "C"]
     assert list(d.removed_keys["MATNR"]) == ["E"]
     # a higher threshold flags less; exactly at the threshold is not beyond it
     assert list(diff_layout_frames(old, new, SAP, review_threshold=0.6).flagged["part"]) == ["B"]
@@ -118,12 +118,14 @@ def test_vectorised_diff_matches_a_per_row_reference(seed):
     assert (d.new, d.changed, d.removed, d.unchanged) == tuple(counts.values())
     got = [((r.part, r.location), r.status, r.column, bool(r.flagged)) for r in d.rows.itertuples()]
     assert got == rows
-    # upsert = full new rows of new and changed keys; removed = keys only in old
-    expected_upsert = {r[0] for r in rows if r[1] in ("new", "changed")}
-    assert set(zip(d.upsert["MATNR"], d.upsert["WERKS"])) == expected_upsert
+    # inserts / updates = full new rows of new / changed keys; removed = keys only in old
+    assert set(zip(d.inserts["MATNR"], d.inserts["WERKS"])) == {r[0] for r in rows if r[1] == "new"}
+    assert set(zip(d.updates["MATNR"], d.updates["WERKS"])) == {r[0] for r in rows
+                                                                 if r[1] == "changed"}
     assert set(zip(d.removed_keys["MATNR"], d.removed_keys["WERKS"])) == {r[0] for r in rows
                                                                            if r[1] == "removed"}
-    merged = d.upsert.merge(new, on=list(SAP.keys), suffixes=("", "_n"))
+    merged = pd.concat([d.inserts, d.updates]).merge(new, on=list(SAP.keys), suffixes=("", "_n"))
+    assert len(merged) == d.new + d.changed
     for col in SAP.value_columns:
         a, b = merged[col].to_numpy(), merged[col + "_n"].to_numpy()
         assert all((x == y) or (x != x and y != y) for x, y in zip(a, b))

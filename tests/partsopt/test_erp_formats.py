@@ -96,9 +96,12 @@ def test_vectorised_layouts_match_a_per_row_reference():
 
 def test_layout_rows_are_in_key_order_whatever_the_input_order():
     df = random_policies(50, 5)
-    shuffled = df.sample(frac=1.0, random_state=0)
+    shuffled = validate_policies(df.sample(frac=1.0, random_state=0))
     for fmt in LAYOUTS:
-        pd.testing.assert_frame_equal(to_layout(shuffled, fmt), to_layout(df, fmt))
+        out = to_layout(shuffled, fmt)
+        pd.testing.assert_frame_equal(out, to_layout(df, fmt))
+        keys = list(zip(out[LAYOUTS[fmt].keys[0]], out[LAYOUTS[fmt].keys[1]]))
+        assert keys == sorted(keys)
 
 
 def test_unknown_format_is_a_config_error_and_a_value_error():
