@@ -55,7 +55,8 @@ from partsopt.erp.errors import ExportOptionError
 from partsopt.erp.formats import Layout, normalise_layout_frame
 from partsopt.erp.policies_file import RunInfo
 
-ProgressHook = Callable[[int, int], None]
+#: ``progress(rows_done, rows_total, label)`` - the project's progress convention
+ProgressHook = Callable[[int, int, str], None]
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TABLE_SUFFIX = {"generic": "policies", "sap": "policies_sap", "odoo": "policies_odoo"}
 _LOAD_TABLE = "partsopt_load_updates"
@@ -347,7 +348,7 @@ class _Loader:
     def _advance(self, rows: int) -> None:
         self.done += rows
         if self.progress is not None:
-            self.progress(self.done, self.total)
+            self.progress(self.done, self.total, "export: loading rows")
 
 
 def _stamp(conn: Connection, now: datetime):
@@ -434,7 +435,7 @@ def export_to_database(url: str, frame: pd.DataFrame, tables: Tables, run: RunIn
                        batch_size: int = 50_000) -> DatabaseOutcome:
     """Export ``frame`` (a normalised layout frame) to the staging tables at ``url``.
 
-    See the module docstring for the transaction.  ``progress(rows_done, rows_total)``
+    See the module docstring for the transaction.  ``progress(rows_done, rows_total, label)``
     is called after each loaded batch (inside the transaction; an exception raised
     by it rolls the whole export back).
     """

@@ -90,7 +90,7 @@ def export_policies(policies: pd.DataFrame, fmt: str, to: str, *, run: RunInfo |
     review_threshold : flag changed reorder points / order-up-to levels whose
         relative change ``|new - old| / max(|old|, 1)`` exceeds it [fraction].
     table_prefix, schema : database targets only: table name prefix and schema.
-    progress : called as ``progress(rows_done, rows_total)`` after each batch loaded
+    progress : called as ``progress(rows_done, rows_total, label)`` after each batch loaded
         into a database (inside the transaction).
     batch_size : rows per bulk-load batch (>= 1).
 

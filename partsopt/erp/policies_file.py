@@ -213,6 +213,19 @@ def validate_policies(policies: pd.DataFrame, source: str = "policies") -> pd.Da
     return pd.DataFrame({c: out[c][order] for c in POLICY_COLUMNS})
 
 
+def find_policies_file(path: str | Path) -> Path:
+    """``path`` itself, or for a folder (a ``partsopt plan`` output folder) its
+    ``policies.parquet`` or else ``policies.csv``."""
+    p = Path(path)
+    if p.is_dir():
+        for name in ("policies.parquet", "policies.csv"):
+            if (p / name).is_file():
+                return p / name
+        raise DataError("no policies file in the folder", where=str(p),
+                        fix="pass the policies.csv / policies.parquet written by `partsopt plan`")
+    return p
+
+
 def read_policies(path: str | Path) -> pd.DataFrame:
     """Read a policies CSV or Parquet file and validate it (see module docstring).
 

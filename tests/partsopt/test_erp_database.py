@@ -214,7 +214,7 @@ def test_an_exception_after_n_rows_rolls_back_to_the_previous_run(target):
     run2 = make_policies(300, seed=5)  # every row changes
     seen = []
 
-    def hook(done, total):
+    def hook(done, total, label):
         seen.append(done)
         if done >= 100:
             raise RuntimeError("injected failure after 100 rows")
@@ -253,7 +253,7 @@ KILL_SCRIPT = textwrap.dedent("""
     from pathlib import Path
     from partsopt.erp import export_policies, read_policies
     url, prefix, policies, marker = sys.argv[1:5]
-    def hook(done, total):
+    def hook(done, total, label):
         if done >= 20_000:          # midway: tell the parent, then wait to be killed
             Path(marker).write_text(str(done))
             time.sleep(120)

@@ -123,3 +123,15 @@ def test_runinfo_coerce():
         RunInfo.coerce("r1")
     derived = RunInfo.coerce({"as_of": "2026-01-01"}, validate_policies(make_policies()))
     assert derived.derived and derived.as_of == "2026-01-01"
+
+
+def test_find_policies_file_in_a_plan_folder(tmp_path):
+    from partsopt.erp.policies_file import find_policies_file
+
+    with pytest.raises(DataError, match="no policies file"):
+        find_policies_file(tmp_path)
+    make_policies().to_csv(tmp_path / "policies.csv", index=False)
+    assert find_policies_file(tmp_path) == tmp_path / "policies.csv"
+    make_policies().to_parquet(tmp_path / "policies.parquet", index=False)
+    assert find_policies_file(tmp_path) == tmp_path / "policies.parquet"
+    assert find_policies_file(tmp_path / "policies.csv") == tmp_path / "policies.csv"
