@@ -21,20 +21,24 @@ change is flagged for review in a dry run.
     ``location_id`` (location), ``product_min_qty``, ``product_max_qty`` (= S) and
     ``qty_multiple`` (= pack size).
 
-Reorder-point convention.  partsopt orders when the inventory position IP <= s
-(DESIGN.md, one order rule).  SAP triggers reorder-point planning when available
-stock *falls below* the reorder point (SAP Library, "Net Requirements Calculation
-for Reorder Point Planning": "only carried out once the stock level has fallen below
-the reorder level"), and Odoo orders when the forecast quantity is strictly below
-``product_min_qty`` (``stock.warehouse.orderpoint._compute_qty_to_order``:
+Reorder-point convention.  partsopt's one order rule (:func:`partsopt.ordering.order_rule`)
+orders when the inventory position IP <= s *and* S - IP > 0, up to S rounded up to
+the pack size.  SAP triggers reorder-point planning when available stock *falls
+below* the reorder point (SAP Library, "Net Requirements Calculation for Reorder
+Point Planning": "only carried out once the stock level has fallen below the
+reorder level"); with lot size HB it orders up to MABST, rounded up to a multiple
+of BSTRF.  Odoo orders when the forecast quantity is strictly below
+``product_min_qty``, ``max(product_min_qty, product_max_qty) - forecast`` rounded
+up to a multiple of ``qty_multiple`` (``stock.warehouse.orderpoint._compute_qty_to_order``:
 ``float_compare(qty_forecast, product_min_qty) < 0``).  For integer stock,
-``IP <= s  <=>  IP < floor(s) + 1``, so both ERPs receive
+``IP <= s and IP < S  <=>  IP < min(floor(s), ceil(S) - 1) + 1``, so both ERPs receive
 
-    MINBE = product_min_qty = max(floor(s) + 1, 0)     [units]
+    MINBE = product_min_qty = max(min(floor(s), ceil(S) - 1) + 1, 0)     [units]
 
-(s = -1, "do not stock", becomes 0: never triggers).  SAP and Odoo do not accept a
-negative safety stock, so ``EISBE = max(safety_stock, 0)``.  Quantities are rounded
-to 3 decimals (SAP quantity fields have 3 decimals).
+("do not stock", s = -1 or s = S = 0, becomes 0: never triggers), and order the
+same quantity as partsopt for integer S (tested against ``order_rule``).  SAP and
+Odoo do not accept a negative safety stock, so ``EISBE = max(safety_stock, 0)``.
+Quantities are rounded to 3 decimals (SAP quantity fields have 3 decimals).
 """
 from __future__ import annotations
 
@@ -100,9 +104,10 @@ def get_layout(fmt: str) -> Layout:
                                 fix="use one of: " + ", ".join(LAYOUTS)) from None
 
 
-def _reorder_trigger(s: np.ndarray) -> np.ndarray:
-    """Smallest integer strictly above s, not below 0: ``max(floor(s) + 1, 0)`` [units]."""
-    return np.maximum(np.floor(s) + 1.0, 0.0)
+def _reorder_trigger(s: np.ndarray, big_s: np.ndarray) -> np.ndarray:
+    """ERP "order when stock < level" level equivalent to partsopt's IP <= s and IP < S:
+    ``max(min(floor(s), ceil(S) - 1) + 1, 0)`` [units] (module docstring)."""
+    return np.maximum(np.minimum(np.floor(s), np.ceil(big_s) - 1.0) + 1.0, 0.0)
 
 
 def to_layout(policies: pd.DataFrame, fmt: str) -> pd.DataFrame:
@@ -122,7 +127,8 @@ def to_layout(policies: pd.DataFrame, fmt: str) -> pd.DataFrame:
             "WERKS": policies["location"].to_numpy(),
             "DISMM": np.full(n, "VB", dtype=object),
             "DISLS": np.full(n, "HB", dtype=object),
-            "MINBE": _reorder_trigger(policies["reorder_point"].to_numpy(float)),
+            "MINBE": _reorder_trigger(policies["reorder_point"].to_numpy(float),
+                                      policies["order_up_to"].to_numpy(float)),
             "EISBE": np.round(np.maximum(np.nan_to_num(policies["safety_stock"].to_numpy(float)), 0.0), 3),
             "MABST": np.round(policies["order_up_to"].to_numpy(float), 3),
             "BSTRF": np.round(policies["pack_size"].to_numpy(float), 3),
@@ -131,7 +137,8 @@ def to_layout(policies: pd.DataFrame, fmt: str) -> pd.DataFrame:
         out = pd.DataFrame({
             "product_id": policies["part"].to_numpy(),
             "location_id": policies["location"].to_numpy(),
-            "product_min_qty": _reorder_trigger(policies["reorder_point"].to_numpy(float)),
+            "product_min_qty": _reorder_trigger(policies["reorder_point"].to_numpy(float),
+                                                policies["order_up_to"].to_numpy(float)),
             "product_max_qty": np.round(policies["order_up_to"].to_numpy(float), 3),
             "qty_multiple": np.round(policies["pack_size"].to_numpy(float), 3),
         })

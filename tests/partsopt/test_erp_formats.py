@@ -34,6 +34,7 @@ def test_sap_layout_of_a_hand_example():
          "pack_size": 5},
         {"part": "B-2", "location": "1000", "reorder_point": -1, "order_up_to": 0, "safety_stock": -0.4},
         {"part": "C-3", "location": "2000", "reorder_point": 2.5, "order_up_to": 6.25, "safety_stock": 0.1234},
+        {"part": "D-4", "location": "2000", "reorder_point": 0, "order_up_to": 0},  # not stocked
     ])
     sap = to_layout(df, "sap")
     assert list(sap.columns) == ["MATNR", "WERKS", "DISMM", "DISLS", "MINBE", "EISBE", "MABST", "BSTRF"]
@@ -44,6 +45,8 @@ def test_sap_layout_of_a_hand_example():
          "MABST": 0.0, "BSTRF": 1.0},
         {"MATNR": "C-3", "WERKS": "2000", "DISMM": "VB", "DISLS": "HB", "MINBE": 3.0, "EISBE": 0.123,
          "MABST": 6.25, "BSTRF": 1.0},
+        {"MATNR": "D-4", "WERKS": "2000", "DISMM": "VB", "DISLS": "HB", "MINBE": 0.0, "EISBE": 0.0,
+         "MABST": 0.0, "BSTRF": 1.0},
     ]
 
 
@@ -63,22 +66,40 @@ def test_generic_layout_is_the_policies_table():
                                   check_dtype=False)
 
 
-def test_erp_reorder_triggers_match_the_partsopt_order_rule_by_enumeration():
-    """partsopt orders when IP <= s; SAP (stock < MINBE) and Odoo (forecast < product_min_qty)
-    must trigger on exactly the same integer inventory positions, and Odoo must order up to S."""
-    df = random_policies(200, 7)
+def erp_order(stock: float, level: float, up_to: float, multiple: float) -> float:
+    """Plain model of both ERPs: order when stock < level, up to max(level, up_to),
+    rounded up to a multiple (SAP: MINBE / HB lot size to MABST / BSTRF; Odoo:
+    product_min_qty / product_max_qty / qty_multiple)."""
+    if not stock < level:
+        return 0.0
+    qty = max(level, up_to) - stock
+    return math.ceil(qty / multiple - 1e-9) * multiple if qty > 0 else 0.0
+
+
+def test_erp_orders_match_the_partsopt_order_rule_by_enumeration():
+    """For every integer inventory position, SAP and Odoo (modelled by erp_order) order
+    exactly what partsopt's one order rule orders: same trigger, same quantity."""
+    from partsopt.ordering import order_rule
+
+    df = random_policies(300, 7)
+    df = pd.concat([df, policies([{"part": "NS", "location": "L0", "reorder_point": 0.0,
+                                   "order_up_to": 0.0, "pack_size": 3.0}])], ignore_index=True)
+    df = validate_policies(df)
+    df["order_up_to"] = np.ceil(df["order_up_to"])  # the quantity check needs integer S
     sap = to_layout(df, "sap")
     odoo = to_layout(df, "odoo")
+    positions = np.arange(0, int(df["order_up_to"].max()) + 4, dtype=float)
+    ip = np.repeat(positions[None, :], len(df), axis=0)
+    want = order_rule(ip, 0.0, 0.0, df["reorder_point"].to_numpy()[:, None],
+                      df["order_up_to"].to_numpy()[:, None],
+                      pack_size=df["pack_size"].to_numpy()[:, None]).normal
     for i in range(len(df)):  # plain reference loop over rows and positions
-        s, big_s = df["reorder_point"].iloc[i], df["order_up_to"].iloc[i]
-        for ip in range(-3, int(big_s) + 4):
-            partsopt_orders = ip <= s
-            assert (ip < sap["MINBE"].iloc[i]) == partsopt_orders
-            odoo_orders = ip < odoo["product_min_qty"].iloc[i]
-            assert odoo_orders == partsopt_orders
-            if odoo_orders:  # Odoo: max(min, max) - forecast, before rounding to qty_multiple
-                qty = max(odoo["product_min_qty"].iloc[i], odoo["product_max_qty"].iloc[i]) - ip
-                assert qty == pytest.approx(big_s - ip)
+        for j, x in enumerate(positions):
+            got_sap = erp_order(x, sap["MINBE"].iloc[i], sap["MABST"].iloc[i], sap["BSTRF"].iloc[i])
+            got_odoo = erp_order(x, odoo["product_min_qty"].iloc[i], odoo["product_max_qty"].iloc[i],
+                                 odoo["qty_multiple"].iloc[i])
+            assert got_sap == want[i, j] == got_odoo, (df.iloc[i].to_dict(), x)
+    assert want.sum() > 0 and (want == 0).sum() > 0
 
 
 def test_vectorised_layouts_match_a_per_row_reference():
@@ -86,7 +107,7 @@ def test_vectorised_layouts_match_a_per_row_reference():
     sap = to_layout(df, "sap")
     odoo = to_layout(df, "odoo")
     for i, row in df.iterrows():
-        minbe = max(math.floor(row["reorder_point"]) + 1, 0)
+        minbe = max(min(math.floor(row["reorder_point"]), math.ceil(row["order_up_to"]) - 1) + 1, 0)
         assert sap.loc[i, "MATNR"] == row["part"] and sap.loc[i, "WERKS"] == row["location"]
         assert sap.loc[i, "MINBE"] == minbe == odoo.loc[i, "product_min_qty"]
         assert sap.loc[i, "EISBE"] == round(max(row["safety_stock"], 0.0), 3)
