@@ -278,10 +278,12 @@ def read_current(conn: Connection, tables: Tables, exists: bool) -> pd.DataFrame
                 for block in copy:
                     buf.write(block)
         buf.seek(0)
-        text_cols = [c for c, k in layout.columns.items() if k == "text"]
-        frame = pd.read_csv(buf, dtype={c: str for c in text_cols}, keep_default_na=False,
-                            float_precision="round_trip",
-                            na_values={c: [""] for c, k in layout.columns.items() if k == "number"})
+        # Arrow's CSV reader: exact float parsing, text never NULL ("" stays ""),
+        # an empty unquoted number is NULL -> NaN
+        types = {c: (pa.string() if k == "text" else pa.float64()) for c, k in layout.columns.items()}
+        table = pa_csv.read_csv(buf, convert_options=pa_csv.ConvertOptions(
+            column_types=types, strings_can_be_null=False, null_values=[""]))
+        frame = table.to_pandas()
     else:
         result = conn.execute(sa.select(*[tables.staging.c[c] for c in cols]))
         frame = pd.DataFrame.from_records(result.fetchall(), columns=cols)

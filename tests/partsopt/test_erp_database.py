@@ -47,7 +47,8 @@ def make_policies(n: int = 60, seed: int = 0, prefix: str = "P") -> pd.DataFrame
         "policy": "sS", "reorder_point": s, "order_up_to": s + rng.integers(1, 6, n),
         "safety_stock": rng.normal(1, 1, n), "lead_time_days": 14.0, "review_days": 7.0,
         "target_name": "hit_rate", "target_level": 0.95, "expected_hit_rate": rng.random(n),
-        "expected_fill_rate": rng.random(n), "expected_on_hand": rng.random(n) * 3,
+        "expected_fill_rate": np.where(rng.random(n) < 0.1, np.nan, rng.random(n)),  # NULLs too
+        "expected_on_hand": rng.random(n) * 3,
         "inventory_value": rng.random(n) * 100, "annual_holding_cost": rng.random(n) * 25,
         "reason": np.where(rng.random(n) < 0.1, "", "s=3 because P(LTD <= 3) = 0.96, \"quoted\""),
         "pack_size": rng.choice([1.0, 4.0], n),
