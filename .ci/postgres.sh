@@ -16,6 +16,18 @@ _partsopt_pg_setup() {
     local db="${PARTSOPT_PG_DB:-partsopt_test}"
     local version port status
 
+    local name
+    for name in "$user" "$db"; do
+        case "$name" in
+            ''|[0-9]*|*[!A-Za-z0-9_]*)
+                echo "postgres.sh: '$name' is not a plain identifier (letters, digits, _)" >&2
+                return 1 ;;
+        esac
+    done
+    case "$password" in
+        *"'"*|*'\'*) echo "postgres.sh: the password must not contain quotes or backslashes" >&2; return 1 ;;
+    esac
+
     _pg_as_postgres() {  # run a command as the postgres OS user, from a readable cwd
         if [ "$(id -u)" = "0" ]; then
             (cd / && runuser -u postgres -- "$@")
@@ -72,11 +84,16 @@ _partsopt_pg_setup() {
     echo "postgres.sh: PostgreSQL $version ready at 127.0.0.1:$port, database $db" >&2
 }
 
-if _partsopt_pg_setup; then
-    if [ "${BASH_SOURCE[0]}" = "$0" ]; then  # executed, not sourced
-        echo "$PARTSOPT_TEST_POSTGRES_URL"
-    fi
-else
+_partsopt_pg_status=0
+_partsopt_pg_setup || _partsopt_pg_status=$?
+unset -f _partsopt_pg_setup _pg_as_postgres
+if [ "$_partsopt_pg_status" != "0" ]; then
+    # sourced: do not abort the caller (set -e); the postgres tests then fail in CI
+    # with their own message.  Executed: exit non-zero.
     echo "postgres.sh: PostgreSQL setup failed; the postgres tests will fail in CI" >&2
 fi
-unset -f _partsopt_pg_setup _pg_as_postgres
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then  # executed, not sourced
+    [ "$_partsopt_pg_status" = "0" ] && echo "$PARTSOPT_TEST_POSTGRES_URL"
+    exit "$_partsopt_pg_status"
+fi
+unset _partsopt_pg_status
