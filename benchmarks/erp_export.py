@@ -27,7 +27,6 @@ created with a unique prefix and dropped at the end.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import platform
 import statistics

@@ -244,7 +244,8 @@ def check_schema(conn: Connection, tables: Tables, url: str) -> dict[str, bool]:
             if col.name not in found:
                 problems.append(f"missing column {col.name}")
             elif not _kind_ok(_column_kind(col), found[col.name]):
-                problems.append(f"column {col.name} is {found[col.name]}, expected {col.type.compile(conn.dialect)}")
+                expected = col.type.compile(conn.dialect)
+                problems.append(f"column {col.name} is {found[col.name]}, expected {expected}")
         pk = set(insp.get_pk_constraint(table.name, schema=table.schema).get("constrained_columns") or [])
         want = {c.name for c in table.primary_key.columns}
         if not problems and pk != want:

@@ -136,8 +136,8 @@ def validate_policies(policies: pd.DataFrame, source: str = "policies") -> pd.Da
     Normalised: canonical columns in canonical order (extra columns dropped),
     text columns as Python ``str`` (missing text → ``""``; keys stripped),
     number columns as ``float64``, ``pack_size`` filled with 1, rows sorted by
-    (part, location) (code-point order), index 0..n-1.  Raises :class:`DataError` naming ``source``, the column
-    and the first bad rows.
+    (part, location) (code-point order), index 0..n-1.  Raises :class:`DataError`
+    naming ``source``, the column and the first bad rows.
     """
     if not isinstance(policies, pd.DataFrame):
         raise DataError("policies must be a pandas DataFrame", where=source,

@@ -33,7 +33,8 @@ def test_sap_layout_of_a_hand_example():
         {"part": "A-1", "location": "1000", "reorder_point": 3, "order_up_to": 8, "safety_stock": 1.2,
          "pack_size": 5},
         {"part": "B-2", "location": "1000", "reorder_point": -1, "order_up_to": 0, "safety_stock": -0.4},
-        {"part": "C-3", "location": "2000", "reorder_point": 2.5, "order_up_to": 6.25, "safety_stock": 0.1234},
+        {"part": "C-3", "location": "2000", "reorder_point": 2.5, "order_up_to": 6.25,
+         "safety_stock": 0.1234},
         {"part": "D-4", "location": "2000", "reorder_point": 0, "order_up_to": 0},  # not stocked
     ])
     sap = to_layout(df, "sap")
