@@ -1,0 +1,103 @@
+"""Root causes of the misses of a replay, by counterfactual replay (DESIGN.md §7).
+
+Every missed line gets exactly one cause ``family.detail``, decided in this
+order:
+
+1. **execution** — the line becomes a hit when the replay is run again with
+   every order arriving exactly after its planned lead time (orders are always
+   placed as suggested in a replay, so this is the only execution lever):
+   ``execution.late_supply``.
+2. **data** — (only when the policies computed from the *true* data are given,
+   ``true_policies`` or ``true_planner``) the line becomes a hit when the replay
+   uses them: ``data.master_data``.
+3. **configuration** — otherwise:
+   ``configuration.not_stocked`` when the policy keeps no stock at the line's
+   location (order-up-to 0) although the part sells there;
+   ``configuration.within_target`` when the policies give an
+   ``expected_hit_rate`` for the part-location and the replay's hit rate there
+   reaches it (a miss the chosen target allows for);
+   ``configuration.service_level`` otherwise (the target or the review cycle
+   is too low for the demand).
+
+Counterfactual replays use the same seed and the same per-part-location,
+per-day lead-time draws (:mod:`partsopt.simulate.leadtimes`), so they differ
+from the original only in what they change.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from partsopt.simulate.engine import SimulationResult, simulate
+from partsopt.simulate.kpis import network_kpis
+
+
+def _hits(result: SimulationResult) -> pd.Series:
+    return pd.Series(result.lines["hit"].to_numpy(bool), index=result.lines["line_id"].astype(str).to_numpy())
+
+
+def attribute_causes(dataset, policies: pd.DataFrame, start, end, result: SimulationResult, *,
+                     true_policies: pd.DataFrame | None = None, true_planner: Callable | None = None,
+                     **simulate_kwargs) -> SimulationResult:
+    """``result`` with ``misses.cause`` / ``cause_detail`` filled and ``kpis.misses_by_cause`` counted.
+
+    ``dataset, policies, start, end`` and ``simulate_kwargs`` must be those of the
+    replay that produced ``result`` (they are replayed with one change each).
+    """
+    if not isinstance(result, SimulationResult):
+        raise ValueError(f"result must be a SimulationResult from simulate(); received {type(result).__name__}.")
+    if simulate_kwargs.get("counterfactual"):
+        raise ValueError("attribute_causes replays the original run: pass it without counterfactual; "
+                         f"received counterfactual={simulate_kwargs['counterfactual']!r}.")
+    misses = result.misses.copy()
+    ids = misses["line_id"].astype(str).to_numpy()
+    cause = np.full(len(misses), "", dtype=object)
+    if len(misses):
+        planned = simulate(dataset, policies, start, end, counterfactual="planned_lead_times", **simulate_kwargs)
+        fixed = _hits(planned).reindex(ids, fill_value=False).to_numpy(bool)
+        cause[fixed] = "execution.late_supply"
+        open_ = cause == ""
+        if open_.any() and (true_policies is not None or true_planner is not None):
+            kw = dict(simulate_kwargs)
+            if true_planner is not None:
+                kw["planner"] = true_planner
+            true = simulate(dataset, true_policies, start, end, **kw)
+            fixed = _hits(true).reindex(ids, fill_value=False).to_numpy(bool)
+            cause[open_ & fixed] = "data.master_data"
+        open_ = cause == ""
+        if open_.any():
+            cause[open_] = _configuration(misses[open_], result, policies)
+    misses["cause"] = cause
+    misses["cause_detail"] = [_DETAIL.get(c, "") for c in cause]
+    kpis = dict(result.kpis)
+    kpis.update(network_kpis(result.lines, result.orders, result.stock, misses))
+    return SimulationResult(kpis=kpis, kpis_by_location=result.kpis_by_location, lines=result.lines, misses=misses,
+                            orders=result.orders, daily=result.daily, stock=result.stock,
+                            final_state=result.final_state, info={**result.info, "causes": True})
+
+
+def _configuration(m: pd.DataFrame, result: SimulationResult, policies: pd.DataFrame) -> np.ndarray:
+    key = pd.MultiIndex.from_arrays([m["part"].astype(str).to_numpy(), m["location"].astype(str).to_numpy()])
+    pol = policies.assign(part=policies["part"].astype(str), location=policies["location"].astype(str))
+    pol = pol.set_index(["part", "location"])
+    S = pol["order_up_to"].reindex(key).fillna(0.0).to_numpy(np.float64)
+    out = np.where(S <= 0, "configuration.not_stocked", "configuration.service_level").astype(object)
+    if "expected_hit_rate" in pol:
+        lines = result.lines
+        rate = lines.groupby([lines["part"].astype(str), lines["location"].astype(str)])["hit"].mean()
+        achieved = rate.reindex(key).to_numpy(np.float64)
+        target = pol["expected_hit_rate"].reindex(key).to_numpy(np.float64)
+        within = (S > 0) & np.isfinite(target) & (achieved >= target)
+        out[within] = "configuration.within_target"
+    return out
+
+
+_DETAIL = {
+    "execution.late_supply": "a hit had every order arrived on its planned lead time",
+    "data.master_data": "a hit with the policy computed from the true data",
+    "configuration.not_stocked": "the part is not stocked at the location although it sells there",
+    "configuration.within_target": "a miss the chosen service target allows for",
+    "configuration.service_level": "the service target or review cycle is too low for the demand",
+}
