@@ -389,3 +389,35 @@ def test_postgres_schema_option():
         with engine.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         engine.dispose()
+
+
+def test_readers_see_the_previous_run_until_the_export_commits(target):
+    """An ERP job reading the staging table mid-export sees run 1, never a mix."""
+    import threading
+
+    run1, run2 = make_policies(400), make_policies(400, seed=4, prefix="R")
+    target.export(run1)
+    paused, resume = threading.Event(), threading.Event()
+    errors = []
+
+    def hook(done, total, label):
+        if done >= 100 and not paused.is_set():
+            paused.set()
+            resume.wait(60)
+
+    def export():
+        try:
+            target.export(run2, run={"run_id": "r2"}, progress=hook, batch_size=100)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    worker = threading.Thread(target=export)
+    worker.start()
+    try:
+        assert paused.wait(60), "export never reached its midway point"
+        assert_holds(target, run1)  # midway: still exactly run 1
+    finally:
+        resume.set()
+        worker.join(60)
+    assert not errors, errors
+    assert_holds(target, run2)
