@@ -22,9 +22,10 @@ One export is one transaction (all rows or none):
 2. check existing tables: missing or mismatched columns, or a primary key that is
    not the layout's keys, raise :class:`~partsopt.errors.DataError` before anything
    is written;
-3. ``BEGIN`` (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: create the tables if needed,
-   then ``LOCK TABLE ... IN SHARE ROW EXCLUSIVE MODE`` so exports serialise), read
-   the current rows and compute the difference (:mod:`partsopt.erp.diff`);
+3. ``BEGIN`` (SQLite: ``BEGIN IMMEDIATE``, plain ``BEGIN`` for a dry run;
+   PostgreSQL: create the tables if needed, then ``LOCK TABLE ... IN SHARE ROW
+   EXCLUSIVE MODE`` so exports serialise), read the current rows and compute the
+   difference (:mod:`partsopt.erp.diff`);
 4. nothing differs and the run is already recorded → commit nothing (idempotent: no
    new timestamps); otherwise bulk-load (PostgreSQL: ``COPY ... FROM STDIN``;
    SQLite: ``executemany``) the removed keys and the changed rows into temporary
@@ -152,7 +153,8 @@ def make_engine(url: str) -> Engine:
     """An engine for a supported URL; :class:`ConfigError` (password masked) otherwise.
 
     SQLite connections run in the DBAPI's autocommit mode and the engine emits
-    ``BEGIN IMMEDIATE`` itself, so DDL and DML share one real transaction (the
+    ``BEGIN IMMEDIATE`` itself (plain ``BEGIN`` for reads: ``conn.info["partsopt_read_only"]``),
+    so DDL and DML share one real transaction (the
     SQLAlchemy "pysqlite serializable" recipe).
     """
     try:
@@ -183,7 +185,8 @@ def make_engine(url: str) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn):  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # a write takes the write lock at once; a read (dry run, schema check) does not
+            conn.exec_driver_sql("BEGIN" if conn.info.get("partsopt_read_only") else "BEGIN IMMEDIATE")
     return engine
 
 
@@ -445,8 +448,10 @@ def export_to_database(url: str, frame: pd.DataFrame, tables: Tables, run: RunIn
     engine = make_engine(url)
     try:
         with connect(engine, url) as conn:
+            conn.info["partsopt_read_only"] = True
             exists = check_schema(conn, tables, url)
             conn.rollback()  # end the inspector's implicit transaction
+            conn.info["partsopt_read_only"] = bool(dry_run)
             try:
                 with conn.begin() as txn:
                     if not dry_run and conn.dialect.name == "postgresql":

@@ -421,3 +421,20 @@ def test_readers_see_the_previous_run_until_the_export_commits(target):
         worker.join(60)
     assert not errors, errors
     assert_holds(target, run2)
+
+
+def test_a_sqlite_dry_run_does_not_need_the_write_lock(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "erp.db"
+    url = f"sqlite:///{db}"
+    df = make_policies()
+    export_policies(df, "sap", url, run={"run_id": "r1"})
+    other = sqlite3.connect(db, timeout=0.1, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
+    try:
+        res = export_policies(next_run(df), "sap", url, run={"run_id": "r2"}, dry_run=True)
+        assert (res.new, res.changed, res.removed) == (3, 10, 5)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
