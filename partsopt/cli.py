@@ -41,9 +41,12 @@ EPILOG_EXPORT = """examples:
   partsopt export out/policies.csv --format generic --to sqlite:///erp_staging.db
   partsopt export out/policies.csv --format generic --dry-run \\
       --to postgresql+psycopg://planner:PASSWORD@erp-db:5432/erp
+  PARTSOPT_ERP_URL=postgresql+psycopg://... partsopt export out/ --format sap --to env:PARTSOPT_ERP_URL
 A file or a staging table holds the current policies of its layout: the export
 inserts new (part, location) rows, updates changed ones and deletes the others;
 the same run exported twice changes nothing.  --dry-run prints the difference.
+--to env:NAME reads the URL from environment variable NAME (keeps the password out
+of the command line and the process list); printed URLs always mask the password.
 """
 
 
@@ -106,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="export layout")
     p.add_argument("--to", required=True, metavar="PATH_OR_URL",
                    help="a .csv/.parquet/.xlsx file, or sqlite:///FILE.db, or "
-                        "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB")
+                        "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB, or env:NAME (the URL "
+                        "in environment variable NAME)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the difference from what the target holds now; write nothing")
     p.add_argument("--review-threshold", type=float, default=0.5, metavar="FRACTION",
@@ -288,10 +292,18 @@ def cmd_export(args) -> int:
     from partsopt.erp.policies_file import find_policies_file
     from partsopt.progress import stderr_progress
 
+    to = args.to
+    if to.startswith("env:"):
+        name = to[len("env:"):]
+        to = os.environ.get(name, "")
+        if not to:
+            raise UsageError(f"environment variable {name or '(no name)'} is not set or empty",
+                             where="--to", received=args.to,
+                             fix=f"export {name or 'NAME'}=postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB")
     path = find_policies_file(args.policies)
     policies = read_policies(path)
     run = read_run(path, policies)
-    result = export_policies(policies, args.fmt, args.to, run=run, dry_run=args.dry_run,
+    result = export_policies(policies, args.fmt, to, run=run, dry_run=args.dry_run,
                              review_threshold=args.review_threshold, table_prefix=args.table_prefix,
                              schema=args.schema, progress=stderr_progress(), source=str(path))
     _print_export(result, args.max_rows)

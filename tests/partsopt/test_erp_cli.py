@@ -137,3 +137,13 @@ def test_the_real_command_line(tmp_path):
                           env=env, cwd=str(tmp_path), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "written: 30 new" in proc.stdout
+
+
+def test_the_url_can_come_from_an_environment_variable(tmp_path, capsys, monkeypatch):
+    folder = plan_folder(tmp_path, make_policies())
+    monkeypatch.setenv("PARTSOPT_TEST_ERP_URL", f"sqlite:///{tmp_path / 'erp.db'}")
+    assert main(["export", str(folder), "--format", "sap", "--to", "env:PARTSOPT_TEST_ERP_URL"]) == 0
+    assert "partsopt_policies_sap" in capsys.readouterr().out
+    monkeypatch.delenv("PARTSOPT_TEST_ERP_URL")
+    assert main(["export", str(folder), "--format", "sap", "--to", "env:PARTSOPT_TEST_ERP_URL"]) == 2
+    assert "PARTSOPT_TEST_ERP_URL is not set" in capsys.readouterr().err
