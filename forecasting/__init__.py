@@ -9,7 +9,8 @@ A *panel* is a 2-D float array ``y`` of shape (series, periods), oldest period
 first (a 1-D array is one series).  Values are demand per period, >= 0.  NaN or
 infinite values and negative values raise ``ValueError`` naming the series index
 (missing periods must be filled with 0 before forecasting; the table functions do
-that).  Integer input is cast to float64 (statsforecast casts to float32).
+that).  Integer input is cast to float64 (statsforecast casts to float32 first, which is
+exact for integers below 2**24).
 
 Stable entry points
 -------------------
@@ -43,17 +44,29 @@ Estimators ``Croston``, ``SBA``, ``TSB``, ``ADIDA``, ``IMAPA``, ``SES``, ``Holt`
 
 Classification: :func:`classify` (SBC quadrants + new/dead).  Selection:
 :func:`select_by_class`, :func:`select_by_backtest`.  Long tables:
-:func:`panel_from_long`, :func:`forecast_table`.
+:func:`panel_from_long`, :func:`forecast_table`.  Accuracy metrics
+(:mod:`forecasting.metrics`), lead-time demand distributions
+(:mod:`forecasting.leadtime`) and the Willemain bootstrap
+(:mod:`forecasting.bootstrap`) are re-exported here too.
 """
 from ._result import FitResult
 from .classification import CLASSES, classify, demand_statistics, sbc_class
 from .methods import (ADIDA, IMAPA, METHODS, SBA, SES, TSB, Croston, Forecaster, Holt,
                       HoltWinters, MethodSpec, available_methods, fit, forecast, forecast_many,
                       register)
+from .selection import (DEFAULT_RULES, LOSSES, backtest_scores, select_by_backtest,
+                        select_by_class)
+from .tables import forecast_table, panel_from_long
 from .metrics import *  # noqa: F401,F403  (F2's accuracy metrics)
 from .metrics import __all__ as _metrics_all
+from .leadtime import *  # noqa: F401,F403  (F2's lead-time demand distributions)
+from .leadtime import __all__ as _leadtime_all
+from .bootstrap import *  # noqa: F401,F403  (F2's bootstrap)
+from .bootstrap import __all__ as _bootstrap_all
 
 __all__ = ["FitResult", "CLASSES", "classify", "demand_statistics", "sbc_class", "ADIDA",
            "IMAPA", "METHODS", "SBA", "SES", "TSB", "Croston", "Forecaster", "Holt",
            "HoltWinters", "MethodSpec", "available_methods", "fit", "forecast", "forecast_many",
-           "register"] + list(_metrics_all)
+           "register", "DEFAULT_RULES", "LOSSES", "backtest_scores", "select_by_backtest",
+           "select_by_class", "forecast_table", "panel_from_long"] + list(_metrics_all) \
+    + list(_leadtime_all) + list(_bootstrap_all)

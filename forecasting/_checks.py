@@ -4,8 +4,7 @@ Policy on bad input (one place, so every method behaves the same):
 
 * ``y`` must be 1-D (one series) or 2-D (series x periods, oldest period first).
   A 1-D array is treated as one series.  Integer and boolean arrays are cast to
-  float64 (statsforecast casts integers to float32; we keep float64, see
-  ``forecasting/__init__.py``).
+  float64 (statsforecast casts integers to float32 first, exact below 2**24).
 * **Missing values are an error**: a NaN (or an infinite value) inside a series
   raises ``ValueError`` naming the first offending series index and period.
   Periods without a demand row are zeros, and the table-level functions

@@ -17,7 +17,10 @@ for intermittent demand", JORS 66:914-924.  Definitions as in statsforecast 2.1.
   per-series golden-section alpha on [0.1, 0.3] on the block sums.  Forecast =
   that value / k [units/period].
 * IMAPA: the same aggregate forecast (always optimised SES, a single block giving
-  its own sum) for every level 1..K, each divided by its level, then averaged.
+  its own sum) for every level 1..K, each divided by its level, then averaged
+  (numpy's mean of the K values).  statsforecast sums IMAPA's blocks with numpy
+  (pairwise summation) but ADIDA's in C++ (left to right); the two differ in the
+  last bit for blocks of k >= 8 non-integer values, and we follow each.
 * An all-zero series forecasts 0.
 
 Vectorisation: series are grouped by their aggregation level (a loop over the
@@ -37,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._result import FitResult
+from . import _ses
 from ._ses import golden_tm, ses_levels_tm
 
 __all__ = ["aggregation_levels", "block_sums", "block_sums_tm", "adida_kernel", "imapa_kernel",
@@ -90,30 +94,76 @@ def _expand_blocks(levels: np.ndarray, t: int, k: int) -> np.ndarray:
     return out
 
 
-def _aggregate_forecast(ytm: np.ndarray, k: int, adida_rules: bool, fitted: bool,
-                        n_jobs: int = 1):
-    """Forecast per k periods for series sharing level k; ``ytm`` is (T, n).
+def _aggregate_many(groups, adida_rules: bool, fitted: bool, n_jobs: int = 1):
+    """Aggregate forecasts for several groups at once.
 
-    Returns (forecast (n,), alpha (n,), fitted (n, T) or None); ``fitted`` is already
-    divided by k.
+    ``groups`` is a list of ``(ytm, k)`` with ``ytm`` a time-major (T, n_g) view of
+    the series that share aggregation level k, in increasing k.  Returns one
+    ``(forecast (n_g,), alpha (n_g,), fitted (n_g, T) or None)`` per group, the
+    forecast per k periods and ``fitted`` already divided by k.
+
+    Groups with at least 2 blocks go through optimised SES.  Small groups are
+    batched (up to one cache block of series) into a single length-sorted ragged
+    array, so the golden-section search pays its per-step overhead once per batch
+    rather than once per group; per series the arithmetic is unchanged.
     """
-    t, n = ytm.shape
-    lost = t % k
-    if t - lost < k:  # fewer periods than one block (never with k from the data)
-        fit = np.full((n, t), np.nan) if fitted else None
-        return ytm[-1].copy(), np.full(n, np.nan), fit
-    sums = block_sums_tm(ytm, k)
-    n_chunks = sums.shape[0]
-    if n_chunks == 1:
-        alpha = np.full(n, np.nan) if adida_rules else np.full(n, 0.2)
-        fit = _expand_blocks(sums.T, t, k) if fitted else None
-        return sums[0].copy(), alpha, fit
-    active = np.full(n_chunks, n, dtype=np.int64)
-    alpha = golden_tm(sums, active, 0.1, 0.3, n_jobs=n_jobs)
-    lv = np.empty_like(sums) if fitted else None
-    fc = ses_levels_tm(sums, alpha, active, lv)
-    fit = _expand_blocks(lv.T, t, k) if fitted else None
-    return fc, alpha, fit
+    results = [None] * len(groups)
+    pending = []                       # (group index, sums) needing optimised SES
+    for gi, group in enumerate(groups):
+        ytm, k = group[0], group[1]
+        given = group[2] if len(group) > 2 else None
+        t, n = ytm.shape
+        lost = t % k
+        if t - lost < k:   # fewer periods than one block (never with k from the data)
+            fit = np.full((n, t), np.nan) if fitted else None
+            results[gi] = (ytm[-1].copy(), np.full(n, np.nan), fit)
+            continue
+        sums = block_sums_tm(ytm, k) if given is None else given
+        if sums.shape[0] == 1:
+            alpha = np.full(n, np.nan) if adida_rules else np.full(n, 0.2)
+            fit = _expand_blocks(sums.T, t, k) if fitted else None
+            results[gi] = (sums[0].copy(), alpha, fit)
+            continue
+        pending.append((gi, sums))
+    batch, width = [], 0
+    for item in pending + [None]:
+        if item is not None and (not batch or width + item[1].shape[1] <= _ses.BLOCK):
+            batch.append(item)
+            width += item[1].shape[1]
+            continue
+        if batch:
+            _run_batch(batch, groups, results, fitted, n_jobs)
+        batch, width = ([item], item[1].shape[1]) if item is not None else ([], 0)
+    return results
+
+
+def _run_batch(batch, groups, results, fitted, n_jobs):
+    if len(batch) == 1:
+        gi, x = batch[0]
+        lengths = np.full(x.shape[1], x.shape[0])
+    else:
+        depth = max(s.shape[0] for _, s in batch)
+        total = sum(s.shape[1] for _, s in batch)
+        x = np.zeros((depth, total))
+        lengths = np.empty(total, dtype=np.int64)
+        col = 0
+        for _, s in batch:
+            x[: s.shape[0], col: col + s.shape[1]] = s
+            lengths[col: col + s.shape[1]] = s.shape[0]
+            col += s.shape[1]
+    # groups come in increasing k, so lengths are already non-increasing
+    active = np.searchsorted(-lengths, -np.arange(x.shape[0]), side="left").astype(np.int64)
+    alpha = golden_tm(x, active, 0.1, 0.3, n_jobs=n_jobs)
+    lv = np.empty_like(x) if fitted else None
+    fc = ses_levels_tm(x, alpha, active, lv)
+    col = 0
+    for gi, s in batch:
+        n_g = s.shape[1]
+        sl = slice(col, col + n_g)
+        ytm, k = groups[gi][0], groups[gi][1]
+        fit = _expand_blocks(lv[: s.shape[0], sl].T, ytm.shape[0], k) if fitted else None
+        results[gi] = (fc[sl].copy(), alpha[sl].copy(), fit)
+        col += n_g
 
 
 def adida_kernel(y: np.ndarray, fitted: bool = True, method: str = "adida",
@@ -131,11 +181,10 @@ def adida_kernel(y: np.ndarray, fitted: bool = True, method: str = "adida",
         fit[:, 0] = np.nan
     values, starts = np.unique(ks, return_index=True)
     ends = np.append(starts[1:], n)
-    for kk, s, e in zip(values, starts, ends):
-        if kk == 0:
-            continue
+    spans = [(int(kk), s, e) for kk, s, e in zip(values, starts, ends) if kk > 0]
+    results = _aggregate_many([(ytm[:, s:e], kk) for kk, s, e in spans], True, fitted, n_jobs)
+    for (kk, s, e), (fc, al, ff) in zip(spans, results):
         rows = order[s:e]
-        fc, al, ff = _aggregate_forecast(ytm[:, s:e], int(kk), True, fitted, n_jobs)
         level[rows] = fc / kk
         alpha[rows] = al
         if fitted:
@@ -155,24 +204,47 @@ def level_forecasts(y: np.ndarray, fitted: bool = False, n_jobs: int = 1):
     kmax = aggregation_levels(y)
     order = np.argsort(-kmax, kind="stable")
     ks = kmax[order]
-    ytm = np.ascontiguousarray(y[order].T)
-    fcs, fits = [], []
-    for kk in range(1, int(ks[0]) + 1 if ks.size else 1):
+    y_sorted = y[order]
+    ytm = np.ascontiguousarray(y_sorted.T)
+    top = int(ks[0]) if ks.size else 0
+    groups = []
+    for kk in range(1, top + 1):
         n_k = int(np.count_nonzero(ks >= kk))
-        fc, _, ff = _aggregate_forecast(ytm[:, :n_k], kk, False, fitted, n_jobs)
-        fcs.append(fc)
-        fits.append(ff)
-    return order, ks, fcs, fits
+        groups.append((ytm[:, :n_k], kk, _pairwise_sums(y_sorted[:n_k], kk)))
+    results = _aggregate_many(groups, False, fitted, n_jobs)
+    return order, ks, [r[0] for r in results], [r[2] for r in results]
+
+
+def _pairwise_sums(y_rows: np.ndarray, k: int):
+    """IMAPA's block sums as the reference computes them: numpy's ``sum`` along the
+    contiguous block axis (pairwise summation, which differs from a left-to-right
+    sum in the last bit for k >= 8 and non-integer data).  Returns None for k < 8,
+    where the two orders coincide and the time-major sums are used."""
+    if k < 8:
+        return None
+    n, t = y_rows.shape
+    lost = t % k
+    n_chunks = (t - lost) // k
+    if n_chunks < 1:
+        return None
+    return np.ascontiguousarray(y_rows[:, lost:].reshape(n, n_chunks, k).sum(axis=2).T)
 
 
 def imapa_from_levels(n: int, order, ks, fcs) -> np.ndarray:
-    """IMAPA forecast (n,) from :func:`level_forecasts` output."""
-    acc = np.zeros(n)
-    for kk, fc in enumerate(fcs, start=1):
-        acc[: fc.size] += fc / kk
+    """IMAPA forecast (n,) from :func:`level_forecasts` output.
+
+    The mean over the K levels is numpy's mean of the K values ``fc_k / k`` per
+    series (series grouped by K), the reference's summation order.
+    """
     out = np.zeros(n)
-    has = ks > 0
-    out[order[has]] = acc[has] / ks[has]
+    values, starts = np.unique(-ks, return_index=True)      # ks is sorted descending
+    ends = np.append(starts[1:], ks.size)
+    for negk, s, e in zip(values, starts, ends):
+        kk = int(-negk)
+        if kk == 0:
+            continue
+        mat = np.column_stack([fcs[j][s:e] / (j + 1) for j in range(kk)])
+        out[order[s:e]] = mat.sum(axis=1) / kk
     return out
 
 

@@ -31,6 +31,13 @@ Implementation choices (documented deviations / completions of the paper):
   ``horizon_pmf`` each replicate first draws its own number of periods;
 * the randomness comes only from ``numpy.random.default_rng(seed)``: the
   same inputs and seed give the same samples.
+
+Note on the jitter: 1 + INT(X* + Z sqrt(X*)) exceeds X* by about 0.5 on
+average (the 1 + floor), and the "keep X*" rule removes the low tail, so
+the jittered sizes - and the LTD - are biased upwards, relatively most for
+small sizes (an i.i.d. Poisson(2) history gives a 3-period LTD mean of about
+7.7 instead of 6).  This is the paper's formula, kept as published;
+``jitter=False`` resamples the observed sizes unchanged (unbiased mean).
 """
 from __future__ import annotations
 
@@ -132,7 +139,7 @@ def _check_history(y) -> np.ndarray:
     return yy
 
 
-def willemain_bootstrap(y, horizon=None, *, horizon_pmf=None, n_boot: int = 1000, seed=None,
+def willemain_bootstrap(y, horizon=None, *, horizon_pmf=None, n_boot: int = 1000, seed=0,
                         jitter: bool = True) -> BootstrapLTD:
     """Willemain-Smart-Schwarz (2004) bootstrap of lead-time demand, all series at once.
 
@@ -143,8 +150,8 @@ def willemain_bootstrap(y, horizon=None, *, horizon_pmf=None, n_boot: int = 1000
     horizon_pmf : array (series x M), optional - instead of ``horizon``,
         P(horizon = m), m = 0..M-1: a random lead time drawn per replicate
     n_boot : int >= 1 - replicates per series
-    seed : int or numpy Generator - required for reproducibility (None draws
-        fresh entropy, which is then not reproducible)
+    seed : int (default 0) or numpy Generator - the only source of randomness:
+        the same inputs and seed give the same samples (None is refused)
     jitter : bool - apply the paper's jitter (step 4); False samples the
         observed sizes unchanged
 
@@ -156,6 +163,8 @@ def willemain_bootstrap(y, horizon=None, *, horizon_pmf=None, n_boot: int = 1000
     n_series = yy.shape[0]
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise ValueError(f"n_boot must be an integer >= 1; received {n_boot!r}")
+    if seed is None:
+        raise ValueError("seed must be an int or a numpy Generator (runs must be reproducible); received None")
     fixed_h, h_cum = _check_horizon(horizon, horizon_pmf, n_series)
     p01, p11, last = markov_transitions(yy)
     occ = yy > 0

@@ -147,11 +147,14 @@ def lead_time_moments(demand_mean, error_var, lead_time_mean, lead_time_sd=0.0, 
     demand (forecast-error) variance [units^2/period], mu_L and sigma_L the
     lead time's mean and standard deviation [periods], R the review period
     [periods].  This is the variance of a random sum of i.i.d. per-period
-    demands over a random number of periods (law of total variance), as in
-    Silver, Pyke & Thomas (2017), *Inventory and Production Management in
-    Supply Chains*, 4th ed., section "Variability in the replenishment lead
-    time": sigma_X^2 = E(L) sigma_D^2 + [E(D)]^2 sigma_L^2, with the review
-    period added to the protection interval (only the lead time is random).
+    demands over a random number of periods (law of total variance); it is
+    the random-lead-time formula sigma_X^2 = E(L) sigma_D^2 + [E(D)]^2 sigma_L^2
+    of Silver, Pyke & Thomas (2017), *Inventory and Production Management in
+    Supply Chains*, 4th ed., CRC Press (safety stocks under a random
+    replenishment lead time; the equation number of that edition was not
+    checked), with the review period added to the protection interval (only
+    the lead time is random).  Tested against the exact pmf of a Poisson
+    random sum over a discrete random lead time.
 
     Scaling of the one-step error variance to tau is **linear in tau**: it
     assumes forecast errors independent from period to period and ignores the
@@ -361,8 +364,9 @@ def fit_ltd(mean, var, *, family: str = "auto") -> ParametricLTD:
     * Negative binomial by moments (scipy convention, counting failures):
       r = mu^2 / (sigma^2 - mu),  p = mu / sigma^2,
       so that mean = r(1-p)/p = mu and var = r(1-p)/p^2 = sigma^2
-      (e.g. Axsater 2015, *Inventory Control*, 3rd ed., section 5.3; ORACLES
-      O-14 uses exactly this parameterisation).
+      (the two-moment fit of e.g. Axsater 2015, *Inventory Control*, 3rd ed.,
+      Springer; ORACLES.md O-14 uses exactly this parameterisation and its
+      loss values are reproduced in the tests).
     * Poisson(mu) where var <= mean.  **Fallback for var < mean**: no member of
       these families is under-dispersed; such a target usually comes from a
       short history's noisy error variance, so the Poisson - variance = mean,
@@ -460,7 +464,8 @@ def logarithmic_size_pmf(mean_size, *, tail: float = 1e-12) -> np.ndarray:
     theta in (0, 1) is solved (vectorised bisection) from the mean
     m = -theta / ((1 - theta) ln(1 - theta)); m = 1 gives the point mass at 1.
     Compound Poisson with logarithmic sizes is the negative binomial
-    (Quenouille 1949; used for lumpy demand e.g. by Syntetos et al. 2012).
+    (Quenouille, M.H. 1949, A relation between the logarithmic, Poisson and
+    negative binomial series, Biometrics 5:162-164; checked in the tests).
     Cut and renormalised as :func:`geometric_size_pmf`.  Shape (series, J).
     """
     m = np.atleast_1d(_vec("mean_size", mean_size))

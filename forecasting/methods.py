@@ -17,6 +17,22 @@ Squared error is used because it is minimised by the mean, which is what the
 stock-policy layer consumes, and because it is the reference's rule (so the
 optimised variants reproduce it); absolute error would favour zero forecasts on
 intermittent series (Kourentzes 2014, IJF 30:201-208).
+
+Deliberate differences from the references (each covered by a test):
+
+* Integer input is cast to float64; statsforecast casts it to float32 first
+  (exact for integers below 2**24, so the forecasts still agree).
+* SBA's default factor is ``1 - alpha_interval / 2`` (Syntetos & Boylan 2005;
+  R/sktime, ORACLES O-1), which equals statsforecast's hard-coded 0.95 at the
+  default alpha = 0.1; ``factor=0.95`` reproduces statsforecast at any alpha.
+* In-sample ``fitted`` values are one-step forecasts with the final parameters
+  (see :class:`FitResult`); statsforecast's fitted values for ADIDA, IMAPA and
+  CrostonOptimized re-optimise every prefix and are not reproduced.
+* TSB starts its probability at the first period's occurrence (statsforecast);
+  the sktime/R-test variant with p0 = 0.5 (ORACLES O-3) is
+  :func:`forecasting.intermittent.tsb_sktime_kernel`.
+* Holt-Winters forecasts use s_T at step h = m (Hyndman & Athanasopoulos eq.
+  8.3); statsmodels 0.15 uses s_{T-m} at exactly that step.
 """
 from __future__ import annotations
 
@@ -240,7 +256,9 @@ def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa",
 
     Equal to ``{m: forecast(y, h, m) for m in methods}``; when both ADIDA and IMAPA
     are asked for, their shared aggregate forecasts (ADIDA's level-K forecast is
-    IMAPA's level-K term) are computed once, and Croston/SBA share one fit.
+    IMAPA's level-K term, except for the summation order of blocks of k >= 8
+    periods of non-integer data, which are recomputed) are computed once, and
+    Croston/SBA share one fit.
     """
     h = check_horizon(h)
     for m in methods:
@@ -255,7 +273,15 @@ def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa",
     if "adida" in methods and "imapa" in methods:
         order, ks, fcs, _ = level_forecasts(panel, False, n_jobs)
         out["imapa"] = flat(imapa_from_levels(n, order, ks, fcs))
-        out["adida"] = flat(adida_from_levels(n, order, ks, fcs))
+        adida = adida_from_levels(n, order, ks, fcs)
+        # IMAPA sums blocks of k >= 8 pairwise (numpy), ADIDA left to right (C++):
+        # the shared value is exact only for k < 8 or integer-valued series
+        k = np.empty_like(ks)
+        k[order] = ks
+        redo = (k >= 8) & (panel != np.round(panel)).any(axis=1)
+        if redo.any():
+            adida[redo] = adida_kernel(panel[redo], fitted=False, n_jobs=n_jobs).level
+        out["adida"] = flat(adida)
     if "croston" in methods and "sba" in methods:
         cr = forecast(panel, h, "croston")
         out["croston"] = cr

@@ -256,8 +256,8 @@ def _normal_loss(mu: np.ndarray, sigma: np.ndarray, x: np.ndarray) -> np.ndarray
     """E[(D - x)^+] for D ~ N(mu, sigma^2); sigma = 0 gives (mu - x)^+.
 
     n(x) = sigma * phi(z) + (mu - x) * (1 - Phi(z)),  z = (x - mu)/sigma
-    (standard normal loss function, e.g. Silver, Pyke & Thomas 2017, App. B;
-    checked against ORACLES.md O-14).  [units]
+    (the standard normal first-order loss function scaled to N(mu, sigma^2);
+    the reference script's ``ESC_NORM``).  [units]
     """
     pos = sigma > 0
     s = np.where(pos, sigma, 1.0)

@@ -35,6 +35,19 @@ EPILOG_VALIDATE = """example:
   partsopt validate ./partsopt-demo
   partsopt validate ./mydata --strict --issues-out issues.csv
 """
+EPILOG_EXPORT = """examples:
+  partsopt export out/policies.parquet --format sap --to sap_minmax.csv
+  partsopt export out/ --format odoo --to orderpoints.xlsx --dry-run
+  partsopt export out/policies.csv --format generic --to sqlite:///erp_staging.db
+  partsopt export out/policies.csv --format generic --dry-run \\
+      --to postgresql+psycopg://planner:PASSWORD@erp-db:5432/erp
+  PARTSOPT_ERP_URL=postgresql+psycopg://... partsopt export out/ --format sap --to env:PARTSOPT_ERP_URL
+A file or a staging table holds the current policies of its layout: the export
+inserts new (part, location) rows, updates changed ones and deletes the others;
+the same run exported twice changes nothing.  --dry-run prints the difference.
+--to env:NAME reads the URL from environment variable NAME (keeps the password out
+of the command line and the process list); printed URLs always mask the password.
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,6 +96,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="scenario file (TOML); default: the default scenario")
     p.add_argument("--strict", action="store_true", help="fail on any error-level data issue")
     p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("export", help="write policies to a file or an ERP staging table (generic, SAP, Odoo)",
+                       description="Write the policies of a plan run to a CSV/Parquet/Excel file or to a "
+                                   "staging table in SQLite or PostgreSQL, in the generic, SAP (MATNR, WERKS, "
+                                   "DISMM=VB, MINBE, EISBE, MABST, BSTRF) or Odoo (stock.warehouse.orderpoint) "
+                                   "layout.  One transaction: all rows or none.",
+                       epilog=EPILOG_EXPORT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("policies", help="policies.csv / policies.parquet written by 'partsopt plan' "
+                                    "(or its output folder; run.json beside it gives the run id)")
+    p.add_argument("--format", dest="fmt", required=True, choices=("generic", "sap", "odoo"),
+                   help="export layout")
+    p.add_argument("--to", required=True, metavar="PATH_OR_URL",
+                   help="a .csv/.parquet/.xlsx file, or sqlite:///FILE.db, or "
+                        "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB, or env:NAME (the URL "
+                        "in environment variable NAME)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the difference from what the target holds now; write nothing")
+    p.add_argument("--review-threshold", type=float, default=0.5, metavar="FRACTION",
+                   help="flag reorder-point / order-up-to changes beyond this relative change "
+                        "(default 0.5 = 50 %%)")
+    p.add_argument("--table-prefix", default="partsopt_", help="database tables' name prefix (default partsopt_)")
+    p.add_argument("--schema", default=None, help="database schema (PostgreSQL; default: the search path)")
+    p.add_argument("--diff-out", help="also write the full difference table to this CSV file")
+    p.add_argument("--max-rows", type=int, default=30, help="difference rows shown in the terminal (default 30)")
+    p.set_defaults(func=cmd_export)
     return parser
 
 
@@ -247,3 +285,62 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 __all__ = ["main", "build_parser"]
+
+
+def cmd_export(args) -> int:
+    from partsopt.erp import export_policies, read_policies, read_run
+    from partsopt.erp.policies_file import find_policies_file
+    from partsopt.progress import stderr_progress
+
+    to = args.to
+    if to.startswith("env:"):
+        name = to[len("env:"):]
+        to = os.environ.get(name, "")
+        if not to:
+            raise UsageError(f"environment variable {name or '(no name)'} is not set or empty",
+                             where="--to", received=args.to,
+                             fix=f"export {name or 'NAME'}=postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB")
+    path = find_policies_file(args.policies)
+    policies = read_policies(path)
+    run = read_run(path, policies)
+    result = export_policies(policies, args.fmt, to, run=run, dry_run=args.dry_run,
+                             review_threshold=args.review_threshold, table_prefix=args.table_prefix,
+                             schema=args.schema, progress=stderr_progress(), source=str(path))
+    _print_export(result, args.max_rows)
+    if args.diff_out:
+        result.diff.to_csv(args.diff_out, index=False)
+        print(f"difference written to {args.diff_out}")
+    return 0
+
+
+def _print_export(result, max_rows: int) -> None:
+    where = result.target + (f", table {result.table}" if result.table else "")
+    print(heading(f"{'Dry run: ' if result.dry_run else ''}export {result.fmt} → {where}"))
+    run = result.run
+    facts = [f"run {run.run_id}"] + [f"{k} {v}" for k, v in (("as of", run.as_of),
+                                                           ("config", run.config_hash)) if v]
+    print(", ".join(facts))
+    for note in result.notes:
+        print(note)
+    print()
+    print(format_table(pd.DataFrame([{"rows": result.rows, "new": result.new, "changed": result.changed,
+                                      "removed": result.removed, "unchanged": result.unchanged,
+                                      "flagged": len(result.flagged)}])))
+    shown = ["part", "location", "status", "column", "old", "new", "relative_change"]
+    if len(result.flagged):
+        print()
+        print(heading(f"Flagged for review: {len(result.flagged)} change(s) beyond "
+                      f"{result.review_threshold:.0%} (|new - old| / max(|old|, 1))"))
+        print(format_table(result.flagged[shown], max_rows=max_rows))
+    if result.dry_run and len(result.diff):
+        print()
+        print(heading("Differences (old → new)"))
+        print(format_table(result.diff[shown + ["flagged"]], max_rows=max_rows))
+    print()
+    if result.dry_run:
+        print("dry run: nothing written.")
+    elif result.written:
+        print(f"written: {result.new} new, {result.changed} changed, {result.removed} removed "
+              f"({result.unchanged} unchanged).")
+    else:
+        print("nothing to change: the target already holds these policies.")

@@ -9,12 +9,14 @@ and the part-locations to plan.  Output: the ``forecasts`` table of DESIGN.md
 2. **Class.** :func:`forecasting.classify` - SBC quadrants (ADI 1.32, CV² 0.49),
    ``new`` (fewer than ``forecast.new_part_min_demands`` demand periods),
    ``dead`` (none in the last ``forecast.dead_after_periods``).
-3. **Method.** ``forecast.method`` for every series, or with ``auto`` the rule
-   table :data:`CLASS_METHODS` (Syntetos, Boylan & Croston 2005: SES where demand
-   is frequent, SBA where it is intermittent or lumpy; TSB for dead series,
+3. **Method.** ``forecast.method`` for every series, or with ``auto`` either the
+   rule table :data:`forecasting.selection.DEFAULT_RULES` (``forecast.selection
+   = "class"``: Syntetos, Boylan & Croston 2005 - SES where demand is smooth,
+   SBA where it is erratic, intermittent or lumpy; TSB for new and dead series,
    because it decays towards zero when demand stops - Teunter, Syntetos &
-   Babai 2011).  Each method runs once on all its series (a loop over methods,
-   never over series).
+   Babai 2011) or a rolling-origin backtest per series (``"backtest"``: 3
+   cut-offs, one-step RMSE, :func:`forecasting.select_by_backtest`).  Each
+   method runs once on all its series (a loop over methods, never over series).
 4. **Moments.** mean = the one-step forecast [units/period].  Variance: the mean
    squared in-sample one-step error (:func:`forecasting.leadtime.one_step_error_variance`,
    counted after the first demand) measures the spread *at the historical level*
@@ -41,8 +43,7 @@ from forecasting.leadtime import one_step_error_variance
 from partsopt.installbase import blend_with_history, install_base_rates
 from partsopt.panel import build_panel
 
-CLASS_METHODS = {"smooth": "ses", "erratic": "ses", "intermittent": "sba", "lumpy": "sba",
-                 "new": "croston", "dead": "tsb"}
+BACKTEST_METHODS = ("croston", "sba", "tsb", "ses")
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0}
 
 
@@ -105,8 +106,10 @@ def forecast_part_locations(lines: pd.DataFrame, keys: pd.DataFrame, as_of, conf
                 vals[wh] = sub_cls[col].to_numpy(dtype=object if col == "demand_class" else None)
                 cls[col] = vals
     classes = cls["demand_class"].astype(str).to_numpy()
-    if fc["method"] == "auto":
-        method = pd.Series(classes).map(CLASS_METHODS).to_numpy(dtype=object)
+    if fc["method"] == "auto" and fc["selection"] == "backtest" and n_periods >= 8:
+        method = forecasting.select_by_backtest(y, BACKTEST_METHODS, h=1, n_origins=3)["method"].to_numpy(dtype=object)
+    elif fc["method"] == "auto":
+        method = forecasting.select_by_class(classes)
     else:
         method = np.full(len(classes), fc["method"], dtype=object)
 

@@ -1,19 +1,24 @@
 """Shared fixtures for the forecasting tests: seeded mixed panels and test data."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "forecasting"
-SHARED_REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
+SHARED_REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"   # ../shared
 SHARED_REAL_ALT = Path("/work/shared/data/real")
 
 
 def shared_real(name: str) -> Path | None:
-    """Path of a file of the shared real-data folder, or None when absent (CI)."""
-    for base in (SHARED_REAL, SHARED_REAL_ALT):
+    """Path of a file of the shared real-data folder, or None when absent (CI).
+
+    Looked for in ``$PARTSOPT_REAL_DATA``, ``<repo>/../shared/data/real`` and
+    ``/work/shared/data/real``."""
+    env = os.environ.get("PARTSOPT_REAL_DATA")
+    for base in ([Path(env)] if env else []) + [SHARED_REAL, SHARED_REAL_ALT]:
         if (base / name).exists():
             return base / name
     return None

@@ -60,6 +60,31 @@ def test_score_equals_the_metrics():
     assert s["fill_rate_mean"] == pytest.approx(np.nanmean(metrics.fill_rate(te, preds, y_train=tr, target=0.9)))
 
 
+@pytest.mark.parametrize("loss", ["rmse", "mase"])
+def test_cached_backtest_choice_equals_select_by_backtest(loss):
+    """The benchmark re-uses its rolling forecasts for the inner backtest: same choices as the library."""
+    from forecasting.selection import select_by_backtest
+
+    bench = _bench()
+    y = _panel(2, n=60, t=30)
+    y[3, :20] = 0.0  # zero naive scale early on: NaN MASE at some cut-offs
+    y[4] = 0.0  # all NaN / all ties -> the first method
+    methods = ["croston", "sba", "tsb", "ses"]
+    n_orig = bench.N_TEST + bench.N_INNER
+    cached = {m: bench.rolling_one_step(y, lambda tr, m=m: __import__("forecasting").forecast(tr, 1, m)[:, 0],
+                                        n_origins=n_orig) for m in methods}
+    choice = bench.backtest_choice(y, cached, methods, loss)
+    n = y.shape[1]
+    for j, o in enumerate(range(n - bench.N_TEST, n)):
+        ref = select_by_backtest(y[:, :o], methods, h=1, n_origins=bench.N_INNER, step=1, loss=loss)
+        got = np.asarray(methods, dtype=object)[choice[:, j]]
+        np.testing.assert_array_equal(got, ref["method"].to_numpy())
+    picked = bench.pick(cached, methods, choice)
+    for i in (0, 3, 4):
+        for j in range(bench.N_TEST):
+            assert picked[i, j] == cached[methods[choice[i, j]]][i, bench.N_INNER + j]
+
+
 @pytest.mark.parametrize("name, shape", [("auto", (3000, 24)), ("raf", (5000, 84)), ("carparts", (2509, 51))])
 def test_loaders_read_the_real_data(name, shape):
     bench = _bench()
@@ -69,3 +94,25 @@ def test_loaders_read_the_real_data(name, shape):
     y, _ = bench.load_dataset(name, data_dir)
     assert y.shape == shape
     assert np.all(np.isfinite(y)) and np.all(y >= 0)
+
+
+def test_ltd_calibration_on_iid_poisson_demand():
+    """i.i.d. Poisson(2) demand: the correctly specified family (compound Bernoulli with the
+    empirical sizes) covers like the true Poisson(6) LTD; the others are monotone in q, and the
+    jittered bootstrap over-covers (its jitter adds ~0.5 unit per sampled size)."""
+    from scipy import stats
+
+    bench = _bench()
+    rng = np.random.default_rng(8)
+    y = rng.poisson(2.0, (600, 48)).astype(float)
+    cov, pairs, _ = bench.ltd_calibration(y)
+    assert pairs == 600 * bench.LTD_ORIGINS
+    truth = stats.poisson(2.0 * bench.LTD_TAU)
+    expected = np.array([truth.cdf(truth.ppf(q)) for q in bench.LTD_Q])
+    assert len(cov) == 4
+    for fam, c in cov.items():
+        assert np.all(np.diff(c) >= 0) and np.all((c >= 0) & (c <= 1)), fam
+    exact = cov["compound Bernoulli, empirical sizes"]
+    assert np.all(np.abs(exact - expected) <= 0.06), (exact, expected)
+    boot = cov[f"Willemain bootstrap (B = {bench.LTD_BOOT})"]
+    assert boot[0] > expected[0] + 0.05  # the jitter's upward shift is visible at the median

@@ -170,6 +170,7 @@ def test_block_processing_gives_identical_draws_to_one_block(monkeypatch):
         (dict(y=[[1.0, 0.0]], horizon=2, n_boot=0), "n_boot"),
         (dict(y=[[1.0, 0.0]], horizon_pmf=[[0.5, 0.4]]), "sum to 1"),
         (dict(y=np.zeros((2, 0)), horizon=1), "at least 1 period"),
+        (dict(y=[[1.0, 0.0]], horizon=1, seed=None), "seed must be"),
     ],
 )
 def test_bad_input(kwargs, match):

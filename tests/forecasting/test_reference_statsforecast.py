@@ -84,3 +84,32 @@ def test_published_edge_rows(kind):
     for method, expected in EDGE[kind].items():
         got = F.forecast(y, 1, method)[0, 0]
         assert got == pytest.approx(expected, rel=5e-6, abs=1e-15), (kind, method)
+
+
+def test_imapa_block_sums_follow_numpy_pairwise_order():
+    """Five fractional MAN series with K >= 8 (tests/data/forecasting/README.md): summing
+    IMAPA's blocks left to right instead of numpy's pairwise order flips golden-section
+    paths and moved these forecasts by up to 2.5e-9 relative; with the reference's order
+    they agree to 1e-12 (ADIDA's reference sums left to right, in C++)."""
+    import pandas as pd
+    from pathlib import Path
+    df = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "forecasting"
+                     / "man_imapa_rows.csv")
+    y = df.drop(columns="sku").to_numpy(float)
+    assert (F.fit(y, "adida", fitted=False).params["k"] >= 8).all()
+    for method, model in (("imapa", sf_models.IMAPA()), ("adida", sf_models.ADIDA())):
+        np.testing.assert_allclose(F.forecast(y, 2, method), _reference(model, y, 2),
+                                   rtol=1e-12)
+    many = F.forecast_many(y, 2)
+    np.testing.assert_array_equal(many["adida"], F.forecast(y, 2, "adida"))
+    np.testing.assert_array_equal(many["imapa"], F.forecast(y, 2, "imapa"))
+
+
+def test_integer_input_equals_reference(big_panel):
+    """statsforecast casts integer input to float32 (``_ensure_float``) and its C++
+    routines then work in double; integers below 2**24 are exact in float32, so the
+    forecasts equal ours (we cast integer input to float64 directly)."""
+    y = big_panel[0][:200].round().astype(np.int64)
+    for method, model in (("croston", sf_models.CrostonClassic()), ("adida", sf_models.ADIDA()),
+                          ("tsb", sf_models.TSB(alpha_d=0.1, alpha_p=0.1))):
+        np.testing.assert_array_equal(F.forecast(y, 1, method), _reference(model, y, 1))

@@ -168,3 +168,17 @@ def test_deterministic_outputs(tiny_dir, tmp_path):
         assert (a / name).read_bytes() == (b / name).read_bytes()
     ra, rb = json.loads((a / "run.json").read_text()), json.loads((b / "run.json").read_text())
     assert ra["run_id"] == rb["run_id"]
+
+
+@pytest.mark.parametrize("selection,method", [("class", "auto"), ("backtest", "auto"), ("class", "tsb")])
+def test_forecast_method_choices(tiny_dir, selection, method):
+    cfg = default_config()
+    cfg["forecast"]["selection"] = selection
+    cfg["forecast"]["method"] = method
+    fc = plan(load(tiny_dir), AS_OF, cfg).forecasts
+    history = fc[fc["source"] == "history"]
+    if method == "tsb":
+        assert set(history["method"]) == {"tsb"}
+    else:
+        assert set(history["method"]) <= {"croston", "sba", "tsb", "ses"}
+    assert (fc["mean_per_day"] >= 0).all() and (fc["var_per_day"] >= fc["mean_per_day"] - 1e-12).all()
