@@ -14,12 +14,13 @@ KPIs of an allocation (DESIGN.md §6), unit lines assumed (a line of one unit is
 a hit iff the location has stock, P(OH >= 1) = P(pipeline <= S-1)):
 
     hits_p  = Σ_l line_rate[p,l] · ready[p,l]                     [lines/day]
-    otd_p   = Σ_l line_rate[p,l] · (ready + (1-ready)·ready_parent·1[emergency_days_l <= promise_days_l])
+    otd_p   = Σ_l line_rate[p,l] · (ready + ready_parent·P(transit >= S)·1[emergency_days_l <= promise_days_l])
     network hit rate = Σ_p hits_p / Σ lines ;  network OTD = Σ_p otd_p / Σ lines
     investment = Σ_{p,l} unit_cost[p,l] · S[p,l]                 [money]
 
-(the OTD formula is :func:`policies.metric.otd_rate` with its independence
-approximation; a top location's misses go to the supplier and count as late).
+(the OTD formula is :func:`policies.metric.otd_rate`: a miss is on time when the
+parent has stock, P ≈ ready_parent · P(transit alone >= S); a top location's
+misses go to the supplier and count as late).
 Level 0 at a location means "not stocked there": its lines are served from the
 parent by emergency delivery (a miss, possibly on time).
 
@@ -146,11 +147,16 @@ def _kpis(model: NetworkModel, stock):
     res = _metric_kernel(take(model.demand_rate), model.parent, depth, take(model.lead_time),
                          stock, model.method == "vari-metric")
     ready = res.ready
-    par = model.parent
-    pr = np.where(par[None, :] >= 0, ready[:, np.where(par >= 0, par, 0)], 0.0)
-    otd = otd_rate(ready, pr, model.emergency_days[None, :], model.promise_days[None, :])
+    otd = _otd(model, res)
     lr = take(model.line_rate)
     return (lr * ready).sum(axis=1), (lr * otd).sum(axis=1), ready
+
+
+def _otd(model, res):
+    par = model.parent
+    pr = np.where(par[None, :] >= 0, res.ready[:, np.where(par >= 0, par, 0)], 0.0)
+    return otd_rate(res.ready, pr, res.transit_stockout, model.emergency_days[None, :],
+                    model.promise_days[None, :])
 
 
 def evaluate_allocation(model: NetworkModel, stock) -> pd.DataFrame:
@@ -163,9 +169,7 @@ def evaluate_allocation(model: NetworkModel, stock) -> pd.DataFrame:
     depth = tree_depth(model.parent)
     res = _metric_kernel(model.demand_rate, model.parent, depth, model.lead_time, st,
                          model.method == "vari-metric")
-    par = model.parent
-    pr = np.where(par[None, :] >= 0, res.ready[:, np.where(par >= 0, par, 0)], 0.0)
-    otd = otd_rate(res.ready, pr, model.emergency_days[None, :], model.promise_days[None, :])
+    otd = _otd(model, res)
     P, L = model.shape
     return pd.DataFrame({
         "part": np.repeat(np.arange(P), L), "location": np.tile(np.arange(L), P),
@@ -260,7 +264,7 @@ def _greedy_path(model, max_steps, lookahead, inner_lookahead, stop_hit_rate):
     rows = np.arange(P)
     for step in range(max_steps + 1):
         res = _metric_kernel(model.demand_rate, parent, depth, model.lead_time, S, vari)
-        hits, otd, _ = _kpis_from_ready(model, res.ready)
+        hits, otd, _ = _kpis_from_result(model, res)
         levels[:, step] = S
         hits_o[:, step] = hits
         otd_o[:, step] = otd
@@ -297,7 +301,7 @@ def _greedy_path(model, max_steps, lookahead, inner_lookahead, stop_hit_rate):
                 S2 = S.copy()
                 S2[:, l] += j
                 r2 = _metric_kernel(model.demand_rate, parent, depth, model.lead_time, S2, vari)
-                h2, _, _ = _kpis_from_ready(model, r2.ready)
+                h2, _, _ = _kpis_from_result(model, r2)
                 ratio = np.where(S[:, l] + j <= model.max_level[:, l],
                                  (h2 - hits) / (j * model.unit_cost[:, l]), -np.inf)
                 better = ratio > best_ratio * (1 + 1e-12)
@@ -339,11 +343,9 @@ def _greedy_by_top_level(model, root, max_steps, lookahead, inner_lookahead, sto
                           o.hits.reshape(P, n0 * K), o.otd.reshape(P, n0 * K), valid)
 
 
-def _kpis_from_ready(model, ready):
-    par = model.parent
-    pr = np.where(par[None, :] >= 0, ready[:, np.where(par >= 0, par, 0)], 0.0)
-    otd = otd_rate(ready, pr, model.emergency_days[None, :], model.promise_days[None, :])
-    return (model.line_rate * ready).sum(axis=1), (model.line_rate * otd).sum(axis=1), otd
+def _kpis_from_result(model, res):
+    otd = _otd(model, res)
+    return (model.line_rate * res.ready).sum(axis=1), (model.line_rate * otd).sum(axis=1), otd
 
 
 def network_frontier(model: NetworkModel, options: NetworkOptions | None = None) -> pd.DataFrame:
