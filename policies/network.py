@@ -193,11 +193,11 @@ class NetworkOptions:
 
 def build_options(model: NetworkModel, kind: str = "greedy", *, max_steps: int = 60,
                   lookahead: int = 4, inner_lookahead: int = 2, stop_hit_rate: float = 0.9999,
-                  enumerate_top: bool = True,
+                  enumerate_top: bool = True, top_levels: int = 16, chunk_parts: int = 1000,
                   max_options: int = 20000) -> NetworkOptions:
     """Candidate joint allocations per part (module docstring): ``"enumerate"`` or ``"greedy"``.
 
-    max_steps : greedy steps per part (options = max_steps + 1);
+    max_steps : greedy steps per part (options = max_steps + 1 per greedy path);
     lookahead : units tried at once at a leaf location (closed form, cheap);
     inner_lookahead : units tried at once at a parent location (one METRIC
         re-evaluation of the network per unit tried);
@@ -205,27 +205,51 @@ def build_options(model: NetworkModel, kind: str = "greedy", *, max_steps: int =
     enumerate_top : with a single top location, run one greedy path per level of
         the top location (Sherbrooke 2004 §5: the optimal allocations are not nested
         in the depot level, so a single greedy path misses the cheap mixes; the
-        union over depot levels lets the hull find them).  Costs one greedy run per
-        top level, vectorised together with the parts;
+        union over depot levels lets the hull find them).  The paths run together,
+        as extra rows of one vectorised greedy;
+    top_levels : at most this many top levels per part, spread evenly over its
+        [min_level, max_level] (all of them when the range is smaller);
+    chunk_parts : parts per vectorised batch (parts sorted by pipeline size so a
+        batch's pmf tables stay narrow); bounds the memory;
     max_options : refuse an enumeration larger than this per part.
     """
     if kind == "enumerate":
         return _enumerate(model, max_options)
-    if kind == "greedy":
-        if int(max_steps) != max_steps or max_steps < 1:
-            raise ValueError(f"max_steps must be an integer >= 1, received {max_steps!r}")
-        for nm, v in (("lookahead", lookahead), ("inner_lookahead", inner_lookahead)):
-            if int(v) != v or v < 1:
-                raise ValueError(f"{nm} must be an integer >= 1, received {v!r}")
-        if not 0 < stop_hit_rate <= 1:
-            raise ValueError(f"stop_hit_rate must be in (0, 1], received {stop_hit_rate!r}")
-        roots = np.flatnonzero(model.parent == -1)
-        if not enumerate_top or roots.size != 1 or model.shape[1] == 1:
-            return _greedy_path(model, int(max_steps), int(lookahead), int(inner_lookahead),
-                                float(stop_hit_rate))
-        return _greedy_by_top_level(model, int(roots[0]), int(max_steps), int(lookahead),
-                                    int(inner_lookahead), float(stop_hit_rate))
-    raise ValueError(f"kind must be 'greedy' or 'enumerate', received {kind!r}")
+    if kind != "greedy":
+        raise ValueError(f"kind must be 'greedy' or 'enumerate', received {kind!r}")
+    for nm, v in (("max_steps", max_steps), ("lookahead", lookahead), ("inner_lookahead", inner_lookahead),
+                  ("top_levels", top_levels), ("chunk_parts", chunk_parts)):
+        if int(v) != v or v < 1:
+            raise ValueError(f"{nm} must be an integer >= 1, received {v!r}")
+    if not 0 < stop_hit_rate <= 1:
+        raise ValueError(f"stop_hit_rate must be in (0, 1], received {stop_hit_rate!r}")
+    roots = np.flatnonzero(model.parent == -1)
+    by_top = enumerate_top and roots.size == 1 and model.shape[1] > 1
+    args = (int(max_steps), int(lookahead), int(inner_lookahead), float(stop_hit_rate))
+
+    def run(sub):
+        if by_top:
+            return _greedy_by_top_level(sub, int(roots[0]), int(top_levels), *args)
+        return _greedy_path(sub, *args)
+
+    P = model.shape[0]
+    if P <= chunk_parts:
+        return run(model)
+    size = (model.demand_rate.sum(axis=1) * model.lead_time.max(axis=1)
+            + model.max_level.max(axis=1))
+    order = np.argsort(size, kind="stable")
+    parts = [run(_subset(model, order[i:i + chunk_parts])) for i in range(0, P, chunk_parts)]
+    inv = np.empty(P, np.int64)
+    inv[order] = np.arange(P)
+    cat = lambda name: np.concatenate([getattr(o, name) for o in parts])[inv]  # noqa: E731
+    return NetworkOptions(cat("levels"), cat("cost"), cat("hits"), cat("otd"), cat("valid"))
+
+
+def _subset(model: NetworkModel, idx) -> NetworkModel:
+    """The same network restricted to the parts ``idx`` (rows may repeat)."""
+    return NetworkModel(model.parent, model.demand_rate[idx], model.line_rate[idx], model.lead_time[idx],
+                        model.unit_cost[idx], model.emergency_days, model.promise_days,
+                        model.min_level[idx], model.max_level[idx], model.method)
 
 
 def _enumerate(model, max_options):
@@ -320,25 +344,28 @@ def _greedy_path(model, max_steps, lookahead, inner_lookahead, stop_hit_rate):
     return NetworkOptions(levels, cost, hits_o, otd_o, valid)
 
 
-def _greedy_by_top_level(model, root, max_steps, lookahead, inner_lookahead, stop_hit_rate):
-    """Greedy paths with the top location's level fixed at each value of its range,
-    stacked as extra rows of one vectorised greedy run; options = their union."""
+def _greedy_by_top_level(model, root, top_levels, max_steps, lookahead, inner_lookahead, stop_hit_rate):
+    """Greedy paths with the top location's level fixed at each of (at most)
+    ``top_levels`` values spread over each part's range, stacked as extra rows of one
+    vectorised greedy run; a part's options are the union of its paths."""
     P, L = model.shape
-    lo = int(model.min_level[:, root].min())
-    hi = int(model.max_level[:, root].max())
-    tops = np.arange(lo, hi + 1)
-    n0 = tops.size
-    rep = lambda a: np.repeat(a, n0, axis=0)  # noqa: E731  rows: part-major, top level minor
-    top = np.tile(tops, P)
-    mn, mx = rep(model.min_level), rep(model.max_level)
-    ok_top = (top >= mn[:, root]) & (top <= mx[:, root])
-    mn[:, root] = top
-    mx[:, root] = top
-    big = NetworkModel(model.parent, rep(model.demand_rate), rep(model.line_rate), rep(model.lead_time),
-                       rep(model.unit_cost), model.emergency_days, model.promise_days, mn, mx, model.method)
+    lo = model.min_level[:, root]
+    hi = model.max_level[:, root]
+    n0 = int(min(top_levels, (hi - lo).max() + 1))
+    frac = np.linspace(0.0, 1.0, n0) if n0 > 1 else np.zeros(1)
+    top = np.round(lo[:, None] + frac[None, :] * (hi - lo)[:, None]).astype(np.int64)  # (P, n0)
+    dup = np.zeros_like(top, dtype=bool)
+    dup[:, 1:] = top[:, 1:] == top[:, :-1]  # narrow ranges repeat a level: keep one copy
+    rows = np.repeat(np.arange(P), n0)  # part-major, top level minor
+    big = _subset(model, rows)
+    mn, mx = big.min_level.copy(), big.max_level.copy()
+    mn[:, root] = top.ravel()
+    mx[:, root] = top.ravel()
+    big = NetworkModel(big.parent, big.demand_rate, big.line_rate, big.lead_time, big.unit_cost,
+                       big.emergency_days, big.promise_days, mn, mx, big.method)
     o = _greedy_path(big, max_steps, lookahead, inner_lookahead, stop_hit_rate)
     K = max_steps + 1
-    valid = (o.valid & ok_top[:, None]).reshape(P, n0 * K)
+    valid = (o.valid & ~dup.ravel()[:, None]).reshape(P, n0 * K)
     return NetworkOptions(o.levels.reshape(P, n0 * K, L), o.cost.reshape(P, n0 * K),
                           o.hits.reshape(P, n0 * K), o.otd.reshape(P, n0 * K), valid)
 

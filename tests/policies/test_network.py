@@ -146,3 +146,19 @@ def test_model_validation_messages():
         NetworkModel.from_arrays([-1, 0], [[0.0, 1.0]], [5.0, 1.0], [1.0], min_level=3, max_level=2)
     with pytest.raises(ValueError, match=r"demand_rate must have shape \(parts, 2\)"):
         NetworkModel.from_arrays([-1, 0], [[0.0, 1.0, 2.0]], [5.0, 1.0], [1.0])
+
+
+def test_chunked_build_equals_one_batch():
+    m = _model(10, 11)
+    one = build_options(m, "greedy", max_steps=20)
+    chunked = build_options(m, "greedy", max_steps=20, chunk_parts=4)
+    np.testing.assert_array_equal(one.valid, chunked.valid)
+    np.testing.assert_array_equal(one.levels, chunked.levels)
+    np.testing.assert_allclose(one.hits, chunked.hits, rtol=1e-12)
+
+
+def test_top_levels_subsample_keeps_ends():
+    m = _model(11, 4, max_level=((12, 4, 4),))
+    opts = build_options(m, "greedy", max_steps=10, top_levels=4)
+    tops = {int(x) for x in opts.levels[0][opts.valid[0]][:, 0]}
+    assert tops == {0, 4, 8, 12}
