@@ -55,9 +55,8 @@ import numpy as np
 import pandas as pd
 
 from .marginal import efficient_frontier, lagrangian_solve
-from .metric import _metric_kernel, otd_rate, tree_depth
+from .metric import _count_params, _metric_kernel, network_flow_rates, otd_rate, pmf_at, tree_depth
 from .milp import Constraint, InfeasibleError, solve_multiple_choice
-from .distributions import pmf_matrix
 
 __all__ = ["NetworkModel", "NetworkOptions", "NetworkSolution", "evaluate_allocation",
            "build_options", "network_frontier", "optimise_network"]
@@ -269,49 +268,71 @@ def _enumerate(model, max_options):
     return NetworkOptions(levels, cost, hits.reshape(P, K), otd.reshape(P, K), valid)
 
 
+def _subtree_masks(parent, depth):
+    """mask[l] = locations in the subtree rooted at l (l included)."""
+    L = parent.size
+    mask = np.eye(L, dtype=bool)
+    for d in range(int(depth.max()), 0, -1):
+        for c in np.flatnonzero(depth == d):
+            mask[parent[c]] |= mask[c]
+    return mask
+
+
 def _greedy_path(model, max_steps, lookahead, inner_lookahead, stop_hit_rate):
+    """One greedy path per row of ``model``; only the rows still adding stock are
+    computed at each step (parts that reached ``stop_hit_rate`` or ran out of useful
+    increments drop out)."""
     P, L = model.shape
     parent = model.parent
     depth = tree_depth(parent)
+    sub = _subtree_masks(parent, depth)
     vari = model.method == "vari-metric"
     is_parent = np.zeros(L, bool)
     is_parent[parent[parent >= 0]] = True
     leaves = np.flatnonzero(~is_parent)
     inner = np.flatnonzero(is_parent)
     lines_tot = model.line_rate.sum(axis=1)
+    flow_all = network_flow_rates(model.demand_rate, parent)
     S = model.min_level.copy()
     levels = np.zeros((P, max_steps + 1, L), np.int64)
     hits_o = np.zeros((P, max_steps + 1))
     otd_o = np.zeros((P, max_steps + 1))
     valid = np.zeros((P, max_steps + 1), bool)
-    active = np.ones(P, bool)
-    rows = np.arange(P)
+    act = np.arange(P)  # rows still moving
     for step in range(max_steps + 1):
-        res = _metric_kernel(model.demand_rate, parent, depth, model.lead_time, S, vari)
-        hits, otd, _ = _kpis_from_result(model, res)
+        m = _subset(model, act)
+        Sa = S[act]
+        res = _metric_kernel(m.demand_rate, parent, depth, m.lead_time, Sa, vari, flow=flow_all[act])
+        hits, otd, _ = _kpis_from_result(m, res)
         levels[:, step] = S
-        hits_o[:, step] = hits
-        otd_o[:, step] = otd
-        valid[active, step] = True
-        active &= hits < stop_hit_rate * lines_tot
-        if step == max_steps or not active.any():
+        hits_o[act, step] = hits
+        otd_o[act, step] = otd
+        valid[act, step] = True
+        keep = hits < stop_hit_rate * lines_tot[act]
+        if step == max_steps or not keep.any():
             break
-        best_ratio = np.zeros(P)
-        best_loc = np.full(P, -1)
-        best_k = np.zeros(P, np.int64)
+        n = act.size
+        rows = np.arange(n)
+        best_ratio = np.zeros(n)
+        best_loc = np.full(n, -1)
+        best_k = np.zeros(n, np.int64)
         # leaves: exact closed form, +1..lookahead units (only their own hits change)
         if leaves.size:
-            s_leaf = S[:, leaves]
-            room = model.max_level[:, leaves] - s_leaf
-            kmax = int(s_leaf.max()) + lookahead
-            pmf = pmf_matrix("nbinom", res.pipeline_mean[:, leaves].ravel(),
-                             res.pipeline_var[:, leaves].ravel(), kmax=kmax + 1)[:, :kmax + 1]
-            pmf = pmf.reshape(P, leaves.size, kmax + 1)
-            # gain of j units at level s: P(s <= X <= s+j-1) = Σ_{i=0}^{j-1} pmf[s+i]
-            gain = np.zeros((P, leaves.size))
+            s_leaf = Sa[:, leaves]
+            room = m.max_level[:, leaves] - s_leaf
+            pm_leaf = res.pipeline_mean[:, leaves]
+            pv_leaf = res.pipeline_var[:, leaves]
+            # gain of j units at level s: P(s <= X <= s+j-1) = Σ_{i=0}^{j-1} pmf[s+i],
+            # pmf[s+i+1] = pmf[s+i] (α + β (s+i)) / (s+i+1)  (see metric._count_params)
+            al, be, _ = _count_params(pm_leaf.ravel(), pv_leaf.ravel())
+            al, be = al.reshape(pm_leaf.shape), be.reshape(pm_leaf.shape)
+            pk = pmf_at(pm_leaf, pv_leaf, s_leaf)
+            gain = np.zeros((n, leaves.size))
             for j in range(1, lookahead + 1):
-                gain = gain + np.take_along_axis(pmf, (s_leaf + j - 1)[:, :, None], axis=2)[:, :, 0]
-                ratio = model.line_rate[:, leaves] * gain / (j * model.unit_cost[:, leaves])
+                gain = gain + pk
+                kk = s_leaf + j - 1
+                pk = pk * (al + be * kk) / (kk + 1.0)
+                ratio = m.line_rate[:, leaves] * gain / (j * m.unit_cost[:, leaves])
                 ratio = np.where(room >= j, ratio, -np.inf)
                 jbest = np.argmax(ratio, axis=1)
                 r = ratio[rows, jbest]
@@ -319,25 +340,28 @@ def _greedy_path(model, max_steps, lookahead, inner_lookahead, stop_hit_rate):
                 best_ratio = np.where(better, r, best_ratio)
                 best_loc = np.where(better, leaves[jbest], best_loc)
                 best_k = np.where(better, j, best_k)
-        # inner locations: re-evaluate the network with one more unit there
+        # inner locations: re-evaluate the location's subtree with j more units there
         for l in inner:
             for j in range(1, inner_lookahead + 1):
-                S2 = S.copy()
+                fits = Sa[:, l] + j <= m.max_level[:, l]
+                if not fits.any():
+                    break
+                S2 = Sa.copy()
                 S2[:, l] += j
-                r2 = _metric_kernel(model.demand_rate, parent, depth, model.lead_time, S2, vari)
-                h2, _, _ = _kpis_from_result(model, r2)
-                ratio = np.where(S[:, l] + j <= model.max_level[:, l],
-                                 (h2 - hits) / (j * model.unit_cost[:, l]), -np.inf)
+                r2 = _metric_kernel(m.demand_rate, parent, depth, m.lead_time, S2, vari,
+                                    prev=res, subtree=sub[l], with_transit=False)
+                h2 = (m.line_rate * r2.ready).sum(axis=1)
+                ratio = np.where(fits, (h2 - hits) / (j * m.unit_cost[:, l]), -np.inf)
                 better = ratio > best_ratio * (1 + 1e-12)
                 best_ratio = np.where(better, ratio, best_ratio)
                 best_loc = np.where(better, l, best_loc)
                 best_k = np.where(better, j, best_k)
-        move = active & (best_loc >= 0) & (best_ratio > 0)
-        active &= move
-        if not active.any():
+        move = keep & (best_loc >= 0) & (best_ratio > 0)
+        if not move.any():
             break
         S = S.copy()
-        S[rows[move], best_loc[move]] += best_k[move]
+        S[act[move], best_loc[move]] += best_k[move]
+        act = act[move]
     # options after a part stopped are invalid (their levels stay zero-cost copies)
     levels = np.where(valid[:, :, None], levels, levels[:, :1, :])
     cost = (levels * model.unit_cost[:, None, :]).sum(axis=2)

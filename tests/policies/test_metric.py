@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from policies.metric import (metric_evaluate, network_flow_rates, otd_rate,
-                             pipeline_backorders, tree_depth)
+                             pipeline_backorders, pmf_at, tree_depth)
 
 # ORACLES.md O-16: LINDO METRIC inputs, outputs derived with the METRIC equations.
 O16 = [  # s0, s_i, EBO0, W, EBO per outlet, total outlet EBO
@@ -36,23 +36,24 @@ def test_o16_metric_table_vectorised_over_parts():
 
 def test_backorder_moments_match_direct_summation():
     rng = np.random.default_rng(3)
-    mean = rng.uniform(0.1, 12, 40)
-    var = mean * rng.choice([1.0, 1.7, 3.0], 40)
-    s = rng.integers(0, 25, 40)
+    mean = np.r_[rng.uniform(0.1, 12, 40), 650.0, 900.0, 700.0]  # the last: log p0 < -600 path
+    var = np.r_[mean[:40] * rng.choice([1.0, 1.7, 3.0], 40), 650.0, 900.0, 1400.0]
+    s = np.r_[rng.integers(0, 25, 40), 640, 950, 690]
     ebo, vbo, eoh, ready = pipeline_backorders(mean, var, s)
-    for i in range(40):  # plain per-row reference on a long support
+    for i in range(43):  # plain per-row reference on a long support
         if var[i] > mean[i]:
             r = mean[i] ** 2 / (var[i] - mean[i]); q = mean[i] / var[i]
             dist = stats.nbinom(r, q)
         else:
             dist = stats.poisson(mean[i])
-        k = np.arange(0, 2000)
+        k = np.arange(0, 3000)
         p = dist.pmf(k)
         b = np.maximum(k - s[i], 0)
         assert ebo[i] == pytest.approx((b * p).sum(), abs=1e-9)
         assert vbo[i] == pytest.approx((b * b * p).sum() - (b * p).sum() ** 2, abs=1e-8)
         assert eoh[i] == pytest.approx((np.maximum(s[i] - k, 0) * p).sum(), abs=1e-9)
         assert ready[i] == pytest.approx(dist.cdf(s[i] - 1), abs=1e-12)
+        assert pmf_at(mean[i], var[i], s[i]) == pytest.approx(dist.pmf(s[i]), rel=1e-9, abs=1e-300)
 
 
 def test_vari_metric_variance_formula_and_metric_is_poisson():
