@@ -444,30 +444,29 @@ def optimise_network(model: NetworkModel, *, hit_target=None, otd_target=None, b
                      options: NetworkOptions | None = None, time_limit: float = 60.0) -> NetworkSolution:
     """Target-or-budget solve of the network.
 
-    Target mode (``hit_target`` and/or ``otd_target`` given, no ``budget``):
-    minimum investment with network hit rate >= hit_target and OTD >= otd_target.
-    Budget mode (``budget`` given): maximum hit rate with investment <= budget
-    (and OTD >= otd_target if given).
+    Target mode (``hit_target`` and/or ``otd_target`` given): minimum investment
+    with network hit rate >= hit_target and OTD >= otd_target; a ``budget`` then
+    caps the investment, and a target that cannot be met within it raises.
+    Budget mode (only ``budget``): maximum network hit rate with investment <= budget.
 
     solver="milp": exact over the options (CBC), with optional per-location
     budgets ``location_budget`` (L,) [money] and capacities ``location_capacity``
     (L,) [units] (NaN = unconstrained).  solver="greedy": marginal analysis /
-    Lagrangian — one shadow price by bisection when a single constraint binds
-    (hit target or budget); with an OTD target as well, the walk along the
-    hit-rate frontier up to the first point meeting both (a heuristic: the MILP
-    is exact).  Side constraints need the MILP.
+    Lagrangian — one shadow price by bisection for a hit target or a budget; with
+    an OTD target, the walk along the hit-rate frontier up to the first point
+    meeting both targets (a heuristic: the MILP is exact).  Side constraints need
+    the MILP.
 
-    Raises ValueError (naming the parameter, the received value and the valid
-    range) for an unreachable target or a budget too small; with the MILP an
-    :class:`policies.milp.InfeasibleError` names the binding constraints.
+    Raises ValueError naming the parameter, the received value and the valid
+    range for an unreachable target (within the level ranges, or within the
+    budget) or a budget below the minimum levels; with the MILP the error is a
+    :class:`policies.milp.InfeasibleError` (a ValueError) whose ``binding`` lists
+    the constraints whose removal restores feasibility.
     """
     hit_target = _check_rate("hit_target", hit_target)
     otd_target = _check_rate("otd_target", otd_target)
     if budget is None and hit_target is None and otd_target is None:
         raise ValueError("give a budget, a hit_target or an otd_target (received none)")
-    if budget is not None and hit_target is not None:
-        raise ValueError(f"give either hit_target (minimise investment) or budget (maximise hit rate), "
-                         f"received both: hit_target={hit_target!r}, budget={budget!r}")
     if budget is not None and not (np.isfinite(budget) and budget >= 0):
         raise ValueError(f"budget must be finite and >= 0 [money], received {budget!r}")
     if solver not in ("greedy", "milp"):
@@ -480,18 +479,34 @@ def optimise_network(model: NetworkModel, *, hit_target=None, otd_target=None, b
     rows = np.arange(P)
     max_hit = float(np.where(opts.valid, opts.hits, -np.inf).max(axis=1).sum()) / lines
     max_otd = float(np.where(opts.valid, opts.otd, -np.inf).max(axis=1).sum()) / lines
+    min_cost = float(np.where(opts.valid, opts.cost, np.inf).min(axis=1).sum())
     if hit_target is not None and hit_target > max_hit + 1e-12:
         raise ValueError(f"hit_target must be <= {max_hit:.6f} (the highest network hit rate within the "
                          f"level ranges), received {hit_target!r}")
     if otd_target is not None and otd_target > max_otd + 1e-12:
         raise ValueError(f"otd_target must be <= {max_otd:.6f} (the highest network OTD within the "
                          f"level ranges), received {otd_target!r}")
+    if budget is not None and budget < min_cost - 1e-9 * max(1.0, min_cost):
+        raise ValueError(f"budget must be >= {min_cost:.6g} (the investment of the minimum levels), "
+                         f"received {budget!r}")
+    targets = hit_target is not None or otd_target is not None
 
     def finish(choice, status, price, name):
         lev = opts.levels[rows, choice]
         return NetworkSolution(lev, float(opts.cost[rows, choice].sum()),
                                float(opts.hits[rows, choice].sum()) / lines,
                                float(opts.otd[rows, choice].sum()) / lines, status, price, name, choice)
+
+    def over_budget(best_hit, best_otd, how):
+        msgs = []
+        if hit_target is not None and hit_target > best_hit + 1e-12:
+            msgs.append(f"hit_target must be <= {best_hit:.6f}")
+        if otd_target is not None and otd_target > best_otd + 1e-12:
+            msgs.append(f"otd_target must be <= {best_otd:.6f}")
+        if not msgs:  # each target reachable alone, not both together
+            msgs.append(f"hit_target <= {best_hit:.6f} and otd_target <= {best_otd:.6f} cannot both be met")
+        return (f"{' and '.join(msgs)} ({how} within budget={budget!r}), received "
+                f"hit_target={hit_target!r}, otd_target={otd_target!r}")
 
     if solver == "milp":
         cons = []
@@ -510,38 +525,47 @@ def optimise_network(model: NetworkModel, *, hit_target=None, otd_target=None, b
                 raise ValueError(f"{name} must have shape ({L},) with values >= 0 or NaN, received {arr!r}")
             for l in np.flatnonzero(np.isfinite(arr)):
                 cons.append(Constraint(f"{name}[{l}]", per[:, :, l].astype(float), "<=", float(arr[l])))
-        sol = solve_multiple_choice(opts.cost, opts.hits, objective="max_value" if budget is not None else "min_cost",
-                                    constraints=cons, valid=opts.valid, time_limit=time_limit)
+        try:
+            sol = solve_multiple_choice(opts.cost, opts.hits, objective="min_cost" if targets else "max_value",
+                                        constraints=cons, valid=opts.valid, time_limit=time_limit)
+        except InfeasibleError as exc:
+            if budget is None or not targets:
+                raise
+            # how far the targets can go within the budget (and the side constraints)
+            side = [c for c in cons if not c.name.endswith("_target")]
+            best_h = solve_multiple_choice(opts.cost, opts.hits, objective="max_value", constraints=side,
+                                           valid=opts.valid, time_limit=time_limit, diagnose=False)
+            best_o = solve_multiple_choice(opts.cost, opts.otd, objective="max_value", constraints=side,
+                                           valid=opts.valid, time_limit=time_limit, diagnose=False)
+            raise InfeasibleError(over_budget(best_h.objective / lines, best_o.objective / lines,
+                                              "the best the MILP reaches") + f"; binding: {', '.join(exc.binding)}",
+                                  exc.binding) from None
         return finish(sol.choice, sol.status, float("nan"), "milp")
 
-    if budget is not None and otd_target is None:
-        min_cost = float(np.where(opts.valid, opts.cost, np.inf).min(axis=1).sum())
-        if budget < min_cost:
-            raise ValueError(f"budget must be >= {min_cost:.6g} (the investment of the minimum levels), "
-                             f"received {budget!r}")
+    if not targets:
         sol = lagrangian_solve(opts.cost, opts.hits, budget=float(budget), valid=opts.valid)
         return finish(sol.choice, "heuristic", sol.price, "lagrangian")
     if otd_target is None:
         sol = lagrangian_solve(opts.cost, opts.hits, target_value=hit_target * lines, valid=opts.valid)
+        if budget is not None and sol.cost > budget + 1e-9:
+            best = lagrangian_solve(opts.cost, opts.hits, budget=float(budget), valid=opts.valid)
+            best_o = float(opts.otd[rows, best.choice].sum()) / lines
+            raise ValueError(over_budget(best.value / lines, best_o, "the greedy frontier's best"))
         return finish(sol.choice, "heuristic", sol.price, "lagrangian")
-    # hit target and/or budget together with an OTD target: walk the hit-rate frontier
+    # an OTD target: walk the hit-rate frontier to the first point meeting both targets
     fr = efficient_frontier(opts.cost, opts.hits, opts.valid, extras={"otd": opts.otd})
     ok = fr["otd"].to_numpy() >= otd_target * lines - 1e-9
     if hit_target is not None:
         ok &= fr["value"].to_numpy() >= hit_target * lines - 1e-9
-    if budget is not None:
-        within = fr["cost"].to_numpy() <= budget + 1e-9
-        if not (ok & within).any():
-            best = fr["otd"].to_numpy()[within].max() / lines if within.any() else float("nan")
-            raise ValueError(f"otd_target must be <= {best:.6f} (the OTD reached on the frontier within "
-                             f"budget={budget!r}), received {otd_target!r}")
-        # best hit rate within budget among frontier points meeting the OTD target
-        i = int(np.flatnonzero(ok & within)[-1])
-    else:
-        if not ok.any():
-            raise ValueError(f"otd_target must be <= {fr['otd'].max() / lines:.6f} (reached along the "
-                             f"greedy frontier; try solver='milp'), received {otd_target!r}")
-        i = int(np.flatnonzero(ok)[0])
+    if not ok.any():
+        raise ValueError(f"otd_target must be <= {fr['otd'].max() / lines:.6f} together with "
+                         f"hit_target={hit_target!r} (reached along the greedy frontier; try solver='milp'), "
+                         f"received {otd_target!r}")
+    i = int(np.flatnonzero(ok)[0])
+    if budget is not None and fr["cost"].iloc[i] > budget + 1e-9:
+        within = fr[fr["cost"] <= budget + 1e-9]
+        raise ValueError(over_budget(within["value"].max() / lines, within["otd"].max() / lines,
+                                     "the greedy frontier's best"))
     choice = _frontier_choice(opts, fr, i)
     return finish(choice, "heuristic", float(fr["ratio"].iloc[i]) if i > 0 else float("inf"), "frontier")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from policies.milp import InfeasibleError
 from policies.network import (NetworkModel, build_options, evaluate_allocation,
                               optimise_network)
 
@@ -127,9 +128,10 @@ def test_three_level_network_target_met():
 @pytest.mark.parametrize("kwargs, match", [
     (dict(hit_target=0.99999), r"hit_target must be <= 0\.\d+ .* received 0\.99999"),
     (dict(hit_target=1.5), r"hit_target must be in \(0, 1\]"),
-    (dict(budget=1.0, otd_target=0.95), r"otd_target must be <= .* within budget=1\.0"),
+    (dict(budget=1.0, otd_target=0.95), r"otd_target must be <= 0\.\d+ .*within budget=1\.0"),
+    (dict(budget=100.0, hit_target=0.9), r"hit_target must be <= 0\.\d+ .*within budget=100\.0\), "
+                                          r"received hit_target=0\.9"),
     (dict(budget=-5.0), "budget must be finite and >= 0"),
-    (dict(hit_target=0.9, budget=100.0), "either hit_target"),
     (dict(hit_target=0.9, location_capacity=[1, 1, 1]), "need solver='milp'"),
     (dict(hit_target=0.9, solver="cplex"), "solver must be"),
 ])
@@ -137,6 +139,17 @@ def test_bad_input(kwargs, match):
     m = _model(3, 5, max_level=((3, 2, 2),))
     with pytest.raises(ValueError, match=match):
         optimise_network(m, **kwargs)
+
+
+def test_target_under_budget_milp_names_binding_and_best():
+    m = _model(3, 5, max_level=((3, 2, 2),))
+    with pytest.raises(InfeasibleError, match=r"hit_target must be <= 0\.\d+ \(the best the MILP reaches "
+                                              r"within budget=100\.0\).*binding: hit_target, budget") as exc:
+        optimise_network(m, hit_target=0.9, budget=100.0, solver="milp",
+                         options=build_options(m, "enumerate"))
+    assert exc.value.binding == ["hit_target", "budget"]
+    ok = optimise_network(m, hit_target=0.5, budget=1e6, solver="milp", options=build_options(m, "enumerate"))
+    assert ok.status == "optimal" and ok.hit_rate >= 0.5
 
 
 def test_model_validation_messages():
