@@ -53,13 +53,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .marginal import efficient_frontier, lagrangian_solve
 from .metric import _count_params, _metric_kernel, network_flow_rates, otd_rate, pmf_at, tree_depth
 from .milp import Constraint, InfeasibleError, solve_multiple_choice
 
 __all__ = ["NetworkModel", "NetworkOptions", "NetworkSolution", "evaluate_allocation",
-           "build_options", "network_frontier", "optimise_network"]
+           "build_options", "network_frontier", "optimise_network", "model_from_frames",
+           "solution_frame"]
 
 
 def _arr2(name, a, shape, *, integer=False, low=0.0, strict=False):
@@ -76,6 +78,18 @@ def _arr2(name, a, shape, *, integer=False, low=0.0, strict=False):
         rng = f"{'>' if strict else '>='} {low:g}" + (", integer" if integer else "")
         raise ValueError(f"{name} must be finite and {rng}; received {float(out[i])!r} at (part, location) {i}")
     return out.astype(np.int64) if integer else out
+
+
+def _auto_max_level(parent, dr, lt, mn):
+    """0.9999 quantile of Poisson(Λ · Σ lead times up to the supplier) + 1 [units]."""
+    depth = tree_depth(parent)
+    path = lt.copy()
+    for d in range(1, int(depth.max()) + 1):
+        idx = np.flatnonzero(depth == d)
+        path[:, idx] += path[:, parent[idx]]
+    flow = network_flow_rates(dr, parent)
+    q = stats.poisson.ppf(0.9999, flow * path)
+    return np.maximum(np.nan_to_num(q, nan=0.0).astype(np.int64) + 1, mn)
 
 
 @dataclass(frozen=True)
@@ -102,9 +116,14 @@ class NetworkModel:
 
     @classmethod
     def from_arrays(cls, parent, demand_rate, lead_time, unit_cost, *, line_rate=None,
-                    emergency_days=1.0, promise_days=1.0, min_level=0, max_level=10,
+                    emergency_days=1.0, promise_days=1.0, min_level=0, max_level="auto",
                     method="vari-metric") -> "NetworkModel":
-        """Validate and broadcast the inputs (ValueError naming the parameter)."""
+        """Validate and broadcast the inputs (ValueError naming the parameter).
+
+        ``max_level="auto"``: per (part, location) the 0.9999 quantile of
+        Poisson(Λ · total lead time from the supplier) + 1 — the pipeline with no
+        stock anywhere upstream, so no useful level is cut off.
+        """
         parent = np.asarray(parent)
         tree_depth(parent)  # validates the tree
         dr = np.asarray(demand_rate, dtype=float)
@@ -123,7 +142,12 @@ class NetworkModel:
         ed = _arr2("emergency_days", emergency_days, (1, parent.size))[0]
         pd_ = _arr2("promise_days", promise_days, (1, parent.size))[0]
         mn = _arr2("min_level", min_level, shape, integer=True)
-        mx = _arr2("max_level", max_level, shape, integer=True)
+        if isinstance(max_level, str):
+            if max_level != "auto":
+                raise ValueError(f"max_level must be 'auto' or integers >= 0, received {max_level!r}")
+            mx = _auto_max_level(parent, dr, lt, mn)
+        else:
+            mx = _arr2("max_level", max_level, shape, integer=True)
         if np.any(mx < mn):
             i = tuple(int(v) for v in np.argwhere(mx < mn)[0])
             raise ValueError(f"max_level must be >= min_level; received max {mx[i]} < min {mn[i]} at (part, location) {i}")
@@ -581,3 +605,97 @@ def _frontier_choice(opts: NetworkOptions, fr: pd.DataFrame, i: int) -> np.ndarr
         last = steps.groupby("group", sort=False)["step"].idxmax()
         choice[steps.loc[last, "group"].to_numpy()] = steps.loc[last, "to_option"].to_numpy()
     return choice
+
+
+# --------------------------------------------------------------------------- DataFrame edge
+def model_from_frames(locations: pd.DataFrame, rows: pd.DataFrame, *,
+                      method: str = "vari-metric") -> tuple[NetworkModel, pd.Index, pd.Index]:
+    """Build a :class:`NetworkModel` from long tables (keys are strings).
+
+    locations : columns ``location``, ``parent`` (empty / NaN = orders from the
+        supplier), optional ``transit_days`` (0), ``emergency_days`` (1),
+        ``promise_days`` (1) [days].
+    rows : one row per (part, location) with demand: ``part``, ``location``,
+        ``demand_rate`` [units/day], ``unit_cost`` [money/unit], optional
+        ``line_rate`` [lines/day] (= demand_rate), ``lead_time_days`` (the
+        location's ``transit_days`` if absent; required at the top location, where
+        it is the supplier lead time), ``min_level`` (0), ``max_level`` (auto).
+        Missing (part, location) pairs get no demand and the location's transit time.
+
+    Returns (model, parts, locations) — the two Index objects give the row and
+    column order of the model's arrays.
+    """
+    for name, df, cols in (("locations", locations, ("location", "parent")),
+                           ("rows", rows, ("part", "location", "demand_rate", "unit_cost"))):
+        miss = [c for c in cols if c not in df.columns]
+        if miss:
+            raise ValueError(f"{name} must have columns {list(cols)}; missing {miss}")
+    locs = pd.Index(locations["location"].astype(str), name="location")
+    if locs.has_duplicates:
+        raise ValueError(f"locations.location must be unique, duplicated {locs[locs.duplicated()][:3].tolist()}")
+    par_names = locations["parent"].where(locations["parent"].notna(), "").astype(str).to_numpy()
+    unknown = sorted({p for p in par_names if p and p not in locs})
+    if unknown:
+        raise ValueError(f"locations.parent must name a location or be empty, received unknown {unknown[:3]}")
+    parent = np.array([locs.get_loc(p) if p else -1 for p in par_names], dtype=np.int64)
+    L = locs.size
+    get = lambda col, default: (locations[col].fillna(default).to_numpy(float)  # noqa: E731
+                                if col in locations.columns else np.full(L, float(default)))
+    transit = get("transit_days", 0.0)
+    rows = rows.assign(part=rows["part"].astype(str), location=rows["location"].astype(str))
+    bad_loc = sorted(set(rows["location"]) - set(locs))
+    if bad_loc:
+        raise ValueError(f"rows.location must be one of locations.location, received unknown {bad_loc[:3]}")
+    if rows.duplicated(["part", "location"]).any():
+        d = rows.loc[rows.duplicated(["part", "location"]), ["part", "location"]].head(3)
+        raise ValueError(f"rows must have one row per (part, location), duplicated {d.values.tolist()}")
+    parts = pd.Index(sorted(rows["part"].unique()), name="part")
+    P = parts.size
+    pi = parts.get_indexer(rows["part"])
+    li = locs.get_indexer(rows["location"])
+
+    def grid(col, fill):
+        out = np.full((P, L), fill, dtype=float)
+        if col in rows.columns:
+            vals = rows[col].to_numpy(float)
+            ok = ~np.isnan(vals)
+            out[pi[ok], li[ok]] = vals[ok]
+        return out
+
+    dr = grid("demand_rate", 0.0)
+    lr = grid("line_rate", np.nan)
+    lr = np.where(np.isnan(lr), dr, lr)
+    lt = grid("lead_time_days", np.nan)
+    lt = np.where(np.isnan(lt), transit[None, :], lt)
+    top = parent == -1
+    top_lt = grid("lead_time_days", np.nan)[:, top]
+    if np.isnan(top_lt).any():
+        p_bad = parts[np.isnan(top_lt).any(axis=1)][:3].tolist()
+        raise ValueError(f"rows.lead_time_days (the supplier lead time) is required at the top location(s) "
+                         f"{locs[top].tolist()}; missing for parts {p_bad}")
+    cost = pd.Series(rows["unit_cost"].to_numpy(float)).groupby(pi).max().reindex(range(P)).to_numpy()
+    uc = grid("unit_cost", np.nan)
+    uc = np.where(np.isnan(uc), cost[:, None], uc)
+    mn = grid("min_level", 0.0)
+    mx_given = grid("max_level", np.nan)
+    model = NetworkModel.from_arrays(parent, dr, lt, uc, line_rate=lr, emergency_days=get("emergency_days", 1.0),
+                                     promise_days=get("promise_days", 1.0), min_level=mn, method=method)
+    if not np.isnan(mx_given).all():
+        mx = np.where(np.isnan(mx_given), model.max_level, mx_given)
+        model = NetworkModel.from_arrays(parent, dr, lt, uc, line_rate=lr, emergency_days=model.emergency_days,
+                                         promise_days=model.promise_days, min_level=mn, max_level=mx,
+                                         method=method)
+    return model, parts, locs
+
+
+def solution_frame(model: NetworkModel, solution: NetworkSolution, parts=None, locations=None) -> pd.DataFrame:
+    """The solution as a long table: part, location, level, stocked (level > 0;
+    a part not stocked at a location is served from its parent), expected ready
+    (hit) rate, OTD, EBO [units], lines [lines/day], investment [money]."""
+    ev = evaluate_allocation(model, solution.levels)
+    ev.insert(3, "stocked", ev["level"] > 0)
+    if parts is not None:
+        ev["part"] = np.asarray(parts)[ev["part"].to_numpy()]
+    if locations is not None:
+        ev["location"] = np.asarray(locations)[ev["location"].to_numpy()]
+    return ev

@@ -175,3 +175,29 @@ def test_top_levels_subsample_keeps_ends():
     opts = build_options(m, "greedy", max_steps=10, top_levels=4)
     tops = {int(x) for x in opts.levels[0][opts.valid[0]][:, 0]}
     assert tops == {0, 4, 8, 12}
+
+
+def test_frames_round_trip():
+    import pandas as pd
+
+    from policies.network import model_from_frames, solution_frame
+
+    locations = pd.DataFrame({"location": ["CW", "D1", "D2"], "parent": ["", "CW", "CW"],
+                              "transit_days": [0.0, 2.0, 3.0], "emergency_days": [1, 1, 1],
+                              "promise_days": [2, 2, 2]})
+    rows = pd.DataFrame({"part": ["b", "b", "a", "a"], "location": ["D1", "CW", "D2", "CW"],
+                         "demand_rate": [0.2, 0.0, 0.05, 0.0], "unit_cost": [10.0, 10.0, 4.0, 4.0],
+                         "lead_time_days": [np.nan, 20.0, np.nan, 15.0], "max_level": [np.nan, 6, 3, np.nan]})
+    model, parts, locs = model_from_frames(locations, rows)
+    assert parts.tolist() == ["a", "b"] and locs.tolist() == ["CW", "D1", "D2"]
+    np.testing.assert_allclose(model.demand_rate, [[0, 0, 0.05], [0, 0.2, 0]])
+    np.testing.assert_allclose(model.lead_time, [[15, 2, 3], [20, 2, 3]])
+    assert model.max_level[0, 2] == 3 and model.max_level[1, 0] == 6
+    sol = optimise_network(model, hit_target=0.8, solver="milp", options=build_options(model, "enumerate"))
+    tab = solution_frame(model, sol, parts, locs)
+    assert set(tab["part"]) == {"a", "b"} and tab["stocked"].dtype == bool
+    assert (tab["lines"] * tab["ready"]).sum() / tab["lines"].sum() == pytest.approx(sol.hit_rate)
+    with pytest.raises(ValueError, match=r"lead_time_days .* required at the top location"):
+        model_from_frames(locations, rows.assign(lead_time_days=np.nan))
+    with pytest.raises(ValueError, match="must name a location"):
+        model_from_frames(locations.assign(parent=["", "XX", "CW"]), rows)
