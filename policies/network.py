@@ -431,6 +431,8 @@ def network_frontier(model: NetworkModel, options: NetworkOptions | None = None)
     ratio [lines/day per money].
     """
     opts = build_options(model, "greedy") if options is None else options
+    if model.line_rate.sum() <= 0:
+        raise ValueError("line_rate must be > 0 somewhere: the network has no demand lines")
     fr = efficient_frontier(opts.cost, opts.hits, opts.valid, extras={"otd": opts.otd})
     lines = float(model.line_rate.sum())
     return pd.DataFrame({"investment": fr["cost"], "hit_rate": fr["value"] / lines,
@@ -500,6 +502,9 @@ def optimise_network(model: NetworkModel, *, hit_target=None, otd_target=None, b
     opts = build_options(model, "greedy") if options is None else options
     P, L = model.shape
     lines = float(model.line_rate.sum())
+    if lines <= 0:
+        raise ValueError("line_rate must be > 0 somewhere: the network has no demand lines, "
+                         "so hit rate and OTD are undefined")
     rows = np.arange(P)
     max_hit = float(np.where(opts.valid, opts.hits, -np.inf).max(axis=1).sum()) / lines
     max_otd = float(np.where(opts.valid, opts.otd, -np.inf).max(axis=1).sum()) / lines
