@@ -163,7 +163,7 @@ class CycleTables:
     """Per-row functions of the IP level ``y = 0..K−1`` (arrays ``[n, K]``) and row constants.
 
     ``ready``, ``hit``, ``fill``, ``csl`` are the service measures of a *fixed* IP-after-review
-    ``y`` (module docstring item 3); ``on_hand`` and ``backorders`` their time averages [units];
+    ``y`` (module docstring item 3), ``cdf_avg`` is ``F̄(y)``; ``on_hand`` and ``backorders`` their time averages [units];
     ``cdf_lead`` is ``P(D_L <= y)`` (continuous-review CSL).  ``step_pmf`` is the pmf of the
     IP decrement between decisions (demand per review, or the line size when R = 0) and
     ``decisions_per_period`` their rate [1/period].
@@ -171,6 +171,7 @@ class CycleTables:
 
     ready: np.ndarray
     hit: np.ndarray
+    cdf_avg: np.ndarray
     fill: np.ndarray
     csl: np.ndarray
     cdf_lead: np.ndarray
@@ -245,20 +246,22 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
         return m, v
 
     m_end, v_end = law(L + R)
-    K = int(dist.support_size(family, m_end, v_end if family != "poisson" else None, tail,
-                              on_underdispersed).max())
-    if kmax is not None:
-        K = max(K, int(kmax) + 1)
+    # demand pmfs live on 0..Kd-1; the tables extend to K (IP levels up to kmax), where
+    # every pmf is 0 (padding columns)
+    Kd = int(dist.support_size(family, m_end, v_end if family != "poisson" else None, tail,
+                               on_underdispersed).max())
+    K = Kd if kmax is None else max(Kd, int(kmax) + 1)
 
     def pmf(t):
         m, v = law(t)
-        return dist.pmf_matrix(family, m, None if family == "poisson" else v, kmax=K - 1,
-                               on_underdispersed=on_underdispersed)
+        P = dist.pmf_matrix(family, m, None if family == "poisson" else v, kmax=Kd - 1,
+                            on_underdispersed=on_underdispersed)
+        return P if K == Kd else np.pad(P, ((0, 0), (0, K - Kd)))
 
     def pmf_rows(t, rows):
         m, v = law(t)
         m, v = m[rows], v[rows]
-        return dist.pmf_matrix(family, m, None if family == "poisson" else v, kmax=K - 1,
+        return dist.pmf_matrix(family, m, None if family == "poisson" else v, kmax=Kd - 1,
                                on_underdispersed=on_underdispersed)
 
     # Gauss-Legendre over t in [L, L+R]; the cdf moves by mu*R / sd(D_{L+R}) standard
@@ -275,14 +278,13 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
         x, w = np.polynomial.legendre.leggauss(int(m_nodes))
         x = 0.5 * (x + 1.0)
         w = 0.5 * w
-        Fg = np.zeros((rows.size, K))
-        og = np.zeros((rows.size, K))
-        bg = np.zeros((rows.size, K))
+        # cdf and loss functions are linear in the pmf: average the pmfs, then transform once
+        Pbar = np.zeros((rows.size, K))
         for xg, wg in zip(x, w):
-            P = pmf_rows(L + R * xg, rows)
-            Fg += wg * dist.cdf(P)
-            og += wg * dist.loss1_complement(P)
-            bg += wg * dist.loss1(P)
+            Pbar[:, :Kd] += wg * pmf_rows(L + R * xg, rows)
+        Fg = dist.cdf(Pbar)
+        og = dist.loss1_complement(Pbar)
+        bg = dist.loss1(Pbar)
         if rows.size == n:
             Fbar, oh, bo = Fg, og, bg
         else:
@@ -329,13 +331,13 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     step = np.zeros((n, max(K, q.shape[1])))
     if periodic.any():
         PR = dist.pmf_matrix(family, mean * R, None if family == "poisson" else var * R,
-                             kmax=K - 1, on_underdispersed=on_underdispersed)
-        step[periodic, :K] = PR[periodic]
+                             kmax=Kd - 1, on_underdispersed=on_underdispersed)
+        step[periodic, :Kd] = PR[periodic]
     if (~periodic).any():
         step[~periodic, : q.shape[1]] = q[~periodic]
     with np.errstate(divide="ignore"):
         rate = np.where(periodic, 1.0 / np.where(periodic, R, 1.0), lines)
-    return CycleTables(ready=ready, hit=hit, fill=fill, csl=csl, cdf_lead=F_L, on_hand=oh,
+    return CycleTables(ready=ready, hit=hit, cdf_avg=Fbar, fill=fill, csl=csl, cdf_lead=F_L, on_hand=oh,
                        backorders=bo, step_pmf=step, decisions_per_period=rate,
                        lines_per_period=lines, mean=mean, lead_time=L, review_period=R)
 
