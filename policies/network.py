@@ -264,7 +264,19 @@ def build_options(model: NetworkModel, kind: str = "greedy", *, max_steps: int =
     parts = [run(_subset(model, order[i:i + chunk_parts])) for i in range(0, P, chunk_parts)]
     inv = np.empty(P, np.int64)
     inv[order] = np.arange(P)
-    cat = lambda name: np.concatenate([getattr(o, name) for o in parts])[inv]  # noqa: E731
+    K = max(o.cost.shape[1] for o in parts)  # chunks may differ in option count: pad, invalid
+
+    def cat(name):
+        arrs = []
+        for o in parts:
+            a = getattr(o, name)
+            pad = K - a.shape[1]
+            if pad:
+                width = [(0, 0), (0, pad)] + [(0, 0)] * (a.ndim - 2)
+                a = np.pad(a, width, mode="edge" if name == "levels" else "constant")
+            arrs.append(a)
+        return np.concatenate(arrs)[inv]
+
     return NetworkOptions(cat("levels"), cat("cost"), cat("hits"), cat("otd"), cat("valid"))
 
 

@@ -162,12 +162,18 @@ def test_model_validation_messages():
 
 
 def test_chunked_build_equals_one_batch():
-    m = _model(10, 11)
+    m0 = _model(10, 11)
+    mx = m0.max_level.copy()
+    mx[:4, 0] = 2  # chunks with fewer central levels -> fewer options, padded as invalid
+    m = NetworkModel.from_arrays(m0.parent, m0.demand_rate, m0.lead_time, m0.unit_cost, max_level=mx,
+                                 emergency_days=1, promise_days=2)
     one = build_options(m, "greedy", max_steps=20)
     chunked = build_options(m, "greedy", max_steps=20, chunk_parts=4)
-    np.testing.assert_array_equal(one.valid, chunked.valid)
-    np.testing.assert_array_equal(one.levels, chunked.levels)
-    np.testing.assert_allclose(one.hits, chunked.hits, rtol=1e-12)
+    for p in range(m.shape[0]):  # same valid options per part (layouts may differ)
+        a = {tuple(lv) + (round(h, 12),) for lv, h in zip(one.levels[p][one.valid[p]], one.hits[p][one.valid[p]])}
+        b = {tuple(lv) + (round(h, 12),) for lv, h in zip(chunked.levels[p][chunked.valid[p]],
+                                                          chunked.hits[p][chunked.valid[p]])}
+        assert a == b
 
 
 def test_top_levels_subsample_keeps_ends():
