@@ -257,7 +257,7 @@ def lagrangian_solve(cost, value, *, target_value=None, budget=None, valid=None,
             raise ValueError(f"budget must be >= {min_cost:.6g} (the cheapest allocation), received {budget!r}")
     # price bracket: above the largest step ratio nothing is bought
     ratios = hull.steps["ratio"].to_numpy()
-    hi = float(ratios.max()) * 2.0 + 1.0 if ratios.size else 1.0
+    hi = float(ratios.max()) * 2.0 if ratios.size else 1.0  # > every step ratio (all > 0)
     lo = 0.0
 
     def ok(resp):  # is the response at this price feasible?
@@ -269,7 +269,7 @@ def lagrangian_solve(cost, value, *, target_value=None, budget=None, valid=None,
         r_hi = _respond(cost, value, valid, hi)
         if ok(r_hi):
             return LagrangianSolution(r_hi[0], r_hi[1], r_hi[2], hi, 0, True)
-        while it < max_iter and hi - lo > tol * max(1.0, hi):
+        while it < max_iter and hi - lo > tol * hi:
             mid = 0.5 * (lo + hi)
             if ok(_respond(cost, value, valid, mid)):
                 lo = mid
@@ -280,7 +280,7 @@ def lagrangian_solve(cost, value, *, target_value=None, budget=None, valid=None,
         r_lo = _respond(cost, value, valid, lo)
         if ok(r_lo):
             return LagrangianSolution(r_lo[0], r_lo[1], r_lo[2], lo, 0, True)
-        while it < max_iter and hi - lo > tol * max(1.0, hi):
+        while it < max_iter and hi - lo > tol * hi:
             mid = 0.5 * (lo + hi)
             if ok(_respond(cost, value, valid, mid)):
                 hi = mid

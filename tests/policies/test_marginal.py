@@ -126,3 +126,11 @@ def test_bad_input(kwargs, match):
 def test_group_without_options_rejected():
     with pytest.raises(ValueError, match="at least one valid option"):
         convex_hull_steps(np.ones((2, 2)), np.ones((2, 2)), valid=np.array([[1, 1], [0, 0]], bool))
+
+
+def test_lagrangian_is_scale_free():
+    cost, value = _random_problem(100, 6, seed=9)
+    a = lagrangian_solve(cost, value, target_value=0.8 * value.max(axis=1).sum())
+    b = lagrangian_solve(cost * 1e4, value * 1e-9, target_value=0.8 * value.max(axis=1).sum() * 1e-9)
+    np.testing.assert_array_equal(a.choice, b.choice)
+    assert b.price == pytest.approx(a.price * 1e-13, rel=1e-6)
