@@ -113,7 +113,8 @@ def convex_hull_steps(cost, value, valid=None, extras=None) -> Hull:
     # base = cheapest valid option, best value among the cheapest
     c_masked = np.where(valid, cost, np.inf)
     cmin = c_masked.min(axis=1)
-    is_min = valid & (cost <= cmin[:, None] + 1e-12 * np.maximum(1.0, np.abs(cmin[:, None])))
+    cscale = float(np.abs(np.where(valid, cost, 0.0)).max()) or 1.0  # money scale for tolerances
+    is_min = valid & (cost <= cmin[:, None] + 1e-12 * cscale)
     base = np.argmax(np.where(is_min, value, -np.inf), axis=1)
     cur = base.copy()
     active = np.ones(G, dtype=bool)
@@ -125,7 +126,7 @@ def convex_hull_steps(cost, value, valid=None, extras=None) -> Hull:
         v0 = value[g, cur[g]][:, None]
         dc = cost[g] - c0
         dv = value[g] - v0
-        ok = valid[g] & (dc > 1e-12 * np.maximum(1.0, np.abs(c0)))
+        ok = valid[g] & (dc > 1e-12 * cscale)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(ok, dv / np.where(ok, dc, 1.0), -np.inf)
         best = ratio.max(axis=1)
@@ -201,7 +202,8 @@ def respond_at_price(cost, value, price, valid=None):
 def _respond(cost, value, valid, price):
     score = np.where(valid, value - price * cost, -np.inf)
     best = score.max(axis=1, keepdims=True)
-    tol = 1e-12 * np.maximum(1.0, np.abs(best))
+    vscale = float(np.abs(np.where(valid, value, 0.0)).max()) or 1.0
+    tol = 1e-12 * np.maximum(vscale, np.abs(best))
     cand = valid & (score >= best - tol)
     choice = np.argmin(np.where(cand, cost, np.inf), axis=1)
     rows = np.arange(cost.shape[0])
@@ -246,14 +248,17 @@ def lagrangian_solve(cost, value, *, target_value=None, budget=None, valid=None,
     G = cost.shape[0]
     rows = np.arange(G)
     _, _, top_value = _respond(cost, value, valid, 0.0)
+    # tolerances relative to the scale of the totals (value and money units are arbitrary)
+    eps_v = 1e-12 * max(float(np.abs(np.where(valid, value, 0.0)).max(axis=1).sum()), 1e-300)
+    eps_c = 1e-12 * max(float(np.abs(np.where(valid, cost, 0.0)).max(axis=1).sum()), 1e-300)
     hull = convex_hull_steps(cost, value, valid)
     min_cost = hull.base_cost
     if target_value is not None:
-        if not np.isfinite(target_value) or target_value > top_value + 1e-9 * max(1.0, abs(top_value)):
+        if not np.isfinite(target_value) or target_value > top_value + eps_v:
             raise ValueError(f"target_value must be <= {top_value:.6g} (the largest achievable value), "
                              f"received {target_value!r}")
     else:
-        if not np.isfinite(budget) or budget < min_cost - 1e-9 * max(1.0, min_cost):
+        if not np.isfinite(budget) or budget < min_cost - eps_c:
             raise ValueError(f"budget must be >= {min_cost:.6g} (the cheapest allocation), received {budget!r}")
     # price bracket: above the largest step ratio nothing is bought
     ratios = hull.steps["ratio"].to_numpy()
@@ -261,7 +266,7 @@ def lagrangian_solve(cost, value, *, target_value=None, budget=None, valid=None,
     lo = 0.0
 
     def ok(resp):  # is the response at this price feasible?
-        return resp[2] >= target_value - 1e-12 if target_value is not None else resp[1] <= budget + 1e-9
+        return resp[2] >= target_value - eps_v if target_value is not None else resp[1] <= budget + eps_c
 
     it = 0
     if target_value is not None:
@@ -299,24 +304,24 @@ def lagrangian_solve(cost, value, *, target_value=None, budget=None, valid=None,
     for g, to, dc, dv in zip(between["group"].to_numpy(), between["to_option"].to_numpy(),
                              between["d_cost"].to_numpy(), between["d_value"].to_numpy()):
         if target_value is not None:
-            if tot_v >= target_value - 1e-12:
+            if tot_v >= target_value - eps_v:
                 break
-            if tot_v + dv >= target_value - 1e-12:
+            if tot_v + dv >= target_value - eps_v:
                 # the step that crosses the target: take instead the cheapest option of
                 # any single group that closes the remaining gap (never costlier than dc)
                 gap = target_value - tot_v
                 gain_v = value - value[rows, choice][:, None]
                 gain_c = cost - cost[rows, choice][:, None]
-                fits = valid & (gain_v >= gap - 1e-12) & (gain_c <= dc)
+                fits = valid & (gain_v >= gap - eps_v) & (gain_c <= dc)
                 if fits.any():
                     gg, kk = np.unravel_index(np.argmin(np.where(fits, gain_c, np.inf)), cost.shape)
                     g, to, dc, dv = gg, kk, gain_c[gg, kk], gain_v[gg, kk]
-        elif tot_c + dc > budget + 1e-9:
+        elif tot_c + dc > budget + eps_c:
             break
         choice[g] = to
         tot_c += dc
         tot_v += dv
-    feasible = tot_v >= target_value - 1e-9 if target_value is not None else tot_c <= budget + 1e-9
+    feasible = tot_v >= target_value - eps_v if target_value is not None else tot_c <= budget + eps_c
     return LagrangianSolution(choice, tot_c, tot_v, 0.5 * (lo + hi), it, bool(feasible))
 
 
