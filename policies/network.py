@@ -32,13 +32,16 @@ part, DESIGN.md §9).  A part's options are joint allocations, either
 
 * ``"enumerate"``: every combination of levels in the allowed ranges (exact,
   for small networks / level ranges), or
-* ``"greedy"``: the path of Sherbrooke-style greedy marginal analysis — start
+* ``"greedy"``: paths of Sherbrooke-style greedy marginal analysis — start
   from the minimum levels and repeatedly add the stock increment with the most
   expected hits per unit of money (METRIC re-evaluated after each step, so a
   unit at a parent is credited with the hits it buys at all its children; at a
   leaf location 1..``lookahead`` units are tried at once, which gets past the
-  convex start of the Poisson cdf).  Vectorised over parts; the loop is over
-  greedy steps.
+  convex start of the Poisson cdf).  One path per level of the top location
+  (up to ``top_levels`` of them), because the best allocations are not nested
+  in the depot level; the hull over their union then recovers the cheap mixes.
+  Vectorised over parts (and top levels); the loop is over greedy steps.  On
+  the small networks of the tests this lands within 1 % of the MILP optimum.
 
 Then :mod:`policies.marginal` (hull, frontier, one-price Lagrangian bisection)
 or :mod:`policies.milp` (CBC) chooses one option per part.
@@ -161,8 +164,8 @@ class NetworkModel:
 
 
 def _kpis(model: NetworkModel, stock):
-    """(hits (P,L), otd (P,L), ready (P,L)) for stock of shape (N, L) with parts
-    repeated along N in blocks: stock rows are matched to model rows by N // reps."""
+    """Per stock row: hits (N,) and otd (N,) [lines/day], ready (N, L).  ``stock`` has
+    shape (N, L), N = parts x reps, part-major: row i belongs to part i // reps."""
     n = stock.shape[0]
     reps = n // model.shape[0]
     take = lambda a: np.repeat(a, reps, axis=0) if reps > 1 else a  # noqa: E731
