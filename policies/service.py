@@ -205,7 +205,8 @@ def _shift_right(a: np.ndarray, k: int, fill: float = 0.0) -> np.ndarray:
 
 def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, *,
                  lead_time_sd=0.0, line_size_pmf=None, kmax: int | None = None, nodes: int = 6,
-                 tail: float = 1e-9, on_underdispersed: str = "poisson") -> CycleTables:
+                 tail: float = 1e-9, on_underdispersed: str = "poisson",
+                 extra_levels: int = 0) -> CycleTables:
     """Build :class:`CycleTables` for n rows.
 
     Parameters
@@ -218,6 +219,7 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     line_size_pmf : None (every line is one unit), ``"family"`` (exact compound-Poisson sizes,
         :func:`line_sizes_for_family`) or a pmf over sizes ``0..k`` (row or one per row).
     kmax : largest IP level tabulated (default: the ``1 − tail`` quantile of ``D_{L+R}``).
+    extra_levels : tabulate that many IP levels beyond the demand support (room for s + Q).
     nodes : Gauss-Legendre points for the time average over ``[L, L + R]``.
     """
     mean = np.atleast_1d(np.asarray(mean, dtype=float))
@@ -250,7 +252,7 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     # every pmf is 0 (padding columns)
     Kd = int(dist.support_size(family, m_end, v_end if family != "poisson" else None, tail,
                                on_underdispersed).max())
-    K = Kd if kmax is None else max(Kd, int(kmax) + 1)
+    K = (Kd if kmax is None else max(Kd, int(kmax) + 1)) + int(extra_levels)
 
     def pmf(t):
         m, v = law(t)
