@@ -49,7 +49,9 @@ Rows without demand (mean 0) have every service measure 1 by convention (no line
 The only approximations are the quadrature over t (Gauss-Legendre with at least ``nodes``
 points, more for rows whose demand distribution moves far over a cycle; error below 1e-6,
 measured against the exact loss-based fill rate in the tests) and, when the application supplies misses by emergency orders instead
-of backorders, the backorder model itself (accurate when the hit rate is high).
+of backorders, the backorder model itself: it is conservative there (misses do not draw the
+stock down); Monte Carlo: true hit rate higher by 0.003 at a modelled 0.96 and by 0.02 at
+0.89.
 """
 from __future__ import annotations
 

@@ -101,7 +101,8 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
                     q_method: str = "cost", max_q: int = 500, review_options=None,
                     periods_per_year=365.0, lead_time_sd=0.0, line_size_pmf=None,
                     nodes: int = 6, tail: float = 1e-9, chunk_size: int = 4096,
-                    workers: int = 1, reasons: bool = True) -> pd.DataFrame:
+                    workers: int = 1, reasons: bool = True,
+                    on_underdispersed: str = "poisson") -> pd.DataFrame:
     """Least-cost (s, S) per row meeting the service, OTD and normal-order-rate targets.
 
     Parameters (scalars or arrays with one value per row)
@@ -122,6 +123,8 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
     lead_time_sd, line_size_pmf, nodes, tail : as in :func:`policies.service.build_tables`.
     chunk_size : rows per chunk; workers : threads solving chunks in parallel (same results).
     reasons : add the ``reason`` column.
+    on_underdispersed : negative binomial rows with var < mean: ``"poisson"`` (default, use
+        Poisson(mean) for them - see :mod:`policies.distributions`) or ``"raise"``.
 
     Returns
     -------
@@ -159,6 +162,20 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"target_type must be one of {TARGET_TYPES}; received {ttype[i]!r} at "
                          f"row {i}")
+    if on_underdispersed not in ("poisson", "raise"):
+        raise ValueError(f"on_underdispersed must be 'poisson' or 'raise', received "
+                         f"{on_underdispersed!r}")
+    if family == "nbinom" and on_underdispersed == "raise" and var is not None:
+        under = var < mean * (1.0 - 1e-12)
+        if under.any():
+            i = int(np.flatnonzero(under)[0])
+            raise ValueError(
+                f"var must be > mean for family 'nbinom'; received var={float(var[i])!r} < "
+                f"mean={float(mean[i])!r} at row {i} ({int(under.sum())} rows); valid range "
+                "var > mean. Use on_underdispersed='poisson' to plan these rows with "
+                "Poisson(mean) demand, which keeps the mean and slightly overstates the variance.")
+    if family == "nbinom" and var is None:
+        raise ValueError("var is required for family 'nbinom' (received None)")
     if q_method not in ("cost", "eoq"):
         raise ValueError(f"q_method must be 'cost' or 'eoq', received {q_method!r}")
     if int(max_q) != max_q or max_q < 1:

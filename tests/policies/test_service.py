@@ -130,3 +130,17 @@ def test_bad_input(kwargs, match):
     base.update(kwargs)
     with pytest.raises(ValueError, match=match):
         evaluate_policy(**base)
+
+
+@pytest.mark.parametrize("s, Q, mu, L", [(4, 4, 1.0, 2), (1, 1, 0.1, 5)])
+def test_backorder_model_is_conservative_when_misses_go_to_emergency_supply(s, Q, mu, L):
+    """The formulas assume backorders; when missed lines are served by emergency orders the
+    stock is not drawn down by them, so the true hit rate is higher.  Measured error: +0.003
+    at hit 0.96 and +0.02 at hit 0.89 (within half the miss rate)."""
+    an = evaluate_policy("poisson", mu, None, L, 1, reorder_point=s, order_up_to=s + Q)
+    sim = simulate("sS", s, Q, mu, np.array([0, 1.0]), L, 1, n_periods=1200, reps=100, seed=3,
+                   misses="emergency")["hit_rate"]
+    se = sim.std(ddof=1) / np.sqrt(sim.size)
+    hit = an.hit_rate[0]
+    assert hit <= sim.mean() + 4.5 * se
+    assert sim.mean() - hit <= 0.5 * (1 - hit)

@@ -170,3 +170,6 @@ def test_nbinom_underdispersed_rows_fall_back_to_poisson():
     a = optimize_single("nbinom", [2.0], [1.0], lead_time=3, review_period=1, unit_cost=1.0)
     b = optimize_single("poisson", [2.0], lead_time=3, review_period=1, unit_cost=1.0)
     assert a.reorder_point[0] == b.reorder_point[0] and a.order_up_to[0] == b.order_up_to[0]
+    with pytest.raises(ValueError, match=r"var must be > mean.*var=1\.0 < mean=2\.0 at row 0"):
+        optimize_single("nbinom", [2.0], [1.0], lead_time=3, review_period=1, unit_cost=1.0,
+                        on_underdispersed="raise")
