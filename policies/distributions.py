@@ -70,6 +70,7 @@ __all__ = [
     "normal_loss2",
     "gamma_params",
     "gamma_loss1",
+    "gamma_loss2",
     "poisson_loss1",
 ]
 
@@ -528,6 +529,28 @@ def gamma_loss1(x, mean, var):
     xp = np.maximum(x, 0.0)
     val = a * th * special.gammaincc(a + 1.0, xp / th) - xp * special.gammaincc(a, xp / th)
     return np.where(x <= 0, mean - x, val)
+
+
+def gamma_loss2(x, mean, var):
+    """Second-order loss ``n2(x) = ½E[((X − x)^+)²]`` for X ~ Gamma(mean, var) [units²].
+
+    With ``E[X^k 1{X > x}] = θ^k Γ(a+k)/Γ(a) · Q(a+k, x/θ)`` (Q the regularised upper incomplete
+    gamma): ``n2 = ½[a(a+1)θ² Q(a+2) − 2x aθ Q(a+1) + x² Q(a)]``; for ``x <= 0``
+    ``½E[(X − x)²] = ½[var + (mean − x)²]``.
+    """
+    x = np.asarray(x, dtype=float)
+    mean = np.asarray(mean, dtype=float)
+    var = np.asarray(var, dtype=float)
+    if np.any(~(mean > 0)) or np.any(~(var > 0)):
+        raise ValueError(f"mean and var must be > 0 for the gamma loss, received mean={mean!r}, "
+                         f"var={var!r}; valid range (0, inf)")
+    a, th = gamma_params(mean, var)
+    xp = np.maximum(x, 0.0)
+    z = xp / th
+    val = 0.5 * (a * (a + 1.0) * th * th * special.gammaincc(a + 2.0, z)
+                 - 2.0 * xp * a * th * special.gammaincc(a + 1.0, z)
+                 + xp * xp * special.gammaincc(a, z))
+    return np.where(x <= 0, 0.5 * (var + (mean - x) ** 2), val)
 
 
 def poisson_loss1(x, mean):

@@ -18,7 +18,7 @@ For the normal, ``∫_r^{r+Q} n(y) dy = n2(r) − n2(r+Q)`` with the second-orde
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from .distributions import normal_loss1, normal_loss2, poisson_loss1
 
@@ -250,7 +250,6 @@ def rq_poisson_exact(holding_cost, stockout_cost, fixed_cost, demand_mean, lead_
     a, mu = _poisson_args(holding_cost, stockout_cost, fixed_cost, demand_mean, lead_time)
     h, p, K, lam = a["holding_cost"], a["stockout_cost"], a["fixed_cost"], a["demand_mean"]
     alpha = p / (p + h)
-    from scipy import stats
     S = stats.poisson.ppf(alpha, mu)
     S = np.where(np.isfinite(S), S, 0.0)
     S = np.where((S > 0) & (special.pdtr(S - 1, mu) >= alpha), S - 1, S).astype(np.int64)
