@@ -10,18 +10,20 @@ from policies.network import (NetworkModel, build_options, evaluate_allocation,
                               optimise_network)
 
 
-def _model(seed, parts, max_level=((6, 4, 4),)):
+def _model(seed, parts, max_level=((6, 4, 4),), heavy_costs=False):
     rng = np.random.default_rng(seed)
     dr = np.c_[np.zeros(parts), rng.uniform(0.005, 0.1, (parts, 2))]
-    return NetworkModel.from_arrays([-1, 0, 0], dr, [20.0, 3.0, 3.0], rng.uniform(5, 100, parts),
+    # heavy_costs: log-normal unit costs spanning ~3 decades, like real spare parts
+    cost = rng.lognormal(3.0, 1.5, parts) if heavy_costs else rng.uniform(5, 100, parts)
+    return NetworkModel.from_arrays([-1, 0, 0], dr, [20.0, 3.0, 3.0], cost,
                                     max_level=np.array(max_level), emergency_days=[1, 1, 1],
                                     promise_days=[2, 2, 2])
 
 
-@pytest.fixture(scope="module", params=[(1, 20), (2, 30)])
+@pytest.fixture(scope="module", params=[(1, 20, False), (2, 30, False), (3, 25, True)])
 def small(request):
-    seed, parts = request.param
-    m = _model(seed, parts)
+    seed, parts, heavy = request.param
+    m = _model(seed, parts, heavy_costs=heavy)
     return m, build_options(m, "enumerate"), build_options(m, "greedy")
 
 
