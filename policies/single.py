@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from . import distributions as dist
-from .service import _renewal, _row_array, aggregate, build_tables
+from .service import _as_pmf, _renewal, _row_array, aggregate, build_tables, tables_from_pmfs
 
 __all__ = ["optimize_single", "TARGET_TYPES", "eoq"]
 
@@ -102,7 +102,8 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
                     periods_per_year=365.0, lead_time_sd=0.0, line_size_pmf=None,
                     nodes: int = 6, tail: float = 1e-9, chunk_size: int = 4096,
                     workers: int = 1, reasons: bool = True,
-                    on_underdispersed: str = "poisson") -> pd.DataFrame:
+                    on_underdispersed: str = "poisson", pmf_lead=None, pmf_cycle=None,
+                    pmf_review=None, pmf_average=None) -> pd.DataFrame:
     """Least-cost (s, S) per row meeting the service, OTD and normal-order-rate targets.
 
     Parameters (scalars or arrays with one value per row)
@@ -125,6 +126,11 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
     reasons : add the ``reason`` column.
     on_underdispersed : negative binomial rows with var < mean: ``"poisson"`` (default, use
         Poisson(mean) for them - see :mod:`policies.distributions`) or ``"raise"``.
+    pmf_lead, pmf_cycle, pmf_review, pmf_average : with ``family="empirical"``, the demand
+        distributions as pmf arrays (rows = part-locations) over the lead time, lead time +
+        review, review, and optionally the time average over the cycle
+        (:func:`policies.service.tables_from_pmfs`; ``mean`` is still the demand per period,
+        ``var`` is ignored, ``review_options`` is not available).
 
     Returns
     -------
@@ -136,12 +142,28 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
     annual_holding_cost, annual_order_cost, annual_emergency_cost, annual_cost, feasible,
     reason.
     """
-    if family not in dist.FAMILIES:
-        raise ValueError(f"family must be one of {dist.FAMILIES}, received {family!r}")
+    if family not in dist.FAMILIES + ("empirical",):
+        raise ValueError(f"family must be one of {dist.FAMILIES + ('empirical',)}, received "
+                         f"{family!r}")
     mean = np.atleast_1d(np.asarray(mean, dtype=float))
     n = mean.size
     mean = _row_array("mean", mean, n, lo=0.0)
-    var = None if (var is None or family == "poisson") else _row_array("var", var, n, lo=0.0)
+    pmfs = None
+    if family == "empirical":
+        if pmf_lead is None or pmf_cycle is None:
+            raise ValueError("family 'empirical' needs pmf_lead and pmf_cycle (and pmf_review "
+                             "for periodic review)")
+        if review_options is not None:
+            raise ValueError("review_options is not available with family 'empirical' (the "
+                             "pmfs depend on the review period)")
+        pmfs = {"lead": _as_pmf("pmf_lead", pmf_lead, n),
+                "cycle": _as_pmf("pmf_cycle", pmf_cycle, n),
+                "review": None if pmf_review is None else _as_pmf("pmf_review", pmf_review, n),
+                "average": None if pmf_average is None else _as_pmf("pmf_average", pmf_average,
+                                                                     n)}
+        var = None
+    var = (None if (var is None or family in ("poisson", "empirical"))
+           else _row_array("var", var, n, lo=0.0))
     L = _row_array("lead_time", lead_time, n, lo=0.0)
     c = _row_array("unit_cost", unit_cost, n, lo=0.0, lo_inclusive=False)
     hr = _row_array("holding_rate", holding_rate, n, lo=0.0)
@@ -213,7 +235,7 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
         R = _row_array("review_period", review_period if rv is None else rv, n, lo=0.0)
         res = _solve(family, mean, var, L, R, sdL, line_size_pmf, ppy, c, h_unit, A, E, ttype,
                      lvl, hit_floor, nor, policy, qlo, qhi, pack, nodes, tail, chunk_size,
-                     workers)
+                     workers, pmfs)
         res["review_period"] = R
         if best is None:
             best = res
@@ -233,12 +255,16 @@ _KEYS = ("s", "Q", "feasible", "hit", "fill", "ready", "csl", "oh", "bo", "order
 
 
 def _solve(family, mean, var, L, R, sdL, q_lines, ppy, c, h_unit, A, E, ttype, lvl, hit_floor,
-           nor, policy, qlo, qhi, pack, nodes, tail, chunk_size, workers):
+           nor, policy, qlo, qhi, pack, nodes, tail, chunk_size, workers, pmfs=None):
     """Group rows into buckets of similar table width (support + Q range, ratio 1.5) and
     solve each bucket in chunks of at most ``chunk_size`` rows."""
     n = mean.size
-    v_end = None if var is None else var * (L + R) + mean * mean * sdL * sdL
-    ksize = dist.support_estimate(family, mean * (L + R), v_end, tail)
+    if family == "empirical":
+        nz = pmfs["cycle"] > 0
+        ksize = nz.shape[1] - np.argmax(nz[:, ::-1], axis=1)
+    else:
+        v_end = None if var is None else var * (L + R) + mean * mean * sdL * sdL
+        ksize = dist.support_estimate(family, mean * (L + R), v_end, tail)
     width = ksize + qhi
     bucket = np.floor(np.log(width) / np.log(1.5)).astype(np.int64)
     order = np.lexsort((-qhi, bucket))
@@ -251,10 +277,22 @@ def _solve(family, mean, var, L, R, sdL, q_lines, ppy, c, h_unit, A, E, ttype, l
         sub = lambda a: None if a is None else a[rows]  # noqa: E731
         ql = (q_lines[rows] if (q_lines is not None and not isinstance(q_lines, str))
               else q_lines)
-        res = _solve_chunk(family, mean[rows], sub(var), L[rows], R[rows], sdL[rows], ql,
-                           ppy[rows], h_unit[rows], A[rows], E[rows], ttype[rows],
+        if family == "empirical":
+            def make_tables(extra):
+                return tables_from_pmfs(
+                    mean[rows], _trim(pmfs["lead"][rows]), _trim(pmfs["cycle"][rows]),
+                    None if pmfs["review"] is None else _trim(pmfs["review"][rows]), R[rows],
+                    pmf_average=(None if pmfs["average"] is None
+                                 else _trim(pmfs["average"][rows])),
+                    lead_time=L[rows], line_size_pmf=ql, extra_levels=extra)
+        else:
+            def make_tables(extra):
+                return build_tables(family, mean[rows], sub(var), L[rows], R[rows],
+                                    lead_time_sd=sdL[rows], line_size_pmf=ql,
+                                    extra_levels=extra, nodes=nodes, tail=tail)
+        res = _solve_chunk(make_tables, ppy[rows], h_unit[rows], A[rows], E[rows], ttype[rows],
                            lvl[rows], hit_floor[rows], nor[rows], policy[rows], qlo[rows],
-                           qhi[rows], pack[rows], nodes, tail)
+                           qhi[rows], pack[rows])
         for k in _KEYS:           # chunks hold disjoint rows: safe from several threads
             out[k][rows] = res[k]
 
@@ -272,18 +310,22 @@ def _solve(family, mean, var, L, R, sdL, q_lines, ppy, c, h_unit, A, E, ttype, l
     return out
 
 
-def _solve_chunk(family, mean, var, L, R, sdL, q_lines, ppy, h_unit, A, E, ttype, lvl,
-                 hit_floor, nor, policy, qlo, qhi, pack, nodes, tail):
+def _trim(P):
+    """Drop all-zero trailing columns of a chunk's pmf rows (rows sorted into width buckets)."""
+    nz = np.flatnonzero(P.any(axis=0))
+    return P[:, : int(nz[-1]) + 1] if nz.size else P[:, :1]
+
+
+def _solve_chunk(make_tables, ppy, h_unit, A, E, ttype, lvl, hit_floor, nor, policy, qlo, qhi,
+                 pack):
     """Rows sorted by ``qhi`` descending.  For Q = 1..Qmax keep, per table X, the running
     weighted sum ``C_Q(y) = Σ_{i<Q} w(i) X(y − i)`` with ``w = m`` (renewal density, (s, S)) or
     ``w = 1`` ((s, nQ)); then ``Σ_j π_j X(s + j) = C_Q(s + Q) / W(Q)`` for every s at once, so
     each Q costs O(rows × window) (rows whose Q range is exhausted drop out: a prefix)."""
-    n = mean.size
     Qmax = int(qhi.max())
-    T = build_tables(family, mean, var, L, R, lead_time_sd=sdL, line_size_pmf=q_lines,
-                     extra_levels=Qmax, nodes=nodes, tail=tail)
-    K = T.K
-    cont = R == 0
+    T = make_tables(Qmax)
+    n, K = T.n, T.K
+    cont = T.review_period == 0
     tgt = np.where((ttype == "hit_rate")[:, None], T.hit,
                    np.where((ttype == "fill_rate")[:, None], T.fill,
                             np.where((ttype == "ready_rate")[:, None], T.ready, T.csl)))

@@ -173,3 +173,25 @@ def test_nbinom_underdispersed_rows_fall_back_to_poisson():
     with pytest.raises(ValueError, match=r"var must be > mean.*var=1\.0 < mean=2\.0 at row 0"):
         optimize_single("nbinom", [2.0], [1.0], lead_time=3, review_period=1, unit_cost=1.0,
                         on_underdispersed="raise")
+
+
+def test_empirical_pmfs_give_the_family_optimum():
+    from policies import distributions as dist
+    mu = np.array([0.2, 1.5, 0.05])
+    L, R = np.array([10.0, 5.0, 20.0]), 7.0
+    x, w = np.polynomial.legendre.leggauss(16)
+    K = 120
+    avg = sum(0.5 * wg * dist.pmf_matrix("poisson", mu * (L + R * 0.5 * (xg + 1)), kmax=K - 1)
+              for xg, wg in zip(x, w))
+    kw = dict(lead_time=L, review_period=R, unit_cost=[10.0, 3.0, 80.0], order_cost=4.0,
+              emergency_cost=6.0, target_level=0.95, chunk_size=2)
+    emp = optimize_single("empirical", mu, pmf_lead=dist.pmf_matrix("poisson", mu * L, kmax=K - 1),
+                          pmf_cycle=dist.pmf_matrix("poisson", mu * (L + R), kmax=K - 1),
+                          pmf_review=dist.pmf_matrix("poisson", mu * R, kmax=K - 1),
+                          pmf_average=avg, **kw)
+    fam = optimize_single("poisson", mu, nodes=16, **kw)
+    for c in ("reorder_point", "order_up_to", "policy"):
+        assert emp[c].tolist() == fam[c].tolist()
+    np.testing.assert_allclose(emp.annual_cost, fam.annual_cost, rtol=1e-7)
+    with pytest.raises(ValueError, match="needs pmf_lead and pmf_cycle"):
+        optimize_single("empirical", mu, **kw)
