@@ -31,6 +31,8 @@ __all__ = [
     "rq_loss_function_approximation",
     "rq_cost_poisson",
     "rq_poisson_exact",
+    "rq_fill_rate_normal",
+    "rq_fill_rate_poisson",
 ]
 
 
@@ -272,3 +274,31 @@ def rq_poisson_exact(holding_cost, stockout_cost, fixed_cost, demand_mean, lead_
         cost = np.where(go, c_new, cost)
         active = go
     return r, Q, cost
+
+
+def rq_fill_rate_normal(reorder_point, order_quantity, demand_mean, demand_sd, lead_time):
+    """Unit fill rate of (r, Q) with normal lead-time demand and backorders [-]:
+    ``β = 1 − [n(r) − n(r + Q)]/Q = 1 − σ_L [L(z_r) − L(z_{r+Q})]/Q`` (IP uniform on
+    [r, r + Q]; Silver, Pyke & Thomas 2017 §7.6; Axsäter 2015 eq. 5.41).  ``demand_*`` per unit
+    time, ``lead_time`` in the same time unit."""
+    a = _arrays(("r", "Q", "demand_mean", "demand_sd", "lead_time"),
+                (reorder_point, order_quantity, demand_mean, demand_sd, lead_time),
+                positive=("Q",), nonneg=("demand_mean", "demand_sd", "lead_time"))
+    mu, sigma = _lead_time_demand(a)
+    r, Q = a["r"], a["Q"]
+    return 1.0 - (normal_loss1(r, mu, sigma) - normal_loss1(r + Q, mu, sigma)) / Q
+
+
+def rq_fill_rate_poisson(reorder_point, order_quantity, demand_mean, lead_time):
+    """Unit fill rate of continuous-review (r, Q) with Poisson demand (unit lines, backorders):
+    ``β = 1 − [n(r) − n(r + Q)]/Q`` with n the Poisson(λL) loss function (IP uniform on
+    r+1..r+Q; a unit is short iff D_L >= IP; Axsäter 2015 §5.3) [-]."""
+    a = _arrays(("r", "Q", "demand_mean", "lead_time"),
+                (reorder_point, order_quantity, demand_mean, lead_time),
+                positive=("Q",), nonneg=("demand_mean", "lead_time"))
+    r, Q = a["r"], a["Q"]
+    if np.any(r != np.round(r)) or np.any(Q != np.round(Q)):
+        raise ValueError(f"reorder_point and order_quantity must be integers for Poisson demand; "
+                         f"received r={r.tolist()}, Q={Q.tolist()}")
+    mu = a["demand_mean"] * a["lead_time"]
+    return 1.0 - (poisson_loss1(r, mu) - poisson_loss1(r + Q, mu)) / Q

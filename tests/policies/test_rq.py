@@ -92,3 +92,19 @@ def test_poisson_exact_equals_brute_force():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_fill_rate_formulas():
+    # O-14 standard normal loss values: sigma_L = 1, z_r = 0.3, z_{r+Q} = 3.1 (Q = 2.8)
+    beta = rq.rq_fill_rate_normal(0.3, 2.8, 0.0, 1.0, 1.0)[0]
+    assert beta == pytest.approx(1 - (0.266761242117210 - 2.672490952231408e-04) / 2.8, rel=1e-12)
+    # N(1000, 300^2): r = 1000 + 2*300 = 1600 has n = 300 x 0.0085 = 2.55 (table, 2 digits)
+    b = rq.rq_fill_rate_normal(1600, 100, 1000, 300, 1)[0]
+    # the table prints L(2.0) = 0.0085 (2 digits: +-0.00005 -> n +-0.015 -> beta +-1.5e-4)
+    assert 1 - b == pytest.approx((2.55 - float(rq.normal_loss1(1700, 1000, 300))) / 100, abs=1.5e-4)
+    # Poisson continuous (r, Q) = the service module's continuous-review (s, nQ) fill rate
+    from policies.service import evaluate_policy
+    for r, Q, lam, L in [(3, 4, 1.5, 2.0), (0, 1, 0.4, 3.0), (10, 6, 5.0, 1.5)]:
+        ev = evaluate_policy("poisson", lam, None, L, 0.0, reorder_point=r, order_quantity=Q,
+                             policy="snQ")
+        assert rq.rq_fill_rate_poisson(r, Q, lam, L)[0] == pytest.approx(ev.fill_rate[0], abs=1e-9)
