@@ -16,7 +16,8 @@ to minimise the expected annual cost [money/year]
    from the parent, which is on time with probability ``emergency_on_time``, so
    ``OTD = hit + (1 − hit)·emergency_on_time >= otd_target``, i.e. a floor on the hit rate
    ``hit >= (otd_target − e)/(1 − e)``;
-3. the **normal-order-rate constraint** (KPIS.md, dealer KPI, 85 % by default when enabled):
+3. the **normal-order-rate constraint** (KPIS.md, dealer KPI; ``normal_order_target=True``
+   means the reference value :data:`DEFAULT_NORMAL_ORDER_TARGET` = 0.85):
    every missed line creates one emergency order line, so
    ``NOR = orders / (orders + lines·(1 − hit)) >= normal_order_target``.  It binds on both
    s (fewer misses) and Q (a smaller Q places more normal orders), so the search below treats
@@ -39,7 +40,9 @@ Search (vectorised over rows, loops over candidate Q and over IP offsets)
   of slow movers (EOQ below one unit, or no order cost).
 * For each Q all reorder points ``s = −1..K−1−Q`` are evaluated at once as matrices
   ``[rows, s]``, by a running weighted sum over the IP offsets that costs O(rows × K) per Q
-  (see ``_solve_chunk``); per row the cheapest feasible s is
+  (see ``_solve_chunk``), restricted by an exact pruning rule to the levels that can be
+  feasible and below the level from which more stock costs more than the emergency orders
+  it saves; per row the cheapest feasible s is
   kept, ties to the smallest s (so with no emergency cost it is the smallest s meeting the
   targets), and across Q the cheapest (ties to the smaller Q).
 * Rows are grouped by table width (support of the lead-time + review demand plus the Q range,
@@ -57,7 +60,9 @@ import pandas as pd
 from . import distributions as dist
 from .service import _as_pmf, _renewal, _row_array, aggregate, build_tables, tables_from_pmfs
 
-__all__ = ["optimize_single", "TARGET_TYPES", "eoq"]
+__all__ = ["optimize_single", "TARGET_TYPES", "DEFAULT_NORMAL_ORDER_TARGET", "eoq"]
+
+DEFAULT_NORMAL_ORDER_TARGET = 0.85  # dealer KPI reference value (KPIS.md)
 
 TARGET_TYPES = ("hit_rate", "fill_rate", "ready_rate", "cycle_service_level")
 _TARGET_LABEL = {"hit_rate": "hit rate", "fill_rate": "fill rate", "ready_rate": "ready rate",
@@ -115,7 +120,7 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
     target_type : one of :data:`TARGET_TYPES` (per row allowed); target_level in (0, 1).
     otd_target : on-time-delivery target in (0, 1) or None; emergency_on_time in [0, 1]:
         probability that emergency supply from the parent meets the promised date.
-    normal_order_target : normal-order-rate floor in (0, 1) or None (e.g. 0.85).
+    normal_order_target : normal-order-rate floor in (0, 1), ``True`` for 0.85, or None (off).
     pack_size : integer >= 1; moq : integer >= 0 [units].
     q_method : ``"cost"`` (search Q) or ``"eoq"``; max_q : cap on the Q search [units].
     review_options : optional list of allowed review periods; each row gets the cheapest
@@ -172,6 +177,8 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
     lvl = _row_array("target_level", target_level, n, lo=0.0, lo_inclusive=False, hi=1.0,
                      hi_inclusive=False)
     otd = _optional_target("otd_target", otd_target, n)
+    if normal_order_target is True:
+        normal_order_target = DEFAULT_NORMAL_ORDER_TARGET
     nor = _optional_target("normal_order_target", normal_order_target, n)
     eon = _row_array("emergency_on_time", emergency_on_time, n, lo=0.0, hi=1.0)
     pack = _row_array("pack_size", pack_size, n, lo=1, integer=True).astype(np.int64)

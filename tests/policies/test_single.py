@@ -86,7 +86,7 @@ def test_normal_order_rate_constraint_binds_and_is_met():
               target_level=0.5)
     free = optimize_single("poisson", 1.0, **kw)
     assert free.normal_order_rate[0] < 0.85
-    con = optimize_single("poisson", 1.0, normal_order_target=0.85, **kw)
+    con = optimize_single("poisson", 1.0, normal_order_target=True, **kw)  # True = 0.85
     assert con.normal_order_rate[0] >= 0.85
     assert con.annual_cost[0] >= free.annual_cost[0]
     ref = _brute_force("poisson", 1.0, None, 14, 7, 500.0, 0.25, 1.0, 0.0, 0.5, nor=0.85,
