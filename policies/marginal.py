@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Hull", "convex_hull_steps", "efficient_frontier", "respond_at_price",
-           "lagrangian_solve", "LagrangianSolution"]
+           "bisect_price", "lagrangian_solve", "LagrangianSolution"]
 
 
 def _as_options(cost, value, valid=None, extras=None):
@@ -266,33 +266,17 @@ def lagrangian_solve(cost, value, *, target_value=None, budget=None, valid=None,
     hi = float(ratios.max()) * 2.0 if ratios.size else 1.0  # > every step ratio (all > 0)
     lo = 0.0
 
-    def ok(resp):  # is the response at this price feasible?
-        return resp[2] >= target_value - eps_v if target_value is not None else resp[1] <= budget + eps_c
-
-    it = 0
     if target_value is not None:
-        # feasible at lo (rich), infeasible-or-equal at hi; find the largest feasible price
         r_hi = _respond(cost, value, valid, hi)
-        if ok(r_hi):
+        if r_hi[2] >= target_value - eps_v:
             return LagrangianSolution(r_hi[0], r_hi[1], r_hi[2], hi, 0, True)
-        while it < max_iter and hi - lo > tol * hi:
-            mid = 0.5 * (lo + hi)
-            if ok(_respond(cost, value, valid, mid)):
-                lo = mid
-            else:
-                hi = mid
-            it += 1
     else:
         r_lo = _respond(cost, value, valid, lo)
-        if ok(r_lo):
+        if r_lo[1] <= budget + eps_c:
             return LagrangianSolution(r_lo[0], r_lo[1], r_lo[2], lo, 0, True)
-        while it < max_iter and hi - lo > tol * hi:
-            mid = 0.5 * (lo + hi)
-            if ok(_respond(cost, value, valid, mid)):
-                hi = mid
-            else:
-                lo = mid
-            it += 1
+    lo, hi, it = bisect_price(lambda lam: _respond(cost, value, valid, lam)[1:], target_value=target_value,
+                              budget=budget, lo=lo, hi=hi, tol=tol, max_iter=max_iter,
+                              eps=eps_v if target_value is not None else eps_c)
     # hull-vertex responses at the two ends of the bracket
     # The state is taken from the greedy order itself (frontier prefix), not from the
     # responses at the bracket ends: at the converged price the two best options of the
@@ -318,6 +302,42 @@ def lagrangian_solve(cost, value, *, target_value=None, budget=None, valid=None,
     tot_v = float(value[rows, choice].sum())
     feasible = tot_v >= target_value - eps_v if target_value is not None else tot_c <= budget + eps_c
     return LagrangianSolution(choice, tot_c, tot_v, 0.5 * (lo + hi), it, bool(feasible))
+
+
+def bisect_price(respond, *, target_value=None, budget=None, lo: float = 0.0, hi: float,
+                 tol: float = 1e-10, max_iter: int = 200, eps: float = 0.0):
+    """Bisection on the shadow price λ [value/money] with a black-box responder.
+
+    ``respond(λ) -> (total cost, total value)`` is the sum over partitions of
+    :func:`respond_at_price` (DESIGN.md §9: each partition of parts answers "cost
+    and value at price λ", so this loop runs unchanged over a Dask cluster).
+    Target mode: the bracket ends with respond(lo) meeting ``target_value`` and
+    respond(hi) not; budget mode: respond(hi) within ``budget`` and respond(lo)
+    not.  ``lo`` must be the rich end (0 buys every positive step) and ``hi`` the
+    lean end (above every step ratio).  Returns (lo, hi, iterations) once
+    hi - lo <= tol·hi.  Responses are monotone in λ (Everett 1963), so this converges
+    to the critical ratio.
+    """
+    if (target_value is None) == (budget is None):
+        raise ValueError("give exactly one of target_value or budget, received "
+                         f"target_value={target_value!r}, budget={budget!r}")
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 <= lo < hi):
+        raise ValueError(f"the price bracket must satisfy 0 <= lo < hi (finite), received lo={lo!r}, hi={hi!r}")
+    it = 0
+    while it < max_iter and hi - lo > tol * hi:
+        mid = 0.5 * (lo + hi)
+        c, v = respond(mid)
+        if target_value is not None:
+            if v >= target_value - eps:
+                lo = mid
+            else:
+                hi = mid
+        elif c <= budget + eps:
+            hi = mid
+        else:
+            lo = mid
+        it += 1
+    return lo, hi, it
 
 
 def _complete_target(cost, value, valid, choice, rest, target, eps_v, eps_c, improve, max_scan=200_000):

@@ -160,3 +160,25 @@ def test_lagrangian_is_scale_free():
     b = lagrangian_solve(cost * 1e4, value * 1e-9, target_value=0.8 * value.max(axis=1).sum() * 1e-9)
     np.testing.assert_array_equal(a.choice, b.choice)
     assert b.price == pytest.approx(a.price * 1e-13, rel=1e-6)
+
+
+def test_partitioned_bisection_matches_in_process_price():
+    """DESIGN.md §9: partitions answer "cost and value at price λ"; summing their
+    answers drives the same bisection as the in-process solve."""
+    from policies.marginal import bisect_price
+
+    cost, value = _random_problem(300, 7, seed=12)
+    parts = np.array_split(np.arange(300), 3)
+
+    def respond(lam):
+        out = [respond_at_price(cost[p], value[p], lam)[1:] for p in parts]
+        return sum(o[0] for o in out), sum(o[1] for o in out)
+
+    tgt = 0.9 * value.max(axis=1).sum()
+    hi = 2 * convex_hull_steps(cost, value).steps["ratio"].max()
+    lo, hi2, it = bisect_price(respond, target_value=tgt, lo=0.0, hi=hi)
+    assert it > 10 and respond(lo)[1] >= tgt > respond(hi2)[1]
+    sol = lagrangian_solve(cost, value, target_value=tgt)
+    assert sol.price == pytest.approx(0.5 * (lo + hi2), rel=1e-8)
+    with pytest.raises(ValueError, match="lo < hi"):
+        bisect_price(respond, target_value=tgt, lo=1.0, hi=0.5)
