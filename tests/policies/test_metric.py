@@ -192,3 +192,73 @@ def test_bad_input(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         metric_evaluate(**args)
+
+
+def _simulate_tree(parent, lam, T, s, n_events, seed):
+    """Event simulation of a tree of (S-1, S) locations (FIFO, deterministic transit,
+    every customer demand at a leaf triggers one order at each ancestor at once).
+
+    For each location, its k-th incoming order (time-ordered) is shipped at
+    max(order time, arrival of the unit it ordered at its (k - S)-th order); the top
+    receives a unit T_top after ordering.  Vectorised over events; loops over locations.
+    Returns the hit rate P(fill time == demand time) per leaf.
+    """
+    rng = np.random.default_rng(seed)
+    lam = np.asarray(lam, float)
+    leaves = np.flatnonzero(lam > 0)
+    t = np.cumsum(rng.exponential(1.0 / lam.sum(), n_events))
+    who = leaves[rng.choice(leaves.size, size=n_events, p=lam[leaves] / lam.sum())]
+    L = len(parent)
+    # path from each location to the top
+    anc = [[j] for j in range(L)]
+    for j in range(L):
+        while parent[anc[j][-1]] >= 0:
+            anc[j].append(parent[anc[j][-1]])
+    # events passing through each location, in time order
+    through = {j: np.flatnonzero(np.isin(who, [leaf for leaf in leaves if j in anc[leaf]]))
+               for j in range(L)}
+    def receive_times(j):
+        """Times at which location j receives the unit of each of its orders."""
+        p = parent[j]
+        if p < 0:
+            return t[through[j]] + T[j]
+        pos = np.searchsorted(through[p], through[j])  # j's orders among the parent's orders
+        return shipped(p)[pos] + T[j]
+
+    cache = {}
+
+    def shipped(j):
+        """Time j fills each incoming order (from a child or a customer)."""
+        if j not in cache:
+            rec = receive_times(j)  # arrivals in order of j's own orders (FIFO: non-decreasing)
+            rec = np.maximum.accumulate(rec)
+            tau = t[through[j]]
+            fill = tau.copy()
+            k = s[j]
+            fill[k:] = np.maximum(tau[k:], rec[:tau.size - k])
+            cache[j] = fill
+        return cache[j]
+
+    warm = n_events // 10
+    hits = {}
+    for leaf in leaves:
+        f = shipped(leaf)
+        keep = through[leaf] >= warm
+        hits[leaf] = (f == t[through[leaf]])[keep].mean()
+    return hits
+
+
+@pytest.mark.parametrize("stock", [(3, 1, 2, 1, 1, 2), (8, 3, 3, 2, 2, 3)])
+def test_monte_carlo_three_level_tree_hit_rates(stock):
+    """central -> 2 regional -> 3 dealers: VARI-METRIC dealer hit rates within 1.5
+    points of the simulation, and closer than METRIC (which is off by 2-7 points)."""
+    parent = np.array([-1, 0, 0, 1, 1, 2])
+    lam = np.array([0.0, 0.0, 0.0, 0.3, 0.2, 0.4])
+    T = np.array([10.0, 3.0, 3.0, 1.0, 1.0, 1.0])
+    s = np.array(stock)
+    mc = _simulate_tree(parent, lam, T, s, 600_000, seed=4)
+    mc = np.array([mc[leaf] for leaf in (3, 4, 5)])
+    vari = metric_evaluate(lam, parent, T, s).ready[0, 3:]
+    metric = metric_evaluate(lam, parent, T, s, method="metric").ready[0, 3:]
+    np.testing.assert_allclose(vari, mc, atol=0.015)
+    assert np.abs(vari - mc).sum() < np.abs(metric - mc).sum()
