@@ -371,7 +371,7 @@ def _solve_chunk(make_tables, ppy, h_unit, A, E, ttype, lvl, hit_floor, nor, pol
                 hn = np.where(nor0[rows] > 0, 1.0 - ords * (1.0 - nor0[rows])
                               / (nor0[rows] * lines_y[rows]), -np.inf)
             hthr = np.maximum(hthr, np.nan_to_num(hn, nan=-np.inf))
-        return hthr
+        return np.maximum(hthr, -1.0)   # a floor below 0 never binds; keeps products finite
 
     # Window of IP levels y = s + Q worth evaluating (exact pruning, see below):
     # * feasible needs y >= y_lo: the policy's target value is at most tgt(s + Q);

@@ -195,3 +195,34 @@ def test_empirical_pmfs_give_the_family_optimum():
     np.testing.assert_allclose(emp.annual_cost, fam.annual_cost, rtol=1e-7)
     with pytest.raises(ValueError, match="needs pmf_lead and pmf_cycle"):
         optimize_single("empirical", mu, **kw)
+
+
+def test_reported_kpis_meet_every_constraint_on_random_rows():
+    rng = np.random.default_rng(21)
+    n = 300
+    mu = rng.gamma(0.4, 1.0, n)
+    lvl = rng.choice([0.8, 0.9, 0.95, 0.99], n)
+    tt = rng.choice(["hit_rate", "fill_rate", "ready_rate", "cycle_service_level"], n)
+    otd = rng.choice([np.nan, 0.97], n)
+    nor = rng.choice([np.nan, 0.85], n)
+    res = optimize_single("nbinom", mu, mu * rng.uniform(1, 4, n),
+                          lead_time=rng.integers(0, 25, n), review_period=rng.choice([0, 1, 7], n),
+                          unit_cost=rng.lognormal(2, 1, n), order_cost=rng.uniform(0, 10, n),
+                          emergency_cost=rng.uniform(0, 40, n), target_type=tt, target_level=lvl,
+                          otd_target=otd, emergency_on_time=0.6, normal_order_target=nor,
+                          pack_size=rng.choice([1, 1, 1, 4], n), moq=rng.choice([0, 1, 6], n),
+                          chunk_size=64)
+    assert res.feasible.all()
+    got = np.choose(pd.Series(tt).map({t: i for i, t in enumerate(
+        ["hit_rate", "fill_rate", "ready_rate", "cycle_service_level"])}).to_numpy(),
+        [res.expected_hit_rate, res.expected_fill_rate, res.expected_ready_rate,
+         res.expected_cycle_service_level])
+    assert (got >= lvl - 1e-9).all()
+    has_otd = ~np.isnan(otd)
+    assert (res.expected_otd_rate[has_otd] >= otd[has_otd] - 1e-9).all()
+    has_nor = ~np.isnan(nor)
+    assert (res.normal_order_rate[has_nor] >= nor[has_nor] - 1e-9).all()
+    assert (res.order_up_to > res.reorder_point).all()
+    assert ((res.order_quantity % np.where(res.policy == "snQ", 4, 1)) == 0).all()
+    cost = res.annual_holding_cost + res.annual_order_cost + res.annual_emergency_cost
+    np.testing.assert_allclose(res.annual_cost, cost)
