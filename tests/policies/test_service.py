@@ -188,3 +188,12 @@ def test_tables_from_pmfs_bad_input():
     T = service.tables_from_pmfs([1.0], [[0.5, 0.5]], [[0.5, 0.5]], [[0.5, 0.5]], 1.0)
     with pytest.raises(ValueError, match="tables stop at"):
         service.evaluate_tables(T, reorder_point=1, order_up_to=5)
+
+
+def test_aggregate_all_s_equals_aggregate_per_s():
+    T = build_tables("nbinom", [0.5, 2.0], [1.0, 5.0], 3.0, 2.0, kmax=40)
+    pi = ip_distribution(T, ["sS", "snQ"], [4, 3])
+    allv = service.aggregate_all_s(T.hit, pi)
+    for s in range(-1, allv.shape[1] - 1):
+        np.testing.assert_allclose(allv[:, s + 1], service.aggregate(T.hit, pi, np.full(2, s)),
+                                   atol=1e-14)
