@@ -729,13 +729,17 @@ class _Replay:
         })
         return out
 
-    def _cat(self, name: str, rows: np.ndarray) -> pd.Categorical:
-        """A row attribute for ``rows`` as a categorical (cheap to build and to group by)."""
+    def _codes(self, name: str):
+        """(codes per row, sorted unique values) of a row attribute, computed once."""
         cache = self.__dict__.setdefault("_cats", {})
         if name not in cache:
             values = self.demand_class if name == "demand_class" else getattr(self.net, name)
             cache[name] = pd.factorize(values, sort=True)
-        codes, uniques = cache[name]
+        return cache[name]
+
+    def _cat(self, name: str, rows: np.ndarray) -> pd.Categorical:
+        """A row attribute for ``rows`` as a categorical (cheap to build and to group by)."""
+        codes, uniques = self._codes(name)
         return pd.Categorical.from_codes(codes[rows], uniques)
 
     def _orders(self) -> pd.DataFrame:
@@ -762,7 +766,7 @@ class _Replay:
         arr = to_date(np.where(arrival >= 0, arrival, 0)).where(arrival >= 0, pd.NaT)
         cost = np.where(kind == _KIND["emergency"], net.emergency_cost[row], net.order_cost[row])
         frm = cat["from_row"]
-        loc_codes, loc_names = self.__dict__.setdefault("_cats", {}).get("location") or pd.factorize(net.location, sort=True)
+        loc_codes, loc_names = self._codes("location")
         from_loc = pd.Categorical.from_codes(np.where(frm >= 0, loc_codes[np.maximum(frm, 0)] + 1, 0),
                                              np.r_[[""], np.asarray(loc_names, dtype=object)].astype(object))
         out = pd.DataFrame({"date": to_date(cat["day"]).to_numpy(), "part": self._cat("part", row),
