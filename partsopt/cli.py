@@ -21,6 +21,15 @@ from partsopt.errors import PartsoptError, UsageError
 EPILOG_DEMO = """example:
   partsopt demo                          # small network into ./partsopt-demo
   partsopt demo --size medium --seed 7 --out /tmp/net
+
+writes the dataset to OUT/data (ground truth of the planted defects in OUT/data/ground_truth)
+and the weekly plan to OUT/plan (orders.xlsx for the parts manager).
+"""
+EPILOG_PLAN = """example:
+  partsopt plan ./partsopt-demo --as-of 2026-11-16 --out ./plan
+  partsopt plan ./mydata --as-of 2026-11-16 --out ./plan --config tight.toml
+
+writes forecasts, policies and orders (.parquet and .csv), orders.xlsx and run.json to --out.
 """
 EPILOG_VALIDATE = """example:
   partsopt validate ./partsopt-demo
@@ -62,6 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--issues-out", help="also write the issues table to this CSV file")
     p.add_argument("--max-issues", type=int, default=30, help="issues shown in the terminal (default 30)")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("plan", help="forecasts, policies and the weekly order suggestions",
+                       description="Run the weekly planning cycle on a dataset as of a date: demand forecasts, "
+                                   "stock policies (reorder point s, order-up-to S) per part and location, and the "
+                                   "order suggestions from the inventory snapshot.",
+                       epilog=EPILOG_PLAN, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", help="dataset folder")
+    p.add_argument("--as-of", required=True, help="planning date YYYY-MM-DD (the inventory snapshot's date)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--config", help="scenario file (TOML); default: the default scenario")
+    p.add_argument("--strict", action="store_true", help="fail on any error-level data issue")
+    p.set_defaults(func=cmd_plan)
     return parser
 
 
@@ -124,15 +145,87 @@ def _print_issues(issues: pd.DataFrame, max_rows: int) -> None:
     print(format_table(issues[["severity", "table", "row", "part", "location", "check", "detail"]], max_rows=max_rows))
 
 
+def cmd_plan(args) -> int:
+    from partsopt.io import load, read_config
+
+    config = read_config(args.config)
+    data = load(args.data, strict=args.strict)
+    result, run = run_plan(data, args.as_of, config, Path(args.out))
+    _print_plan_summary(result, run, Path(args.out))
+    return 0
+
+
+def run_plan(data, as_of, config, out: Path):
+    """Plan and write every output of ``partsopt plan`` to ``out`` (published together at the end)."""
+    from partsopt.excel import write_orders_xlsx
+    from partsopt.io import OutputSet
+    from partsopt.pipeline import plan
+    from partsopt.progress import stderr_progress
+    from partsopt.runinfo import make_run_info, run_json
+
+    result = plan(data, as_of, config, progress=stderr_progress())
+    run = make_run_info("plan", config, data.tables, as_of=result.as_of.date().isoformat())
+    run["dataset"] = str(data.path or "")
+    run["rows"] = {"forecasts": len(result.forecasts), "policies": len(result.policies), "orders": len(result.orders)}
+    with OutputSet(out) as outputs:
+        for name, frame in (("forecasts", result.forecasts), ("policies", result.policies), ("orders", result.orders)):
+            outputs.write_table(frame, f"{name}.parquet")
+            outputs.write_table(frame, f"{name}.csv")
+        outputs.write_table(result.issues, "issues.csv")
+        write_orders_xlsx(result.orders, outputs.stage("orders.xlsx"),
+                          title=f"partsopt order suggestions as of {result.as_of.date()} (run {run['run_id']})")
+        outputs.write_text(run_json(run), "run.json")
+    return result, run
+
+
+def _print_plan_summary(result, run, out: Path) -> None:
+    from partsopt.excel import orders_summary
+
+    orders = result.orders
+    pol = result.policies
+    stocked = pol[pol["order_up_to"] > 0]
+    print(heading(f"Weekly plan as of {result.as_of.date()} (run {run['run_id']})"))
+    print(f"{len(pol):,} part-locations planned, {len(stocked):,} stocked; target value of stock "
+          f"{stocked['inventory_value'].sum():,.0f}; expected hit rate (line-weighted) "
+          f"{_weighted_hit(result):.1%}")
+    n_em = int((orders["order_type"] == "emergency").sum()) if len(orders) else 0
+    print(f"{len(orders):,} order lines to place ({len(orders) - n_em:,} normal, {n_em:,} emergency), "
+          f"value {orders['value'].sum() if len(orders) else 0:,.0f}")
+    if len(orders):
+        print()
+        print(format_table(orders_summary(orders), max_rows=25))
+    print(f"\noutputs in {out}: forecasts, policies, orders (.parquet, .csv), orders.xlsx, run.json")
+
+
+def _weighted_hit(result) -> float:
+    pol = result.policies.merge(result.forecasts[["part", "location", "mean_per_day"]], on=["part", "location"])
+    w = pol["mean_per_day"].to_numpy()
+    return float((pol["expected_hit_rate"] * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
+
+
 def cmd_demo(args) -> int:
-    from partsopt.demo import write_demo
+    from partsopt.demo import generate
+    from partsopt.demo.writer import save
     from partsopt.io import load
 
+    from partsopt.config import default_config
+    from partsopt.progress import stderr_progress
+
     out = Path(args.out)
-    write_demo(out, size=args.size, seed=args.seed)
-    data = load(out)
-    print(heading(f"partsopt demo: {args.size} network, seed {args.seed} → {out}"))
+    progress = stderr_progress()
+    progress(0, 2, "demo: generate")
+    network = generate(args.size, args.seed)
+    data_dir = save(network, out / "data", None)
+    progress(1, 2, "demo: validate")
+    data = load(data_dir)
+    progress(2, 2, "demo: validate")
+    print(heading(f"partsopt demo: {args.size} network, seed {args.seed} → {data_dir}"))
     _print_network_summary(data)
+    as_of = network.as_of
+    print()
+    result, run = run_plan(data, as_of, default_config(), out / "plan")
+    _print_plan_summary(result, run, out / "plan")
+    print(f"order suggestions for the parts manager: {out / 'plan' / 'orders.xlsx'}")
     return 0
 
 

@@ -15,7 +15,7 @@ Example (every key shown with its default, except ``by_criticality``, empty by d
     target = "hit_rate"          # hit_rate (lines filled at once) or fill_rate (units)
     level = 0.95                 # service level, in (0, 1)
     by_criticality = { A = 0.98, C = 0.90 }   # per criticality class; a class not given uses level
-    otd_target = 0.97            # on-time delivery, any source, in (0, 1)
+    otd_target = 0.95            # on-time delivery, any source, in (0, 1)
     normal_order_rate = 0.85     # normal ÷ all replenishment order lines, in [0, 1)
 
     [policy]
@@ -23,6 +23,8 @@ Example (every key shown with its default, except ``by_criticality``, empty by d
     review_days = 0              # 0 = the location's own review_days
     multi_echelon = true         # dealers' lead time includes the wait at their parent
     min_order_up_to_gap = 1      # S - s >= this [units]
+    upper_fill_rate = 0.95       # fill-rate target of warehouses towards the locations they supply
+    q_method = "eoq"             # S - s from EOQ on the pack grid, or "cost" (full cost search, slower)
 
     [forecast]
     method = "auto"              # auto (selection per series) or a method name: croston, sba, tsb, ses, ...
@@ -31,6 +33,7 @@ Example (every key shown with its default, except ``by_criticality``, empty by d
     selection = "class"          # class (rule table) or backtest (rolling origin)
     new_part_min_demands = 2     # fewer non-zero periods than this: class 'new'
     dead_after_periods = 52      # no demand in this many periods: class 'dead'
+    full_credibility_periods = 26  # own history this long: install-base rate no longer blended in
 
     [costs]
     holding_rate = 0.0           # per year; 0 = each location's holding_rate
@@ -98,7 +101,7 @@ SCHEMA: dict[str, Any] = {
             "B": Key(float, None, **LEVEL),
             "C": Key(float, None, **LEVEL),
         },
-        "otd_target": Key(float, 0.97, **LEVEL, doc="on-time delivery target (any source)"),
+        "otd_target": Key(float, 0.95, **LEVEL, doc="on-time delivery target (any source)"),
         "normal_order_rate": Key(float, 0.85, lower=0.0, upper=1.0, upper_open=True,
                                  doc="minimum share of normal order lines"),
     },
@@ -107,6 +110,10 @@ SCHEMA: dict[str, Any] = {
         "review_days": Key(float, 0.0, lower=0.0, upper=365.0, doc="0 = each location's review_days"),
         "multi_echelon": Key(bool, True),
         "min_order_up_to_gap": Key(int, 1, lower=1, upper=10_000),
+        "upper_fill_rate": Key(float, 0.95, **LEVEL,
+                               doc="unit fill-rate target of warehouses towards the locations they supply"),
+        "q_method": Key(str, "eoq", choices=("cost", "eoq"),
+                         doc="order quantity S - s: EOQ rounded to the pack grid, or the full cost search (slower)"),
     },
     "forecast": {
         "method": Key(str, "auto", choices=FORECAST_METHODS),
@@ -115,6 +122,8 @@ SCHEMA: dict[str, Any] = {
         "selection": Key(str, "class", choices=("class", "backtest")),
         "new_part_min_demands": Key(int, 2, lower=0, upper=1000),
         "dead_after_periods": Key(int, 52, lower=1, upper=100_000),
+        "full_credibility_periods": Key(float, 26.0, lower=0.0, lower_open=True,
+                                        doc="periods of own history after which install-base rates are no longer blended in"),
     },
     "costs": {
         "holding_rate": Key(float, 0.0, lower=0.0, upper=5.0, doc="0 = each location's holding_rate"),

@@ -199,3 +199,48 @@ def read_config(path: str | os.PathLike | None) -> dict:
         raise ConfigError("The configuration file is not UTF-8 text.", where=str(p), received="undecodable bytes",
                           fix="save it as UTF-8.") from None
     return parse_config_text(text, source=str(p))
+
+
+class OutputSet:
+    """Stage several output files and publish them together.
+
+    Use as a context manager: ``stage(name)`` returns a temporary path in the
+    output folder to write to; on success every staged file is renamed to its
+    final name; on an exception every staged file is deleted, so the folder
+    keeps the outputs of the previous run untouched.
+    """
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self.staged: dict[Path, Path] = {}
+
+    def __enter__(self) -> "OutputSet":
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def stage(self, name: str) -> Path:
+        final = self.folder / name
+        tmp = temp_path_for(final)
+        self.staged[final] = tmp
+        return tmp
+
+    def write_table(self, frame: pd.DataFrame, name: str) -> Path:
+        tmp = self.stage(name)
+        if name.lower().endswith((".parquet", ".pq")):
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+        return self.folder / name
+
+    def write_text(self, text: str, name: str) -> Path:
+        self.stage(name).write_text(text, encoding="utf-8")
+        return self.folder / name
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            for final, tmp in self.staged.items():
+                os.replace(tmp, final)
+        else:
+            for tmp in self.staged.values():
+                tmp.unlink(missing_ok=True)
+        self.staged.clear()

@@ -10,17 +10,26 @@ The rule, per part-location (all arrays, vectorised):
    ordered at once from the parent, ``e = max(0, backorders − on_order)``,
    rounded up to the pack size (no MOQ: an emergency line ships what the
    customer waits for).
-2. **Normal**, only on the location's review day: with the inventory position
-   ``IP = on_hand + on_order − backorders + e`` (units) at or below the reorder
-   point ``s``, order up to ``S``: ``q = S − IP`` rounded **up** to a multiple of
-   the pack size and raised to at least the MOQ (itself rounded up to the pack
-   size).  Nothing is ordered when ``S − IP ≤ 0``; a part not stocked at the
-   location has ``s = S = 0`` and is only ever ordered to cover backorders.
+2. **Normal**, only on the location's review day, when the inventory position
+   ``IP = on_hand + on_order − backorders + e`` (units) is at or below the
+   reorder point ``s``:
 
-This is the periodic-review (R, s, S) rule of Silver, Pyke & Thomas (2017,
-*Inventory and Production Management in Supply Chains*, 4th ed., §7.1.2) with
-pack-size rounding as in their §7.5 (the order is the smallest pack multiple
-that reaches S, so IP after ordering lies in [S, S + pack − 1]).
+   * policy **(s, S)** (no ``order_quantity``): order up to ``S``, ``q = S − IP``
+     rounded **up** to a multiple of the pack size and raised to at least the
+     MOQ (itself rounded up to the pack size); nothing when ``S − IP ≤ 0``;
+   * policy **(s, nQ)** (``order_quantity`` Q > 0, a multiple of the pack size and
+     ≥ the MOQ, as :func:`policies.single.optimize_single` chooses it for parts
+     with a pack size): order the smallest multiple of Q that lifts IP above s,
+     ``q = Q · ⌈(s + 1 − IP) / Q⌉``, so IP after ordering lies in (s, s + Q] and
+     ``S = s + Q`` is its largest value.
+
+   A part not stocked at the location has ``s = S = 0`` and is only ever
+   ordered to cover backorders.
+
+These are the periodic-review (R, s, S) and (R, s, nQ) rules of Silver, Pyke &
+Thomas (2017, *Inventory and Production Management in Supply Chains*, 4th ed.,
+§7.1.2 and §6.7) and Hadley & Whitin (1963, §4-9); the optimiser's expected
+KPIs are computed for exactly these rules.
 """
 from __future__ import annotations
 
@@ -48,12 +57,13 @@ def round_up_to_pack(qty: np.ndarray, pack: np.ndarray) -> np.ndarray:
 
 
 def order_rule(on_hand, on_order, backorders, reorder_point, order_up_to, *, pack_size=1, moq=1,
-               review_day=True) -> Orders:
+               review_day=True, order_quantity=None) -> Orders:
     """Orders [units] for every row given the stock state and the policy.
 
     All arguments broadcast (numpy arrays or scalars).  ``review_day`` is a
     boolean array (or scalar): normal orders are placed only where it is True;
-    emergency orders are placed any day.
+    emergency orders are placed any day.  ``order_quantity`` (Q per row; 0 or
+    NaN = an (s, S) row) selects the (s, nQ) rule.
     """
     on_hand = np.asarray(on_hand, dtype=np.float64)
     on_order = np.asarray(on_order, dtype=np.float64)
@@ -69,6 +79,14 @@ def order_rule(on_hand, on_order, backorders, reorder_point, order_up_to, *, pac
     gap = S - ip_after
     trigger = np.asarray(review_day, dtype=bool) & (ip_after <= s) & (gap > 0)
     normal = np.where(trigger, np.maximum(round_up_to_pack(gap, pack), round_up_to_pack(moq, pack)), 0.0)
+    if order_quantity is not None:
+        Q = np.nan_to_num(np.asarray(order_quantity, dtype=np.float64), nan=0.0)
+        nq = Q > 0
+        if np.any(nq):
+            Qs = np.where(nq, Q, 1.0)
+            batches = np.ceil((s + 1.0 - ip_after) / Qs - 1e-9)
+            q_nq = np.where(np.asarray(review_day, dtype=bool) & (ip_after <= s), batches * Qs, 0.0)
+            normal = np.where(nq, q_nq, normal)
     shape = normal.shape
     return Orders(normal=normal, emergency=np.broadcast_to(emergency, shape).copy(),
                   position_before=np.broadcast_to(ip, shape).copy(),
@@ -95,7 +113,9 @@ def order_suggestions(policies: pd.DataFrame, inventory: pd.DataFrame, parts: pd
     readable reason.
     """
     as_of = pd.Timestamp(as_of)
-    base = policies[["part", "location", "reorder_point", "order_up_to"]].merge(
+    cols = ["part", "location", "reorder_point", "order_up_to"] + (
+        ["order_quantity"] if "order_quantity" in policies.columns else [])
+    base = policies[cols].merge(
         inventory[["part", "location", "on_hand", "on_order", "backorders"]], on=["part", "location"], how="outer")
     base = base.merge(parts[["part", "pack_size", "moq", "unit_cost"]], on="part", how="left")
     base = base.merge(locations[["location", "review_days"]], on="location", how="left")
@@ -105,7 +125,8 @@ def order_suggestions(policies: pd.DataFrame, inventory: pd.DataFrame, parts: pd
     base["moq"] = base["moq"].fillna(1)
     review = np.ones(len(base), bool) if review_all else is_review_day(as_of, base["review_days"].to_numpy())
     orders = order_rule(base["on_hand"], base["on_order"], base["backorders"], base["reorder_point"],
-                        base["order_up_to"], pack_size=base["pack_size"], moq=base["moq"], review_day=review)
+                        base["order_up_to"], pack_size=base["pack_size"], moq=base["moq"], review_day=review,
+                        order_quantity=base["order_quantity"] if "order_quantity" in base.columns else None)
     base["inventory_position"] = orders.position_before
     base["_ip_after"] = orders.position_after_emergency
     rows = []
@@ -152,7 +173,12 @@ def _reasons(sub: pd.DataFrame, kind: str) -> np.ndarray:
     if kind == "emergency":
         text = ("emergency: " + bo + " unit(s) on backorder, " + oo + " on order; order " + qty
                 + " from the parent now")
-    else:
-        text = ("inventory position " + ip + " ≤ reorder point " + s + ": order up to " + S + " → " + qty
-                + " (pack " + pack + ", MOQ " + moq + ")")
+        return text.to_numpy()
+    text = ("inventory position " + ip + " ≤ reorder point " + s + ": order up to " + S + " → " + qty
+            + " (pack " + pack + ", MOQ " + moq + ")")
+    if "order_quantity" in sub.columns:
+        Q = sub["order_quantity"].fillna(0).to_numpy(np.float64)
+        alt = ("inventory position " + ip + " ≤ reorder point " + s + ": order " + qty
+               + " = the smallest multiple of Q " + _fmt(Q) + " that lifts it above " + s)
+        text = pd.Series(np.where(Q > 0, alt, text))
     return text.to_numpy()

@@ -55,6 +55,37 @@ def test_after_a_normal_order_position_reaches_S(row):
         assert ip - pack < S or q == math.ceil(moq / pack) * pack
 
 
+def _scalar_nq(oh, oo, bo, s, Q, review, pack):
+    e = math.ceil(max(bo - oo, 0) / pack) * pack
+    ip = oh + oo - bo + e
+    q = 0
+    if review and ip <= s:
+        q = Q * math.ceil((s + 1 - ip) / Q)
+    return q, e
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(0, 10), st.integers(-1, 20),
+                          st.integers(1, 6), st.integers(1, 5), st.booleans()), min_size=1, max_size=30))
+def test_snq_rows_follow_the_nq_rule(batch):
+    a = np.array(batch, dtype=float)
+    oh, oo, bo, s, packs, mult, review = a.T
+    Q = packs * mult  # a multiple of the pack
+    o = order_rule(oh, oo, bo, s, s + Q, pack_size=packs, moq=1, review_day=review.astype(bool), order_quantity=Q)
+    for i in range(len(a)):
+        q, e = _scalar_nq(oh[i], oo[i], bo[i], s[i], Q[i], bool(review[i]), packs[i])
+        assert o.normal[i] == q and o.emergency[i] == e
+        if q:
+            after = oh[i] + oo[i] - bo[i] + e + q
+            assert s[i] < after <= s[i] + Q[i]
+
+
+def test_mixed_ss_and_snq_rows():
+    o = order_rule([0, 0], [0, 0], [0, 0], [2, 2], [12, 12], pack_size=[5, 5], moq=[10, 10],
+                   review_day=True, order_quantity=[0, 10])
+    assert o.normal.tolist() == [15.0, 10.0]  # (s,S) rounds S - IP = 12 up to 15; (s,nQ) orders one Q
+
+
 def test_not_stocked_only_covers_backorders():
     o = order_rule([0, 0], [0, 1], [0, 3], 0, 0, review_day=True)
     assert o.normal.tolist() == [0, 0] and o.emergency.tolist() == [0, 2]

@@ -1,0 +1,328 @@
+"""Registry of forecasting methods, the stable array entry point and estimators.
+
+``forecast(y, h, method, **params) -> ndarray (series, h)`` is the entry point
+scripts rely on; ``fit(y, method, **params) -> FitResult`` exposes the fitted
+state (one-step level, in-sample fitted values, parameters).  Every method is a
+kernel on arrays (modules :mod:`forecasting.intermittent`,
+:mod:`forecasting.aggregation`, :mod:`forecasting.smooth`) registered here by
+name with its parameters and defaults; the estimator classes are thin wrappers.
+
+Defaults reproduce statsforecast 2.1.1 (ORACLES.md F): alpha = 0.1 for Croston,
+SBA and SES; alpha_d = alpha_p = 0.1 for TSB.  Any smoothing parameter may be
+given as a scalar in (0, 1], as an array with one value per series, or as the
+string ``"optimize"`` (per-series golden-section search minimising the in-sample
+one-step squared error of the smoothed component, over ``bounds``; this is
+statsforecast's CrostonOptimized / SimpleExponentialSmoothingOptimized rule).
+Squared error is used because it is minimised by the mean, which is what the
+stock-policy layer consumes, and because it is the reference's rule (so the
+optimised variants reproduce it); absolute error would favour zero forecasts on
+intermittent series (Kourentzes 2014, IJF 30:201-208).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ._checks import as_panel, check_horizon, check_positive_int, check_unit_interval
+from ._result import FitResult
+from .aggregation import (adida_from_levels, adida_kernel, imapa_from_levels, imapa_kernel,
+                          level_forecasts)
+from .intermittent import croston_alphas, croston_kernel, ses_kernel, tsb_kernel
+from ._ses import golden_section_alpha
+from .smooth import holt_kernel, holt_winters_kernel
+
+__all__ = ["METHODS", "MethodSpec", "register", "available_methods", "fit", "forecast", "forecast_many",
+           "Forecaster", "Croston", "SBA", "TSB", "ADIDA", "IMAPA", "SES", "Holt",
+           "HoltWinters"]
+
+OPTIMIZE = "optimize"
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A registered method: ``run(y, params, fitted) -> FitResult`` plus its defaults."""
+
+    name: str
+    run: Callable[[np.ndarray, dict, bool], FitResult]
+    defaults: dict = field(default_factory=dict)
+    description: str = ""
+
+
+METHODS: dict[str, MethodSpec] = {}
+
+
+def register(spec: MethodSpec) -> MethodSpec:
+    """Add a method to the registry (the common tests run over every entry)."""
+    METHODS[spec.name] = spec
+    return spec
+
+
+def available_methods() -> list[str]:
+    return sorted(METHODS)
+
+
+def _bounds(params):
+    b = params.get("bounds")
+    if b is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in b)
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds must be a pair (lower, upper) with 0 < lower < upper <= 1, "
+                         f"received {b!r}") from None
+    if not (0.0 < lo < hi <= 1.0):
+        raise ValueError(f"bounds must satisfy 0 < lower < upper <= 1, received {b!r}")
+    return lo, hi
+
+
+def _alpha(value, name, n, optimizable=True):
+    """Validate a smoothing parameter; returns a float, an (n,) array or OPTIMIZE."""
+    if isinstance(value, str):
+        if optimizable and value == OPTIMIZE:
+            return OPTIMIZE
+        raise ValueError(f"{name} must be a number in (0, 1], an array of one value per "
+                         f"series, or 'optimize'; received {value!r}")
+    return check_unit_interval(value, name, n)
+
+
+# --- method runners: validate params, call the kernel -------------------------------
+
+def _run_croston(y, p, fitted, sba=False, name="croston"):
+    n = y.shape[0]
+    a = _alpha(p["alpha"], "alpha", n)
+    ai = a if p.get("alpha_interval") is None else _alpha(p["alpha_interval"], "alpha_interval", n)
+    bounds = _bounds(p) or (0.1, 0.3)
+    optimize = isinstance(a, str) or isinstance(ai, str)
+    if optimize and not (isinstance(a, str) and isinstance(ai, str)):
+        raise ValueError("alpha and alpha_interval must both be 'optimize' or both numbers, "
+                         f"received alpha={p['alpha']!r}, alpha_interval={p.get('alpha_interval')!r}")
+    factor = 1.0
+    if sba:
+        factor = p.get("factor")
+        if factor is None:
+            factor = None  # resolved after the fit (depends on the interval alpha)
+        else:
+            factor = check_unit_interval(factor, "factor", n)
+    res = croston_kernel(y, a if not optimize else 0.1, ai if not optimize else None,
+                         factor=1.0, optimize=optimize, bounds=bounds, fitted=fitted, method=name,
+                         n_jobs=p.get("n_jobs", 1))
+    if sba:
+        if factor is None:
+            factor = 1.0 - np.asarray(res.params["alpha_interval"]) / 2.0
+            factor = float(factor) if np.ndim(factor) == 0 else factor
+        res.level = factor * res.level
+        if res.fitted is not None:
+            res.fitted = (factor * res.fitted.T).T if np.ndim(factor) else factor * res.fitted
+        res.params["factor"] = factor
+    return res
+
+
+def _run_tsb(y, p, fitted):
+    n = y.shape[0]
+    ad = _alpha(p["alpha_d"], "alpha_d", n)
+    ap = _alpha(p["alpha_p"], "alpha_p", n)
+    bounds = _bounds(p) or (0.1, 0.3)
+    if isinstance(ap, str):
+        ap = golden_section_alpha((y != 0).astype(np.float64), None, *bounds,
+                                  n_jobs=p.get("n_jobs", 1))
+    if isinstance(ad, str):
+        ad = croston_alphas(y, bounds, p.get("n_jobs", 1))[0]
+    return tsb_kernel(y, ad, ap, fitted=fitted)
+
+
+def _run_ses(y, p, fitted):
+    a = _alpha(p["alpha"], "alpha", y.shape[0])
+    if isinstance(a, str):
+        return ses_kernel(y, optimize=True, bounds=_bounds(p) or (0.01, 0.99), fitted=fitted,
+                          n_jobs=p.get("n_jobs", 1))
+    return ses_kernel(y, a, fitted=fitted)
+
+
+def _run_holt(y, p, fitted):
+    n = y.shape[0]
+    a = _alpha(p["alpha"], "alpha", n)
+    b = _alpha(p["beta"], "beta", n)
+    phi = check_unit_interval(p["phi"], "phi")
+    return holt_kernel(y, a, b, phi, fitted=fitted)
+
+
+def _run_hw(y, p, fitted):
+    n = y.shape[0]
+    m = check_positive_int(p["season_length"], "season_length", 2)
+    a = _alpha(p["alpha"], "alpha", n)
+    b = _alpha(p["beta"], "beta", n)
+    g = _alpha(p["gamma"], "gamma", n)
+    return holt_winters_kernel(y, m, a, b, g, fitted=fitted)
+
+
+register(MethodSpec("croston", _run_croston, {"alpha": 0.1, "alpha_interval": None,
+                                              "bounds": None},
+                    "Croston (1972): SES of sizes / SES of intervals; R croston and "
+                    "statsforecast CrostonClassic (alpha='optimize' = CrostonOptimized)"))
+register(MethodSpec("sba", lambda y, p, f: _run_croston(y, p, f, sba=True, name="sba"),
+                    {"alpha": 0.1, "alpha_interval": None, "factor": None, "bounds": None},
+                    "Syntetos-Boylan approximation: Croston x (1 - alpha_interval/2); "
+                    "factor=0.95 reproduces statsforecast CrostonSBA at any alpha"))
+register(MethodSpec("tsb", _run_tsb, {"alpha_d": 0.1, "alpha_p": 0.1, "bounds": None},
+                    "Teunter-Syntetos-Babai (2011): occurrence probability x size"))
+register(MethodSpec("adida", lambda y, p, f: adida_kernel(y, fitted=f, n_jobs=p.get("n_jobs", 1)), {},
+                    "ADIDA (Nikolopoulos et al. 2011): aggregate at k = round(mean "
+                    "interval), optimised SES, disaggregate"))
+register(MethodSpec("imapa", lambda y, p, f: imapa_kernel(y, fitted=f, n_jobs=p.get("n_jobs", 1)), {},
+                    "IMAPA (Petropoulos & Kourentzes 2015): mean of ADIDA-style "
+                    "forecasts over k = 1..K"))
+register(MethodSpec("ses", _run_ses, {"alpha": 0.1, "bounds": None},
+                    "simple exponential smoothing of the demand"))
+register(MethodSpec("holt", _run_holt, {"alpha": OPTIMIZE, "beta": OPTIMIZE, "phi": 1.0},
+                    "Holt's linear trend (optionally damped), additive; for smooth "
+                    "trending series"))
+register(MethodSpec("holt_winters", _run_hw, {"alpha": OPTIMIZE, "beta": OPTIMIZE,
+                                              "gamma": OPTIMIZE, "season_length": 12},
+                    "additive Holt-Winters; for smooth seasonal series"))
+
+
+def _spec(method) -> MethodSpec:
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"method must be one of {available_methods()}, received {method!r}")
+    return METHODS[method]
+
+
+def _params(spec: MethodSpec, params: dict) -> dict:
+    unknown = set(params) - set(spec.defaults)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {sorted(unknown)} for method {spec.name!r}; "
+                         f"valid parameters: {sorted(spec.defaults) or 'none'}")
+    merged = dict(spec.defaults)
+    merged.update(params)
+    return merged
+
+
+def _n_jobs(n_jobs) -> int:
+    return check_positive_int(n_jobs, "n_jobs", 1)
+
+
+def fit(y, method: str, fitted: bool = True, n_jobs: int = 1, **params) -> FitResult:
+    """Fit ``method`` on every series of ``y`` (series x periods, oldest first).
+
+    Returns a :class:`FitResult` (``.level``, ``.fitted``, ``.params``,
+    ``.predict(h)``).  ``fitted=False`` skips the in-sample fitted values (faster).
+    ``n_jobs`` threads share the golden-section searches (results do not depend on it).
+    """
+    spec = _spec(method)
+    merged = _params(spec, params)
+    merged["n_jobs"] = _n_jobs(n_jobs)
+    panel = as_panel(y)
+    return spec.run(panel, merged, fitted)
+
+
+def forecast(y, h: int, method: str, n_jobs: int = 1, **params) -> np.ndarray:
+    """Point forecasts of shape (series, h) [demand units per period].
+
+    ``y`` is a 2-D float array (series x periods, oldest first; a 1-D array is one
+    series), ``h`` the horizon (int >= 1), ``method`` a registered name (see
+    :func:`available_methods`), ``params`` the method's smoothing parameters.
+    Equal to ``fit(y, method, **params).predict(h)``.  ``n_jobs`` threads share the
+    golden-section searches (ADIDA, IMAPA, optimised alphas); same results.
+    """
+    h = check_horizon(h)
+    spec = _spec(method)
+    merged = _params(spec, params)
+    merged["n_jobs"] = _n_jobs(n_jobs)
+    panel = as_panel(y)
+    return spec.run(panel, merged, False).predict(h)
+
+
+def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa", "ses"),
+                  n_jobs: int = 1) -> dict:
+    """Default-parameter forecasts of several methods on one panel: {name: (N, h)}.
+
+    Equal to ``{m: forecast(y, h, m) for m in methods}``; when both ADIDA and IMAPA
+    are asked for, their shared aggregate forecasts (ADIDA's level-K forecast is
+    IMAPA's level-K term) are computed once, and Croston/SBA share one fit.
+    """
+    h = check_horizon(h)
+    for m in methods:
+        _spec(m)
+    panel = as_panel(y)
+    n_jobs = _n_jobs(n_jobs)
+    out = {}
+    n = panel.shape[0]
+
+    def flat(level):
+        return np.repeat(level[:, None], h, axis=1)
+    if "adida" in methods and "imapa" in methods:
+        order, ks, fcs, _ = level_forecasts(panel, False, n_jobs)
+        out["imapa"] = flat(imapa_from_levels(n, order, ks, fcs))
+        out["adida"] = flat(adida_from_levels(n, order, ks, fcs))
+    if "croston" in methods and "sba" in methods:
+        cr = forecast(panel, h, "croston")
+        out["croston"] = cr
+        out["sba"] = 0.95 * cr
+    for m in methods:
+        if m not in out:
+            out[m] = forecast(panel, h, m, n_jobs=n_jobs)
+    return {m: out[m] for m in methods}
+
+
+class Forecaster:
+    """Estimator wrapper: ``fit(y)`` -> self, ``predict(h)``, ``forecast(y, h)``.
+
+    ``forecast(y, h) == fit(y).predict(h)``.  After ``fit``, ``result_`` holds the
+    :class:`FitResult` (``level_`` and ``fitted_`` are shortcuts).
+    """
+
+    method: str = ""
+
+    def __init__(self, method: str | None = None, **params):
+        if method is not None:
+            self.method = method
+        spec = _spec(self.method)
+        _params(spec, params)
+        self.params = params
+        self.result_: FitResult | None = None
+
+    def fit(self, y, fitted: bool = True):
+        self.result_ = fit(y, self.method, fitted=fitted, **self.params)
+        return self
+
+    def predict(self, h: int) -> np.ndarray:
+        if self.result_ is None:
+            raise ValueError(f"{type(self).__name__}.predict called before fit")
+        return self.result_.predict(h)
+
+    def forecast(self, y, h: int) -> np.ndarray:
+        return forecast(y, h, self.method, **self.params)
+
+    @property
+    def level_(self):
+        return None if self.result_ is None else self.result_.level
+
+    @property
+    def fitted_(self):
+        return None if self.result_ is None else self.result_.fitted
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"
+
+
+def _estimator(name, method):
+    def __init__(self, **params):
+        Forecaster.__init__(self, None, **params)
+    cls = type(name, (Forecaster,), {"method": method, "__init__": __init__,
+                                      "__doc__": f"{METHODS[method].description}.\n\n"
+                                                 f"Parameters (defaults): "
+                                                 f"{METHODS[method].defaults}"})
+    return cls
+
+
+Croston = _estimator("Croston", "croston")
+SBA = _estimator("SBA", "sba")
+TSB = _estimator("TSB", "tsb")
+ADIDA = _estimator("ADIDA", "adida")
+IMAPA = _estimator("IMAPA", "imapa")
+SES = _estimator("SES", "ses")
+Holt = _estimator("Holt", "holt")
+HoltWinters = _estimator("HoltWinters", "holt_winters")

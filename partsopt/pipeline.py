@@ -1,0 +1,169 @@
+"""The weekly planning cycle: dataset → forecasts → policies → order suggestions.
+
+DataFrames in, DataFrames out; no files (the CLI writes them).  :func:`plan`
+runs, for one as-of date:
+
+1. **Cut** the history at as-of: only demand lines dated before as-of and
+   receipts received before as-of are used (no look-ahead).
+2. **Supersession**: demand of a superseded part counts for the last part of
+   its chain (:mod:`partsopt.supersession`).
+3. **Part-locations**: every (part, location) with demand in the history
+   window, a stock record, an items override or an installed-base rate, plus
+   every warehouse above them (it replenishes them).
+4. **Forecasts** and replenishment flows (:mod:`partsopt.forecast_step`).
+5. **Lead times** from master data and receipts (:mod:`partsopt.leadtimes`).
+6. **Policies**, echelon by echelon (:mod:`partsopt.policy_step`), then the
+   manual overrides of the items table and supersession (old part: s = S = 0).
+7. **Orders** from the inventory snapshot with the one order rule
+   (:mod:`partsopt.ordering`); a superseded part's stock counts towards its
+   successor's inventory position at the same location (it is used up first).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecasting.leadtime import lead_time_moments
+from partsopt.config import default_config
+from partsopt.errors import ConfigError
+from partsopt.forecast_step import add_flows, forecast_part_locations, location_depth
+from partsopt.leadtimes import lead_time_table
+from partsopt.ordering import order_suggestions
+from partsopt.policy_step import POLICY_COLUMNS, apply_overrides, plan_policies
+from partsopt.progress import ProgressFn, no_progress
+from partsopt.supersession import final_successor
+from partsopt.validate import Dataset
+
+FORECAST_COLUMNS = ["part", "location", "demand_class", "method", "mean_per_day", "var_per_day",
+                    "ltd_family", "ltd_mean", "ltd_var"]
+
+
+@dataclass
+class PlanResult:
+    """What :func:`plan` returns: the three output tables of DESIGN.md §5 and context."""
+
+    forecasts: pd.DataFrame
+    policies: pd.DataFrame
+    orders: pd.DataFrame
+    as_of: pd.Timestamp
+    config: dict
+    issues: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def check_as_of(dataset: Dataset, as_of) -> pd.Timestamp:
+    """The as-of date must fall after the first demand line and at most a year after the last."""
+    try:
+        ts = pd.Timestamp(as_of).normalize()
+    except (ValueError, TypeError):
+        raise ConfigError("--as-of is not a date.", where="--as-of", received=repr(as_of),
+                          fix="write it as YYYY-MM-DD.") from None
+    first, last = dataset.demand["date"].min(), dataset.demand["date"].max()
+    if ts <= first or ts > last + pd.Timedelta(days=366):
+        raise ConfigError("--as-of is outside the demand history.", where="--as-of",
+                          received=f"{ts.date()}; the history runs from {first.date()} to {last.date()}",
+                          fix=f"choose a date after {first.date()} and no later than a year after {last.date()} "
+                              "(usually the Monday after the last full week of history).")
+    return ts
+
+
+def part_locations(lines: pd.DataFrame, dataset: Dataset, final: pd.Series, locations: pd.DataFrame,
+                   window_start) -> pd.DataFrame:
+    """Every (part, location) to plan: demand, stock, overrides, installed base, and their ancestors."""
+    frames = [lines.loc[lines["date"] >= window_start, ["part", "location"]] if window_start is not None
+              else lines[["part", "location"]]]
+    if len(dataset.inventory):
+        inv = dataset.inventory
+        held = inv[(inv["on_hand"] > 0) | (inv["on_order"] > 0) | (inv["backorders"] > 0)]
+        frames.append(pd.DataFrame({"part": held["part"].map(final).to_numpy(), "location": held["location"].to_numpy()}))
+    if len(dataset.items):
+        frames.append(pd.DataFrame({"part": dataset.items["part"].map(final).to_numpy(),
+                                    "location": dataset.items["location"].to_numpy()}))
+    if len(dataset.install_base) and len(dataset.bom):
+        ib = dataset.install_base[["location", "model"]].merge(
+            dataset.bom.loc[dataset.bom["failure_rate"].fillna(0) > 0, ["model", "part"]], on="model")
+        frames.append(pd.DataFrame({"part": ib["part"].map(final).to_numpy(), "location": ib["location"].to_numpy()}))
+    keys = pd.concat(frames, ignore_index=True).drop_duplicates()
+    parent = locations.set_index("location")["parent"]
+    level = keys
+    while len(level):  # add ancestors, one tree level per round
+        up = pd.DataFrame({"part": level["part"].to_numpy(), "location": level["location"].map(parent).to_numpy()})
+        up = up[up["location"].notna() & (up["location"] != "")].drop_duplicates()
+        merged = up.merge(keys, on=["part", "location"], how="left", indicator=True)
+        level = merged.loc[merged["_merge"] == "left_only", ["part", "location"]]
+        keys = pd.concat([keys, level], ignore_index=True)
+    # a superseded part still held somewhere keeps a row: its policy says s = S = 0 and why
+    if len(dataset.inventory):
+        inv = dataset.inventory
+        old = inv[(inv["part"].map(final) != inv["part"]) & (inv["on_hand"] + inv["on_order"] > 0)]
+        keys = pd.concat([keys, old[["part", "location"]]], ignore_index=True).drop_duplicates()
+    return keys.sort_values(["part", "location"], kind="stable").reset_index(drop=True)
+
+
+def promise_days_by_location(demand: pd.DataFrame) -> pd.Series:
+    """Median promised lead time of customer lines per location [days] (0 = same day)."""
+    d = (demand["promised_date"] - demand["date"]).dt.days
+    return d.groupby(demand["location"]).median().astype(np.float64)
+
+
+def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: ProgressFn = no_progress) -> PlanResult:
+    """Run the weekly planning cycle for ``as_of`` (see the module docstring)."""
+    config = config or default_config()
+    as_of = check_as_of(dataset, as_of)
+    steps = 6
+    progress(0, steps, "plan: history")
+    lines = dataset.demand[dataset.demand["date"] < as_of]
+    final = final_successor(dataset.parts)
+    lines = lines.assign(part=lines["part"].map(final).to_numpy())
+    receipts = dataset.receipts
+    if len(receipts):
+        receipts = receipts[receipts["order_date"] < as_of]
+
+    from partsopt.forecast_step import history_window
+    start, _ = history_window(as_of, config["forecast"]["freq"], int(config["forecast"]["history_periods"]))
+    keys = part_locations(lines, dataset, final, dataset.locations, start)
+    progress(1, steps, "plan: forecasts")
+    fc = forecast_part_locations(lines, keys, as_of, config, dataset.install_base, dataset.bom,
+                                 parent=dataset.locations.set_index("location")["parent"])
+    fc = add_flows(fc, dataset.locations)
+
+    progress(2, steps, "plan: lead times")
+    lead = lead_time_table(keys, dataset.parts, dataset.locations, receipts, dataset.items, as_of=as_of)
+    progress(3, steps, "plan: policies")
+    depth = location_depth(dataset.locations)
+    pol = plan_policies(fc, lead, dataset.parts, dataset.locations, config,
+                        promise_days=promise_days_by_location(lines), depth=depth)
+    superseded = dataset.parts.loc[dataset.parts["superseded_by"] != "", "part"]
+    pol = apply_overrides(pol, dataset.items, final.loc[superseded.to_numpy()] if len(superseded) else None)
+
+    progress(4, steps, "plan: lead-time demand")
+    ltd_mean, ltd_var = lead_time_moments(fc["flow_mean_per_day"].to_numpy(), fc["flow_var_per_day"].to_numpy(),
+                                          pol["lead_time_days"].to_numpy(), lead["lt_sd_days"].to_numpy(),
+                                          pol["review_days"].to_numpy())
+    forecasts = fc.copy()
+    forecasts["ltd_family"] = np.where(ltd_var > ltd_mean * (1 + 1e-9), "nbinom", "poisson")
+    forecasts["ltd_mean"] = ltd_mean
+    forecasts["ltd_var"] = ltd_var
+    forecasts = forecasts[FORECAST_COLUMNS + [c for c in forecasts.columns if c not in FORECAST_COLUMNS]]
+
+    progress(5, steps, "plan: orders")
+    orders = plan_orders(pol, dataset, final, as_of)
+    policies_out = pol[POLICY_COLUMNS + [c for c in pol.columns if c not in POLICY_COLUMNS]]
+    progress(6, steps, "plan: done")
+    return PlanResult(forecasts=forecasts, policies=policies_out, orders=orders, as_of=as_of, config=config,
+                      issues=dataset.issues)
+
+
+def plan_orders(pol: pd.DataFrame, dataset: Dataset, final: pd.Series, as_of) -> pd.DataFrame:
+    """Order suggestions from the inventory snapshot; old parts' stock counts for their successors."""
+    inv = dataset.inventory
+    if len(inv):
+        inv = inv.assign(part=inv["part"].map(final).to_numpy())
+        inv = inv.groupby(["part", "location"], as_index=False)[["on_hand", "on_order", "backorders"]].sum()
+    monday = pd.Timestamp(as_of) - pd.Timedelta(days=pd.Timestamp(as_of).dayofweek)
+    live = pol[pol["override"] != "superseded"]
+    orders = order_suggestions(live, inv, dataset.parts, dataset.locations, monday)
+    if len(orders):
+        orders["as_of"] = pd.Timestamp(as_of)
+    return orders

@@ -1,0 +1,148 @@
+"""Network optimiser: greedy / Lagrangian within 1 % of the MILP, stock / no-stock,
+min/max overrides, OTD coupling, bad input; vectorised greedy vs per-part reference."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from policies.network import (NetworkModel, build_options, evaluate_allocation,
+                              optimise_network)
+
+
+def _model(seed, parts, max_level=((6, 4, 4),)):
+    rng = np.random.default_rng(seed)
+    dr = np.c_[np.zeros(parts), rng.uniform(0.005, 0.1, (parts, 2))]
+    return NetworkModel.from_arrays([-1, 0, 0], dr, [20.0, 3.0, 3.0], rng.uniform(5, 100, parts),
+                                    max_level=np.array(max_level), emergency_days=[1, 1, 1],
+                                    promise_days=[2, 2, 2])
+
+
+@pytest.fixture(scope="module", params=[(1, 20), (2, 30)])
+def small(request):
+    seed, parts = request.param
+    m = _model(seed, parts)
+    return m, build_options(m, "enumerate"), build_options(m, "greedy")
+
+
+@pytest.mark.parametrize("target", [0.8, 0.9, 0.95])
+def test_greedy_within_one_percent_of_milp_target(small, target):
+    m, opts_exact, opts_greedy = small
+    exact = optimise_network(m, hit_target=target, solver="milp", options=opts_exact)
+    assert exact.status == "optimal" and exact.hit_rate >= target - 1e-9
+    for opts in (opts_greedy, opts_exact):  # greedy paths, and Lagrangian on all options
+        heur = optimise_network(m, hit_target=target, options=opts)
+        assert heur.hit_rate >= target - 1e-9
+        assert exact.investment - 1e-6 <= heur.investment <= 1.01 * exact.investment
+
+
+@pytest.mark.parametrize("budget_frac", [0.4, 0.7])
+def test_greedy_within_one_percent_of_milp_budget(small, budget_frac):
+    m, opts_exact, opts_greedy = small
+    top = optimise_network(m, hit_target=0.99, solver="milp", options=opts_exact).investment
+    budget = budget_frac * top
+    exact = optimise_network(m, budget=budget, solver="milp", options=opts_exact)
+    heur = optimise_network(m, budget=budget, options=opts_greedy)
+    assert heur.investment <= budget + 1e-9 and exact.investment <= budget + 1e-9
+    assert exact.hit_rate + 1e-9 >= heur.hit_rate >= 0.99 * exact.hit_rate
+
+
+def test_otd_target_couples_dealer_and_parent():
+    m = _model(1, 15)
+    opts_exact, opts_greedy = build_options(m, "enumerate"), build_options(m, "greedy")
+    hit_only = optimise_network(m, hit_target=0.8, solver="milp", options=opts_exact)
+    both = optimise_network(m, hit_target=0.8, otd_target=hit_only.otd_rate + 0.01, solver="milp",
+                            options=opts_exact)
+    assert both.otd_rate >= hit_only.otd_rate + 0.01 - 1e-9
+    assert both.investment > hit_only.investment
+    # the extra OTD is bought mostly at the central location (dealer misses served on time)
+    assert both.levels[:, 0].sum() > hit_only.levels[:, 0].sum()
+    heur = optimise_network(m, hit_target=0.8, otd_target=both.otd_rate, options=opts_greedy)
+    assert heur.hit_rate >= 0.8 - 1e-9 and heur.otd_rate >= both.otd_rate - 1e-9
+
+
+def test_level_zero_at_a_dealer_is_served_from_the_parent():
+    m = _model(5, 1, max_level=((6, 0, 4),))  # dealer 1 may not stock the part
+    sol = optimise_network(m, hit_target=0.4, solver="milp", options=build_options(m, "enumerate"))
+    assert sol.levels[0, 1] == 0
+    ev = evaluate_allocation(m, sol.levels)
+    # no stock: every line misses; on time iff the parent has stock (emergency 1 d <= promise 2 d)
+    assert ev.loc[1, "ready"] == 0.0
+    assert ev.loc[1, "otd"] == pytest.approx(ev.loc[0, "ready"])
+
+
+def test_min_max_overrides_respected():
+    m0 = _model(6, 15)
+    mn = np.zeros(m0.shape, int)
+    mn[:, 2] = 2
+    m = NetworkModel.from_arrays(m0.parent, m0.demand_rate, m0.lead_time, m0.unit_cost,
+                                 min_level=mn, max_level=np.array([[5, 3, 4]]),
+                                 emergency_days=1, promise_days=2)
+    for opts in (build_options(m, "greedy"), build_options(m, "enumerate")):
+        sol = optimise_network(m, hit_target=0.85, options=opts)
+        assert np.all(sol.levels >= mn) and np.all(sol.levels <= [5, 3, 4])
+
+
+def _greedy_reference(m, **kw):
+    """Plain per-part loop: one single-part model at a time."""
+    out = []
+    for p in range(m.shape[0]):
+        sub = NetworkModel(m.parent, m.demand_rate[p:p + 1], m.line_rate[p:p + 1], m.lead_time[p:p + 1],
+                           m.unit_cost[p:p + 1], m.emergency_days, m.promise_days,
+                           m.min_level[p:p + 1], m.max_level[p:p + 1], m.method)
+        out.append(build_options(sub, "greedy", **kw))
+    return out
+
+
+def test_vectorised_greedy_equals_per_part_reference():
+    rng = np.random.default_rng(8)
+    P = 6
+    parent = np.array([-1, 0, 0, 1, 1, 2, 2])  # central -> 2 regional -> 4 dealers
+    dr = np.c_[np.zeros((P, 3)), rng.uniform(0.01, 0.5, (P, 4))]
+    m = NetworkModel.from_arrays(parent, dr, [30.0, 5, 5, 2, 2, 2, 2], rng.uniform(1, 50, P),
+                                 max_level=8)
+    vec = build_options(m, "greedy", max_steps=15)
+    ref = _greedy_reference(m, max_steps=15)
+    for p in range(P):
+        np.testing.assert_array_equal(vec.valid[p], ref[p].valid[0])
+        v = vec.valid[p]
+        np.testing.assert_array_equal(vec.levels[p][v], ref[p].levels[0][v])
+        np.testing.assert_allclose(vec.hits[p][v], ref[p].hits[0][v], rtol=1e-12)
+        np.testing.assert_allclose(vec.otd[p][v], ref[p].otd[0][v], rtol=1e-12)
+
+
+def test_three_level_network_target_met():
+    rng = np.random.default_rng(9)
+    P = 50
+    parent = np.array([-1, 0, 0, 1, 1, 2, 2])
+    dr = np.c_[np.zeros((P, 3)), rng.gamma(0.5, 0.1, (P, 4))]
+    m = NetworkModel.from_arrays(parent, dr, [30.0, 5, 5, 2, 2, 2, 2], rng.uniform(1, 50, P),
+                                 max_level=10, emergency_days=[1, 1, 1, 1, 1, 1, 1],
+                                 promise_days=[2, 2, 2, 2, 2, 2, 2])
+    sol = optimise_network(m, hit_target=0.9)
+    ev = evaluate_allocation(m, sol.levels)
+    assert (ev["lines"] * ev["ready"]).sum() / ev["lines"].sum() == pytest.approx(sol.hit_rate)
+    assert sol.hit_rate >= 0.9 and sol.status == "heuristic" and sol.price > 0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(hit_target=0.99999), r"hit_target must be <= 0\.\d+ .* received 0\.99999"),
+    (dict(hit_target=1.5), r"hit_target must be in \(0, 1\]"),
+    (dict(budget=1.0, otd_target=0.95), r"otd_target must be <= .* within budget=1\.0"),
+    (dict(budget=-5.0), "budget must be finite and >= 0"),
+    (dict(hit_target=0.9, budget=100.0), "either hit_target"),
+    (dict(hit_target=0.9, location_capacity=[1, 1, 1]), "need solver='milp'"),
+    (dict(hit_target=0.9, solver="cplex"), "solver must be"),
+])
+def test_bad_input(kwargs, match):
+    m = _model(3, 5, max_level=((3, 2, 2),))
+    with pytest.raises(ValueError, match=match):
+        optimise_network(m, **kwargs)
+
+
+def test_model_validation_messages():
+    with pytest.raises(ValueError, match=r"unit_cost must be finite and > 0; received 0\.0"):
+        NetworkModel.from_arrays([-1, 0], [[0.0, 1.0]], [5.0, 1.0], [0.0])
+    with pytest.raises(ValueError, match="max_level must be >= min_level"):
+        NetworkModel.from_arrays([-1, 0], [[0.0, 1.0]], [5.0, 1.0], [1.0], min_level=3, max_level=2)
+    with pytest.raises(ValueError, match=r"demand_rate must have shape \(parts, 2\)"):
+        NetworkModel.from_arrays([-1, 0], [[0.0, 1.0, 2.0]], [5.0, 1.0], [1.0])

@@ -1,0 +1,132 @@
+"""Service-level maths: Monte Carlo (tests/policies/simulate_single.py), Markov chain, identities."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from policies import service
+from policies.service import build_tables, evaluate_policy, ip_distribution, line_sizes_for_family
+
+sys.path.insert(0, str(Path(__file__).parent))
+from simulate_single import simulate  # noqa: E402
+
+KPIS = ("hit_rate", "ready_rate", "fill_rate", "expected_on_hand", "expected_backorders",
+        "cycle_service_level")
+
+
+@pytest.mark.parametrize("policy, s, Q, family, mu, var, L, R", [
+    ("sS", 3, 4, "poisson", 1.2, None, 2, 3),       # (R, s, S), unit lines
+    ("snQ", 2, 3, "poisson", 1.5, None, 1, 2),      # (R, s, nQ)
+    ("sS", 1, 1, "poisson", 0.8, None, 2, 1),       # base stock (R, S)
+    ("sS", 4, 5, "nbinom", 1.5, 3.0, 2, 2),         # compound demand, log-series lines
+    ("sS", 3, 4, "nbinom", 1.0, 2.5, 2, 0),         # continuous (s, S) with undershoot
+    ("snQ", 3, 2, "poisson", 1.0, None, 1, 0),      # continuous (s, Q)
+])
+def test_kpis_match_monte_carlo(policy, s, Q, family, mu, var, L, R):
+    q = line_sizes_for_family(family, mu, var, kmax=60)[0]
+    lam = mu / (q @ np.arange(q.size))
+    sim = simulate(policy, s, Q, lam, q, L, R, n_periods=1500, reps=160, seed=11)
+    kw = dict(order_up_to=s + Q) if policy == "sS" else dict(order_quantity=Q)
+    an = evaluate_policy(family, mu, var, L, R, reorder_point=s, policy=policy,
+                         periods_per_year=1.0, line_size_pmf="family", **kw)
+    for k, v in sim.items():
+        col = "orders_per_year" if k == "orders_per_period" else k
+        se = v.std(ddof=1) / np.sqrt(v.size)
+        # 4.5 standard errors: fails if the formula is off by more than the MC noise
+        assert abs(v.mean() - an[col].iloc[0]) <= 4.5 * se + 1e-4, (k, v.mean(), an[col].iloc[0], se)
+
+
+def _chain_pi(s, S, pmf_R):
+    """IP-after-review law of (R, s, S) from the explicit Markov chain (states s+1..S)."""
+    states = np.arange(s + 1, S + 1)
+    n = states.size
+    P = np.zeros((n, n))
+    for a, y in enumerate(states):
+        for d, pd_ in enumerate(pmf_R):
+            z = y - d
+            P[a, z - s - 1 if z > s else n - 1] += pd_
+    A = np.vstack([P.T - np.eye(n), np.ones(n)])
+    return np.linalg.lstsq(A, np.r_[np.zeros(n), 1.0], rcond=None)[0]
+
+
+@pytest.mark.parametrize("family, mu, var, R", [("poisson", 0.6, None, 1.0),
+                                                ("nbinom", 2.0, 5.0, 2.0),
+                                                ("normal", 3.0, 4.0, 1.0)])
+def test_sS_ip_distribution_equals_markov_chain(family, mu, var, R):
+    T = build_tables(family, mu, var, 1.0, R, kmax=40)
+    for Q in (1, 2, 5, 9):
+        pi = ip_distribution(T, "sS", Q)[0]
+        ref = _chain_pi(3, 3 + Q, T.step_pmf[0])
+        np.testing.assert_allclose(pi, ref, atol=1e-10)
+        # orders per review = P(IP after review - D_R <= s) under pi
+        sv = 1 - np.cumsum(T.step_pmf[0])
+        p_order = sum(ref[j - 1] * sv[j - 1] for j in range(1, Q + 1))
+        assert service.orders_per_period(T, "sS", Q)[0] * R == pytest.approx(p_order, abs=1e-10)
+    pin = ip_distribution(T, "snQ", 4)[0]
+    np.testing.assert_allclose(pin, 0.25)
+
+
+def test_quadrature_error_below_1e6_for_poisson_unit_lines():
+    # with unit Poisson lines the exact loss-based fill rate and the quadrature-based
+    # hit rate are the same quantity (module docstring item 3)
+    mu = np.array([0.05, 0.4, 2.0, 9.0, 30.0])
+    T = build_tables("poisson", mu, None, lead_time=[0.0, 3, 7, 2, 14], review_period=[7, 1, 7, 1, 7],
+                     nodes=6, tail=1e-12)
+    np.testing.assert_allclose(T.hit, T.fill, atol=1e-6)
+    np.testing.assert_allclose(T.ready, T.hit, atol=1e-15)
+
+
+def test_base_stock_closed_forms():
+    # (R, S) with R=1, L=2, Poisson(1.5): CSL = P(D_3 <= S), on-hand and backorders by quadrature
+    S = 6
+    df = evaluate_policy("poisson", 1.5, None, 2, 1, reorder_point=S - 1, order_up_to=S,
+                         periods_per_year=52)
+    assert df.cycle_service_level[0] == pytest.approx(stats.poisson.cdf(S, 4.5), abs=1e-9)
+    # base-stock order per review iff positive demand in the review period
+    assert df.orders_per_year[0] == pytest.approx(52 * (1 - np.exp(-1.5)), rel=1e-9)
+    assert df.lines_per_year[0] == pytest.approx(52 * 1.5)
+    # E[OH] - E[BO] = S - E[D over the time average] = S - mu (L + R/2)
+    assert df.expected_on_hand[0] - df.expected_backorders[0] == pytest.approx(S - 1.5 * 2.5,
+                                                                             abs=1e-7)
+
+
+def test_row_order_and_vectorised_equals_per_row():
+    rng = np.random.default_rng(5)
+    n = 8
+    mu = rng.uniform(0.1, 5, n)
+    var = mu * rng.uniform(1.1, 3, n)
+    s = rng.integers(-1, 8, n)
+    S = s + rng.integers(1, 6, n)
+    L = rng.integers(0, 5, n)
+    R = rng.choice([0.0, 1.0, 7.0], n)
+    full = evaluate_policy("nbinom", mu, var, L, R, reorder_point=s, order_up_to=S)
+    for i in range(n):
+        one = evaluate_policy("nbinom", mu[i], var[i], L[i], R[i], reorder_point=s[i],
+                              order_up_to=S[i])
+        for c in full.columns:
+            assert full[c].iloc[i] == pytest.approx(one[c].iloc[0], rel=1e-7, abs=1e-9), c
+
+
+def test_zero_demand_row():
+    df = evaluate_policy("poisson", [0.0, 1.0], None, 2, 1, reorder_point=[-1, 1],
+                         order_up_to=[0, 3])
+    assert df.orders_per_year[0] == 0 and df.hit_rate[0] == 1.0 and df.expected_on_hand[0] == 0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(reorder_point=2, order_up_to=2), "order_up_to must be > reorder_point"),
+    (dict(reorder_point=-3, order_up_to=2), r"reorder_point must be an integer in \[-1, inf\)"),
+    (dict(reorder_point=1, order_up_to=2, lead_time=-1), r"lead_time must be finite and in \[0, inf\); received -1\.0"),
+    (dict(reorder_point=1, order_up_to=2, review_period=np.nan), "review_period must be finite"),
+    (dict(reorder_point=1, policy="snQ"), "order_quantity is required"),
+    (dict(reorder_point=1, order_quantity=0, policy="snQ"), r"order_quantity must be an integer in \[1, inf\)"),
+    (dict(reorder_point=1, order_up_to=3, policy="RQ"), "policy must be one of"),
+    (dict(reorder_point=1, order_up_to=3, line_size_pmf=[0.5, 0.5]), "line_size_pmf rows"),
+])
+def test_bad_input(kwargs, match):
+    base = dict(family="poisson", mean=1.0, var=None, lead_time=1.0, review_period=1.0)
+    base.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        evaluate_policy(**base)
