@@ -296,3 +296,20 @@ def test_review_days_of_the_policy_replace_the_locations():
     d2 = res.orders[(res.orders["location"] == "D2") & (res.orders["order_type"] == "normal")]
     assert len(d2) > 1 and all(is_review_day(d, 3) for d in d2["date"])
     assert not all(is_review_day(d, 14) for d in d2["date"])
+
+
+def test_s_nQ_rows_order_multiples_of_Q_through_the_order_rule():
+    parts = {"part": ["P", "R"], "unit_cost": [1.0, 1.0], "lead_time_days": [4.0, 4.0], "pack_size": [3, 1]}
+    locs = {"location": ["W"], "review_days": [1]}
+    rng = np.random.default_rng(1)
+    rows = [(START + int(d) * DAY, p, "W", int(1 + rng.poisson(4.0)))
+            for p in ("P", "R") for d in np.flatnonzero(rng.random(200) < 0.6)]
+    ds = dataset(parts, locs, pd.DataFrame(rows, columns=["date", "part", "location", "qty"]))
+    pol = pd.DataFrame({"part": ["P", "R"], "location": ["W", "W"], "reorder_point": [5, 5],
+                        "order_up_to": [8, 11], "order_quantity": [3, 0]})
+    res = simulate(ds, pol, START, START + 199 * DAY)
+    normal = res.orders[res.orders["order_type"] == "normal"]
+    p = normal[normal["part"] == "P"]["qty"]
+    assert len(p) > 10 and (p % 3 == 0).all() and (p > 3).any()       # n x Q, sometimes n > 1
+    r = normal[normal["part"] == "R"]["qty"]
+    assert len(r) > 10 and (r % 3 != 0).any()                           # (s, S): up to S, not batches
