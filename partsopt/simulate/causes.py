@@ -13,9 +13,10 @@ order:
 3. **configuration** — otherwise:
    ``configuration.not_stocked`` when the policy keeps no stock at the line's
    location (order-up-to 0) although the part sells there;
-   ``configuration.within_target`` when the policies give an
-   ``expected_hit_rate`` for the part-location and the replay's hit rate there
-   reaches it (a miss the chosen target allows for);
+   ``configuration.within_target`` when the policies give the chosen
+   target (``target_level``, with ``target_name`` hit_rate or fill_rate; else
+   ``expected_hit_rate``) for the part-location and the replay reaches it
+   there (a miss the chosen target allows for);
    ``configuration.service_level`` otherwise (the target or the review cycle
    is too low for the demand).
 
@@ -84,11 +85,17 @@ def _configuration(m: pd.DataFrame, result: SimulationResult, policies: pd.DataF
     pol = pol.set_index(["part", "location"])
     S = pol["order_up_to"].reindex(key).fillna(0.0).to_numpy(np.float64)
     out = np.where(S <= 0, "configuration.not_stocked", "configuration.service_level").astype(object)
-    if "expected_hit_rate" in pol:
+    level = "target_level" if "target_level" in pol else "expected_hit_rate" if "expected_hit_rate" in pol else None
+    if level is not None:
         lines = result.lines
-        rate = lines.groupby([lines["part"].astype(str), lines["location"].astype(str)])["hit"].mean()
-        achieved = rate.reindex(key).to_numpy(np.float64)
-        target = pol["expected_hit_rate"].reindex(key).to_numpy(np.float64)
+        g = lines.assign(part=lines["part"].astype(str), location=lines["location"].astype(str)).groupby(
+            ["part", "location"])
+        hit = g["hit"].mean().reindex(key).to_numpy(np.float64)
+        fill = (g["filled_qty_at_once"].sum() / g["qty"].sum()).reindex(key).to_numpy(np.float64)
+        target = pd.to_numeric(pol[level], errors="coerce").reindex(key).to_numpy(np.float64)
+        by_fill = (pol["target_name"].reindex(key).astype(str).to_numpy() == "fill_rate") if (
+            level == "target_level" and "target_name" in pol) else np.zeros(len(key), bool)
+        achieved = np.where(by_fill, fill, hit)
         within = (S > 0) & np.isfinite(target) & (achieved >= target)
         out[within] = "configuration.within_target"
     return out

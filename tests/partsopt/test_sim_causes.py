@@ -78,3 +78,19 @@ def test_attribute_causes_rejects_a_counterfactual_run():
         attribute_causes(ds, pol, START, end, res, counterfactual="planned_lead_times")
     with pytest.raises(ValueError, match="SimulationResult"):
         attribute_causes(ds, pol, START, end, res.lines)
+
+
+def test_within_target_uses_the_chosen_target_level_and_name():
+    ds, pol = _setup()
+    end = START + pd.Timedelta(days=DAYS - 1)
+    res = simulate(ds, pol, START, end, seed=0)
+    p = res.lines[res.lines["part"] == "P"]
+    hit, fill = p["hit"].mean(), p["filled_qty_at_once"].sum() / p["qty"].sum()
+    assert 0 < fill < hit < 1 or 0 < hit < fill < 1
+    lo, hi = sorted([hit, fill])
+    mid = (lo + hi) / 2
+    for name, reached in (("hit_rate", hit >= mid), ("fill_rate", fill >= mid)):
+        tgt = pol.assign(target_name=name, target_level=mid)
+        m = attribute_causes(ds, tgt, START, end, res, seed=0).misses
+        causes = set(m.loc[m["part"] == "P", "cause"])
+        assert ("configuration.within_target" in causes) == bool(reached), (name, causes)
