@@ -35,6 +35,8 @@ Afterwards: ``items.stocked = false`` → s = S = 0 (served from the parent);
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
@@ -132,7 +134,7 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
                 pack_size=rows["pack_size"].to_numpy()[a], moq=rows["moq"].to_numpy()[a],
                 q_method=config["policy"]["q_method"], periods_per_year=365.0,
                 lead_time_sd=sub["lt_sd_days"].to_numpy(np.float64)[active], line_size_pmf="family",
-                tail=1e-6, chunk_size=2000)
+                tail=1e-6, chunk_size=2000, workers=min(2, os.cpu_count() or 1))
             for col in ("reorder_point", "order_up_to", "safety_stock", "expected_hit_rate", "expected_fill_rate",
                         "expected_ready_rate", "expected_on_hand", "expected_backorders", "expected_otd_rate",
                         "inventory_value", "annual_holding_cost", "annual_cost", "normal_order_rate",
