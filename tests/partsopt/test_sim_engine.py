@@ -316,3 +316,16 @@ def test_initial_stock_from_the_inventory_snapshot_and_progress_and_config():
     assert calls[-1] == (21, 21, "simulate")
     assert res.info["seed"] == 9
     assert res.kpis["holding_cost"] == pytest.approx((res.daily["inventory_value"] * 0.5 / 365).sum())
+
+
+def test_review_days_of_the_policy_replace_the_locations():
+    from partsopt.ordering import is_review_day
+
+    ds, pol, end = _network(days=60, n_parts=1)
+    base = simulate(ds, pol, START, end)
+    d2 = base.orders[(base.orders["location"] == "D2") & (base.orders["order_type"] == "normal")]
+    assert len(d2) > 1 and all(is_review_day(d, 14) for d in d2["date"])   # the location reviews every 14 days
+    res = simulate(ds, pol.assign(review_days=[7, 7, 7, 3]), START, end)   # rows: CW, RW, D1, D2
+    d2 = res.orders[(res.orders["location"] == "D2") & (res.orders["order_type"] == "normal")]
+    assert len(d2) > 1 and all(is_review_day(d, 3) for d in d2["date"])
+    assert not all(is_review_day(d, 14) for d in d2["date"])
