@@ -56,7 +56,7 @@ def hit_rate_over_time(weekly: pd.DataFrame, target: float | None = None) -> byt
             label="hit rate (week)")
     if target is not None:
         ax.axhline(target, color=RED, linestyle="--", linewidth=1, label=f"target {target:.0%}")
-    ticks = x[:: max(1, len(x) // 8)]
+    ticks = x[:: max(1, len(x) // 5)]
     ax.set_xticks(ticks, [str(w["period"].iloc[i]).split("/")[0] for i in ticks], rotation=0, fontsize=7)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("lines hit ÷ lines")
