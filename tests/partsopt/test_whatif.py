@@ -1,0 +1,161 @@
+"""What-if: scenarios over one seed, KPIs side by side, the cost–availability curve."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from partsopt.config import default_config
+from partsopt.errors import ConfigError
+from partsopt.io import load
+from partsopt.pipeline import plan
+from partsopt.simulate import simulate
+from partsopt.whatif import (cost_availability_curve, kpis_side_by_side, planned_point, replay_window, run_whatif,
+                             scenario_names, weighted_rate)
+from report_data import write_network
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return load(write_network(tmp_path_factory.mktemp("whatif") / "net"))
+
+
+@pytest.fixture(scope="module")
+def window(data):
+    return replay_window(data)
+
+
+def _lean(level=0.80, name="lean"):
+    cfg = default_config()
+    cfg["name"], cfg["service"]["level"] = name, level
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def whatif(data, window):
+    return run_whatif(data, [("base", default_config()), ("lean", _lean())], *window, levels=[0.8, 0.95])
+
+
+def test_weighted_rate_by_hand():
+    assert weighted_rate([0.9, 0.5, np.nan, 1.0], [3.0, 1.0, 5.0, 0.0]) == pytest.approx((2.7 + 0.5) / 4)
+    assert np.isnan(weighted_rate([0.9], [0.0]))
+
+
+def test_planned_point_by_hand():
+    fc = pd.DataFrame({"part": ["A", "A", "B"], "location": ["W", "D", "D"], "mean_per_day": [0.0, 2.0, 1.0]})
+    pol = pd.DataFrame({"part": ["B", "A", "A"], "location": ["D", "D", "W"], "expected_hit_rate": [0.8, 0.95, 0.99],
+                        "inventory_value": [10.0, 20.0, 30.0]})
+    hit, value = planned_point(fc, pol)
+    assert hit == pytest.approx((0.8 * 1 + 0.95 * 2) / 3)  # the warehouse (no customers) carries no weight
+    assert value == 60.0
+    with pytest.raises(ValueError, match="policies lacks"):
+        planned_point(fc, pol.drop(columns="inventory_value"))
+
+
+def test_replay_window_defaults_and_errors(data):
+    first, last = data.demand["date"].min(), data.demand["date"].max()
+    s, e = replay_window(data)
+    assert e == last and (e - s).days == 364
+    assert replay_window(data, "2025-03-01", "2025-03-31") == (pd.Timestamp("2025-03-01"), pd.Timestamp("2025-03-31"))
+    for start, end in ((str(first.date()), None), ("2025-03-01", str((last + pd.Timedelta(days=1)).date())),
+                       ("2025-03-31", "2025-03-01"), ("2020-01-01", "2020-02-01")):
+        with pytest.raises(ValueError, match="outside the demand history"):
+            replay_window(data, start, end)
+    with pytest.raises(ValueError, match="must be dates"):
+        replay_window(data, "soon", None)
+
+
+def test_curve_point_equals_the_pipeline_at_that_level(data, window):
+    """The sweep reuses forecasts and lead times: at each level it must give exactly what plan() gives."""
+    curve = cost_availability_curve(data, window[0], default_config(), [0.8, 0.95, 0.99])
+    for level in (0.8, 0.95):
+        cfg = default_config()
+        cfg["service"]["level"] = level
+        res = plan(data, window[0], cfg)
+        hit, value = planned_point(res.forecasts, res.policies)
+        row = curve[curve["level"] == level].iloc[0]
+        assert row["expected_hit_rate"] == pytest.approx(hit, rel=1e-12)
+        assert row["inventory_value"] == pytest.approx(value, rel=1e-12)
+        assert row["stocked"] == int((res.policies["order_up_to"] > 0).sum())
+    # more availability costs more stock
+    assert curve["inventory_value"].is_monotonic_increasing
+    assert curve["expected_hit_rate"].iloc[-1] > curve["expected_hit_rate"].iloc[0]
+
+
+def test_curve_overrides_criticality_levels(data, window):
+    cfg = default_config()
+    cfg["service"]["by_criticality"]["A"] = 0.99
+    a = cost_availability_curve(data, window[0], cfg, [0.8])
+    b = cost_availability_curve(data, window[0], default_config(), [0.8])
+    pd.testing.assert_frame_equal(a, b)  # the sweep's level applies to every class
+
+
+def test_curve_rejects_bad_levels(data, window):
+    for bad in ([], [0.0], [1.0], [0.5, 1.2]):
+        with pytest.raises(ValueError, match="levels must be"):
+            cost_availability_curve(data, window[0], default_config(), bad)
+
+
+def test_scenarios_share_the_seed_and_match_a_direct_replay(data, window, whatif):
+    assert whatif.seed == 0
+    for run, cfg in zip(whatif.runs, (default_config(), _lean())):
+        direct = simulate(data, plan(data, window[0], cfg).policies, *window, config=cfg, seed=0)
+        for k in ("hit_rate", "otd_rate", "avg_inventory_value", "lines", "misses", "emergency_cost"):
+            assert run.result.kpis[k] == direct.kpis[k], k
+        assert run.result.misses["cause"].ne("").all()  # causes attributed
+
+
+def test_identical_scenarios_give_identical_results(data, window):
+    """Same demand, same draws: two copies of one scenario differ in nothing (deltas exactly 0)."""
+    r = run_whatif(data, [("a", _lean()), ("b", _lean())], *window, levels=None, causes=False)
+    k = r.kpis.set_index("kpi")
+    assert (k["delta_b"].fillna(0) == 0).all()
+    assert r.curve.empty
+
+
+def test_side_by_side_deltas_and_rows(whatif):
+    k = whatif.kpis
+    assert list(k.columns) == ["kpi", "better", "base", "lean", "delta_lean"]
+    assert k["kpi"].iloc[0] == "hit_rate" and "misses_execution" in set(k["kpi"])
+    np.testing.assert_allclose(k["delta_lean"], k["lean"] - k["base"])
+    kp = k.set_index("kpi")
+    base, lean = whatif.runs
+    assert kp.loc["hit_rate", "lean"] == lean.result.kpis["hit_rate"]
+    assert kp.loc["misses", "base"] == base.result.kpis["misses"]
+    by_cause = lean.result.kpis["misses_by_cause"]
+    assert kp.loc["misses_configuration", "lean"] == by_cause["configuration"]
+    assert kp.loc["misses_data", "lean"] + kp.loc["misses_configuration", "lean"] + \
+        kp.loc["misses_execution", "lean"] == kp.loc["misses", "lean"]
+    # a lower level plans less stock and expects a lower hit rate
+    assert kp.loc["planned_inventory_value", "delta_lean"] < 0 and kp.loc["planned_hit_rate", "delta_lean"] < 0
+    with pytest.raises(ValueError, match="at least one"):
+        kpis_side_by_side([])
+
+
+def test_points_sit_on_the_curve(whatif):
+    pts = whatif.points().set_index("scenario")
+    curve = whatif.curve.set_index("level")
+    # the base plan (95 %) and the lean plan (80 %) are points of the sweep
+    assert pts.loc["base", "planned_hit_rate"] == pytest.approx(curve.loc[0.95, "expected_hit_rate"], rel=1e-12)
+    assert pts.loc["lean", "planned_inventory_value"] == pytest.approx(curve.loc[0.8, "inventory_value"], rel=1e-12)
+    assert pts.loc["lean", "simulated_hit_rate"] == whatif.runs[1].result.kpis["hit_rate"]
+
+
+def test_scenario_names():
+    a, b = default_config(), default_config()
+    assert scenario_names([a, b], ["x", "y"]) == ["x", "y"]  # both called 'base': the file stems
+    assert scenario_names([_lean(name="p"), _lean(name="q")], ["x", "y"]) == ["p", "q"]
+    assert scenario_names([a, b], ["x", "x"]) == ["x #1", "x #2"]
+    with pytest.raises(ValueError, match="one name per scenario"):
+        scenario_names([a], ["x", "y"])
+
+
+def test_run_whatif_rejects_bad_input(data, window):
+    with pytest.raises(ValueError, match="at least one"):
+        run_whatif(data, [], *window)
+    with pytest.raises(ValueError, match="unique"):
+        run_whatif(data, [("a", default_config()), ("a", default_config())], *window)
+    with pytest.raises(ConfigError, match="Unknown configuration key"):
+        run_whatif(data, [("a", {"service": {"levle": 0.9}})], *window)
+    with pytest.raises(ValueError, match="seed must be"):
+        run_whatif(data, [("a", default_config())], *window, seed=-1)
