@@ -293,9 +293,13 @@ def _dates_or_exit(data, start, end, what: str):
     try:
         return replay_window(data, start, end)
     except ValueError as exc:
+        msg = str(exc)
+        if "must be dates" in msg:
+            raise ConfigError("--start / --end must be dates.", where="--start / --end",
+                              received=f"--start {start} --end {end}", fix="write them as YYYY-MM-DD.") from None
         raise ConfigError(f"The {what} window is outside the demand history.", where="--start / --end",
                           received=f"--start {start} --end {end}",
-                          fix=str(exc).replace("the replay window", "the window")) from None
+                          fix=msg.replace("the replay window", "the window")) from None
 
 
 def _levels(text: str | None, option: str) -> list[float]:
