@@ -55,6 +55,10 @@ EPILOG_VALIDATE = """example:
 """
 
 
+#: service levels of the cost-availability curve in the demo's replay report
+DEMO_CURVE_LEVELS = (0.90, 0.98)  # with the plan's own 95 % point: three points, two extra policy runs
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that raises a UsageError (exit 2, one message) instead of exiting."""
 
@@ -282,7 +286,7 @@ def cmd_demo(args) -> int:
     config = default_config()
     config["simulation"]["seed"] = int(args.seed)
     print()
-    scenario, sim_run = run_simulate(data, start, end, config, out / "replay")
+    scenario, sim_run = run_simulate(data, start, end, config, out / "replay", levels=DEMO_CURVE_LEVELS)
     _print_simulation_summary(scenario, sim_run, out / "replay")
     return 0
 
@@ -379,7 +383,7 @@ def run_simulate(data, start, end, config, out: Path, *, policies=None, levels=(
     from partsopt.progress import stderr_progress
     from partsopt.report import simulation_report
     from partsopt.runinfo import make_run_info, run_json
-    from partsopt.whatif import cost_availability_curve, run_scenario
+    from partsopt.whatif import cost_availability_curve, run_scenario, with_planned_point
 
     progress = stderr_progress()
     progress(0, 3, "simulate: plan and replay")
@@ -389,6 +393,8 @@ def run_simulate(data, start, end, config, out: Path, *, policies=None, levels=(
     if levels:
         progress(1, 3, "simulate: cost-availability curve")
         curve = cost_availability_curve(data, start, config, levels)
+        if scenario.plan is not None:  # the replayed plan is the curve's point at its own level
+            curve = with_planned_point(curve, config, scenario.plan)
     progress(2, 3, "simulate: report")
     res = scenario.result
     run = make_run_info("simulate", config, data.tables, start=start.date().isoformat(), end=end.date().isoformat(),

@@ -142,6 +142,27 @@ def cost_availability_curve(dataset, as_of, config: dict, levels: Sequence[float
     return pd.DataFrame(rows, columns=["level", "expected_hit_rate", "inventory_value", "stocked"])
 
 
+def with_planned_point(curve: pd.DataFrame, config: dict, planned: PlanResult) -> pd.DataFrame:
+    """``curve`` with the point of an existing plan added at its service level (no policy step re-run).
+
+    Exact when the plan used one level for every class (``service.by_criticality``
+    unset): the sweep at that level is that plan (checked in the tests).  With
+    per-class levels the plan is not a point of the sweep; ``curve`` is returned
+    unchanged.
+    """
+    config = resolved(config)
+    if any(v is not None for v in config["service"]["by_criticality"].values()):
+        return curve
+    level = float(config["service"]["level"])
+    if len(curve) and np.isclose(curve["level"].to_numpy(np.float64), level).any():
+        return curve
+    hit, value = planned_point(planned.forecasts, planned.policies)
+    row = pd.DataFrame({"level": [level], "expected_hit_rate": [hit], "inventory_value": [value],
+                        "stocked": [int((planned.policies["order_up_to"] > 0).sum())]})
+    out = pd.concat([curve, row], ignore_index=True) if len(curve) else row
+    return out.sort_values("level", kind="stable").reset_index(drop=True)
+
+
 # ------------------------------------------------------------------ scenarios
 @dataclass
 class ScenarioRun:
@@ -321,6 +342,6 @@ def kpis_side_by_side(runs: Sequence[ScenarioRun]) -> pd.DataFrame:
     return table
 
 
-__all__ = ["DEFAULT_LEVELS", "ScenarioRun", "WhatifResult", "cost_availability_curve", "kpi_values",
+__all__ = ["with_planned_point", "DEFAULT_LEVELS", "ScenarioRun", "WhatifResult", "cost_availability_curve", "kpi_values",
            "kpis_side_by_side", "planned_point", "replay_window", "run_scenario", "run_whatif",
            "scenario_names", "scenario_points", "weighted_rate"]

@@ -16,7 +16,8 @@ ideally with root causes attributed) into a page a parts manager can read:
 5. **Cost–availability**: network hit rate against inventory value — the
    planned service-level sweep when one is given
    (:func:`partsopt.whatif.cost_availability_curve`), the run's simulated
-   point (and its plan's expected point), and the locations as a scatter.
+   point (and its plan's expected point); beside it the locations as a
+   scatter (hit rate against their average stock value).
 6. **Table by location**.
 
 :func:`whatif_report` shows the same tiles per scenario, the KPI table side by
@@ -133,13 +134,20 @@ def simulation_report(result, config: dict | None = None, *, title: str = "parts
                            "planned_hit_rate": [planned[0] if planned else float("nan")],
                            "planned_inventory_value": [planned[1] if planned else float("nan")]})
     points = points.astype({c: float for c in points.columns if c != "scenario"})
-    note = ("Network hit rate against the value of stock at cost. The filled dot is this replay; "
-            "the hollow dot is what its plan expected; grey dots are the locations.")
+    note = "Network hit rate against the average value of stock at cost: the filled dot is this replay"
+    note += "; the hollow dot is what its plan expected." if planned else "."
     if curve is not None and len(curve):
         note += " The grey line is the planned trade-off for other service levels (labels)."
-    sections.append(section("Cost and availability", img(figures.cost_availability(
-        curve, points, result.kpis_by_location, targets.get("hit_rate")), "cost-availability curve"), note,
-        ident="cost-availability"))
+    else:
+        note += " (Run 'partsopt simulate --curve 0.9,0.95,0.98' for the planned curve.)"
+    cost = [section("Cost and availability", img(figures.cost_availability(curve, points, targets.get("hit_rate")),
+                                                 "cost-availability curve"), note, ident="cost-availability"),
+            section("Cost and availability by location",
+                    img(figures.locations_scatter(result.kpis_by_location, targets.get("hit_rate")),
+                        "hit rate against stock value by location"),
+                    "Each dot is a location with customers (area: demand lines). High and left is good; low and "
+                    "right holds much stock that does not serve the demand.", ident="locations-chart")]
+    sections.append('<div class="grid">' + "".join(cost) + "</div>")
     sections.append(section("By location", _location_table(result.kpis_by_location),
                             "Locations without customer lines (warehouses) show only their orders and stock.",
                             ident="locations"))
@@ -189,7 +197,7 @@ def whatif_report(whatif, *, title: str = "partsopt what-if report", run_id: str
                             "delta = scenario − first scenario; rates in percentage points. Green: better, red: worse.",
                             ident="side-by-side"))
     sections.append(section("Cost–availability curve", img(figures.cost_availability(
-        whatif.curve, whatif.points(), None, targets.get("hit_rate")), "cost-availability curve with scenarios"),
+        whatif.curve, whatif.points(), targets.get("hit_rate")), "cost-availability curve with scenarios"),
         f"The grey line is the planned trade-off of scenario '{runs[0].name}' for a sweep of service levels: "
         "expected network hit rate (demand-weighted) against expected stock value at cost. Hollow dots: what "
         "each scenario's plan expects; filled dots: what its replay achieved.", ident="cost-availability"))

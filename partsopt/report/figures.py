@@ -97,8 +97,7 @@ def miss_pareto(counts: pd.DataFrame) -> bytes:
     return _png(fig)
 
 
-def cost_availability(curve: pd.DataFrame | None, points: pd.DataFrame, locations: pd.DataFrame | None = None,
-                      target: float | None = None) -> bytes:
+def cost_availability(curve: pd.DataFrame | None, points: pd.DataFrame, target: float | None = None) -> bytes:
     """Network hit rate against inventory value.
 
     curve      planned sweep (``level``, ``expected_hit_rate``, ``inventory_value``) — a line, each point
@@ -106,7 +105,6 @@ def cost_availability(curve: pd.DataFrame | None, points: pd.DataFrame, location
     points     one row per scenario: ``scenario``, ``simulated_hit_rate``, ``simulated_inventory_value``
                and optionally ``planned_hit_rate``, ``planned_inventory_value`` (hollow marker, joined
                to the simulated one)
-    locations  optional per-location scatter (``location``, ``hit_rate``, ``avg_inventory_value``)
     """
     fig, ax = _figure(6.4, 3.6)
     if curve is not None and len(curve):
@@ -116,10 +114,6 @@ def cost_availability(curve: pd.DataFrame | None, points: pd.DataFrame, location
         for _, r in c.iterrows():
             ax.annotate(f"{r['level']:.1%}".replace(".0%", "%"), (r["inventory_value"], r["expected_hit_rate"]),
                         textcoords="offset points", xytext=(4, -10), fontsize=7, color=GREY)
-    if locations is not None and len(locations):
-        ok = locations["hit_rate"].notna()
-        ax.scatter(locations.loc[ok, "avg_inventory_value"], locations.loc[ok, "hit_rate"], s=12, color=GREY,
-                   alpha=0.6, label="locations (simulated)", zorder=2)
     for i, r in points.reset_index(drop=True).iterrows():
         colour = SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)]
         px, py = r.get("planned_inventory_value", np.nan), r.get("planned_hit_rate", np.nan)
@@ -140,4 +134,26 @@ def cost_availability(curve: pd.DataFrame | None, points: pd.DataFrame, location
     return _png(fig)
 
 
-__all__ = ["cost_availability", "hit_rate_over_time", "inventory_over_time", "miss_pareto"]
+def locations_scatter(by_location: pd.DataFrame, target: float | None = None, max_labels: int = 40) -> bytes:
+    """Hit rate against average stock value per location (``location``, ``hit_rate``, ``avg_inventory_value``,
+    ``lines``); locations without customer lines (no hit rate) are left out; marker area ∝ lines."""
+    fig, ax = _figure(6.4, 3.6)
+    d = by_location[by_location["hit_rate"].notna()]
+    lines = d["lines"].to_numpy(np.float64) if "lines" in d else np.ones(len(d))
+    size = 12 + 140 * lines / max(lines.max(), 1.0) if len(d) else []
+    ax.scatter(d["avg_inventory_value"], d["hit_rate"], s=size, color=BLUE, alpha=0.55, edgecolors="white")
+    if len(d) <= max_labels:
+        for _, r in d.iterrows():
+            ax.annotate(str(r["location"]), (r["avg_inventory_value"], r["hit_rate"]), textcoords="offset points",
+                        xytext=(4, 3), fontsize=6.5, color="#3b4148")
+    if target is not None:
+        ax.axhline(target, color=RED, linestyle="--", linewidth=1, label=f"target {target:.0%}")
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
+    ax.xaxis.set_major_formatter(FuncFormatter(_money))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("average stock value at cost")
+    ax.set_ylabel("hit rate")
+    return _png(fig)
+
+
+__all__ = ["locations_scatter", "cost_availability", "hit_rate_over_time", "inventory_over_time", "miss_pareto"]

@@ -297,10 +297,10 @@ def test_simulation_report_renders_without_errors_and_shows_the_tiles(browser, r
     assert f"{reports['kpis']['hit_rate']:.1%}" in hit["text"] and "target ≥ 80.0%" in hit["text"]
     # every chart decoded and drawn (a broken data: URI has naturalWidth 0)
     images = browser.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
-    assert len(images) >= 4 and all(c and w > 300 for c, w, _ in images), images
+    assert len(images) == 5 and all(c and w > 300 for c, w, _ in images), images
     sections = browser.evaluate("Array.from(document.querySelectorAll('section h2')).map(h => h.innerText)")
     for title in ("Hit rate over time", "Misses by root cause", "Inventory value over time", "Cost and availability",
-                  "By location"):
+                  "Cost and availability by location", "By location"):
         assert title in sections
     rows = browser.evaluate("document.querySelectorAll('#by-location tbody tr').length")
     assert rows == 5  # CW, RW, D1..D3

@@ -160,7 +160,7 @@ def test_simulation_page_content(pages):
     html, run = pages["simulate"], pages["run"]
     c = _parse(html)
     assert sum(1 for cl in c.classes if cl.startswith("tile ")) == 9
-    assert sum(1 for s in c.srcs if s.startswith("data:image/png")) == 4
+    assert sum(1 for s in c.srcs if s.startswith("data:image/png")) == 5
     k = run.result.kpis
     assert f"{k['hit_rate']:.1%}" in html and f"{k['lines']:,} demand lines" in html
     assert "lean &lt;80%&gt;" in html and "lean <80%>" not in html  # the scenario name is escaped

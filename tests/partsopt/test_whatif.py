@@ -11,7 +11,7 @@ from partsopt.io import load
 from partsopt.pipeline import plan
 from partsopt.simulate import simulate
 from partsopt.whatif import (cost_availability_curve, kpis_side_by_side, planned_point, replay_window, run_whatif,
-                             scenario_names, weighted_rate)
+                             scenario_names, weighted_rate, with_planned_point)
 from report_data import write_network
 
 
@@ -80,6 +80,19 @@ def test_curve_point_equals_the_pipeline_at_that_level(data, window):
     # more availability costs more stock
     assert curve["inventory_value"].is_monotonic_increasing
     assert curve["expected_hit_rate"].iloc[-1] > curve["expected_hit_rate"].iloc[0]
+
+
+def test_with_planned_point_adds_the_plan_as_the_sweep_would(data, window):
+    cfg = default_config()
+    res = plan(data, window[0], cfg)
+    swept = cost_availability_curve(data, window[0], cfg, [0.8, 0.95])
+    added = with_planned_point(cost_availability_curve(data, window[0], cfg, [0.8]), cfg, res)
+    pd.testing.assert_frame_equal(added, swept, rtol=1e-12)
+    assert with_planned_point(swept, cfg, res) is swept  # the level is there already
+    crit = default_config()
+    crit["service"]["by_criticality"]["A"] = 0.99
+    one = swept.iloc[:1]
+    assert with_planned_point(one, crit, res) is one  # a per-class plan is not a point of the sweep
 
 
 def test_curve_overrides_criticality_levels(data, window):
