@@ -56,7 +56,7 @@ EPILOG_VALIDATE = """example:
 
 
 #: service levels of the cost-availability curve in the demo's replay report
-DEMO_CURVE_LEVELS = (0.90, 0.98)  # with the plan's own 95 % point: three points, two extra policy runs
+DEMO_CURVE_LEVELS = (0.98, 0.995)  # with the plan's own 95 % point: three points, two extra policy runs
 
 
 class _Parser(argparse.ArgumentParser):

@@ -22,6 +22,11 @@ per level.  Definitions per point (one policy table ``P`` at level ``ℓ``):
 * inventory value ``= Σ_i inventory_value_i`` [currency] — the expected
   on-hand stock at cost of every part-location (policies table, DESIGN.md §5).
 
+Only the customer-facing service level moves along the sweep; the other
+targets (on-time ``service.otd_target``, the normal-order-rate floor) stay as
+configured, so below the level at which one of them binds, the curve is flat:
+a lower hit-rate target saves nothing there.
+
 The same two numbers for each scenario's own plan (:func:`planned_point`) put
 the scenarios on the curve; the simulated hit rate and average inventory value
 of each replay are the measured counterpart.

@@ -26,8 +26,8 @@ section{background:#fff;border-radius:6px;padding:14px 18px;margin:0 0 16px;box-
 h2{font-size:17px;margin:0 0 8px}
 h3{font-size:14px;margin:10px 0 6px}
 p.note{font-size:12px;color:#59616b;margin:4px 0 8px}
-.tiles{display:flex;flex-wrap:wrap;gap:10px}
-.tile{flex:1 1 150px;min-width:150px;border-radius:6px;padding:10px 12px;border-left:6px solid #8a8f98;background:#f7f8fa}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(165px,1fr));gap:10px}
+.tile{border-radius:6px;padding:10px 12px;border-left:6px solid #8a8f98;background:#f7f8fa}
 .tile .label{font-size:12px;color:#59616b}
 .tile .value{font-size:26px;font-weight:bold;margin:2px 0}
 .tile .target{font-size:11px;color:#59616b}
