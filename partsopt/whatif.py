@@ -288,7 +288,15 @@ def run_whatif(dataset, scenarios: Sequence[tuple[str, dict]], start, end, *, se
     curve = pd.DataFrame(columns=["level", "expected_hit_rate", "inventory_value", "stocked"])
     if levels:
         progress(len(scenarios), n, "whatif: cost-availability curve")
-        curve = cost_availability_curve(dataset, start, configs[0], levels)
+        lv = _check_levels(levels)
+        # the first scenario's own plan is the sweep's point at its level: not solved twice
+        same = np.zeros(len(lv), bool)
+        if not any(v is not None for v in configs[0]["service"]["by_criticality"].values()):
+            same = np.isclose(lv, float(configs[0]["service"]["level"]))
+        if (~same).any():
+            curve = cost_availability_curve(dataset, start, configs[0], lv[~same])
+        if same.any():
+            curve = with_planned_point(curve, configs[0], runs[0].plan)
     progress(n, n, "whatif: done")
     return WhatifResult(runs=runs, kpis=kpis_side_by_side(runs), curve=curve, start=start, end=end, seed=seed,
                         info={"scenarios": names, "levels": list(levels or [])})
