@@ -286,7 +286,8 @@ def cmd_demo(args) -> int:
     config = default_config()
     config["simulation"]["seed"] = int(args.seed)
     print()
-    scenario, sim_run = run_simulate(data, start, end, config, out / "replay", levels=DEMO_CURVE_LEVELS)
+    scenario, sim_run = run_simulate(data, start, end, config, out / "replay", levels=DEMO_CURVE_LEVELS,
+                                     true_data=_demo_true_data(data_dir))
     _print_simulation_summary(scenario, sim_run, out / "replay")
     return 0
 
@@ -375,8 +376,11 @@ def cmd_simulate(args) -> int:
     return 0
 
 
-def run_simulate(data, start, end, config, out: Path, *, policies=None, levels=()):
-    """Replay (plan as of start unless policies are given), attribute causes, write every output to ``out``."""
+def run_simulate(data, start, end, config, out: Path, *, policies=None, levels=(), true_data=None):
+    """Replay (plan as of start unless policies are given), attribute causes, write every output to ``out``.
+
+    ``true_data``: the dataset with the true master data (the demo's ground truth), for ``data.*`` causes.
+    """
     import json
 
     from partsopt.io import OutputSet
@@ -388,7 +392,8 @@ def run_simulate(data, start, end, config, out: Path, *, policies=None, levels=(
     progress = stderr_progress()
     progress(0, 3, "simulate: plan and replay")
     name = config.get("name", "base")
-    scenario = run_scenario(data, name, config, start, end, seed=int(config["simulation"]["seed"]), policies=policies)
+    scenario = run_scenario(data, name, config, start, end, seed=int(config["simulation"]["seed"]), policies=policies,
+                            true_dataset=true_data)
     curve = None
     if levels:
         progress(1, 3, "simulate: cost-availability curve")
@@ -476,6 +481,25 @@ def cmd_whatif(args) -> int:
     print(f"\noutputs in {out}: kpis.csv, curve.csv, scenarios.csv, kpis.json, run.json")
     print(f"report: {out / 'whatif.html'}")
     return 0
+
+
+def _demo_true_data(data_dir: Path):
+    """The demo dataset with the part master of its ground truth (true lead times, all supersession links)."""
+    import tempfile
+
+    from partsopt.io import load
+
+    truth = Path(data_dir) / "ground_truth" / "parts_true.csv"
+    if not truth.is_file():
+        return None
+    parts = pd.read_csv(truth, dtype=str, keep_default_na=False)
+    master = pd.read_csv(Path(data_dir) / "parts.csv", dtype=str, keep_default_na=False, nrows=0).columns
+    with tempfile.TemporaryDirectory(prefix="partsopt-truth-") as tmp:
+        for f in Path(data_dir).iterdir():
+            if f.is_file() and f.name != "parts.csv":
+                (Path(tmp) / f.name).symlink_to(f.resolve())
+        parts[[c for c in master if c in parts]].to_csv(Path(tmp) / "parts.csv", index=False)
+        return load(tmp)
 
 
 def _print_network_summary(data) -> None:

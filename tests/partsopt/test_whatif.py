@@ -10,7 +10,8 @@ from partsopt.errors import ConfigError
 from partsopt.io import load
 from partsopt.pipeline import plan
 from partsopt.simulate import simulate
-from partsopt.whatif import (cost_availability_curve, kpis_side_by_side, planned_point, replay_window, run_whatif,
+from partsopt.whatif import (cost_availability_curve, kpis_side_by_side, planned_point, replay_window, run_scenario,
+                             run_whatif,
                              scenario_names, weighted_rate, with_planned_point)
 from report_data import write_network
 
@@ -152,6 +153,44 @@ def test_points_sit_on_the_curve(whatif):
     assert pts.loc["base", "planned_hit_rate"] == pytest.approx(curve.loc[0.95, "expected_hit_rate"], rel=1e-12)
     assert pts.loc["lean", "planned_inventory_value"] == pytest.approx(curve.loc[0.8, "inventory_value"], rel=1e-12)
     assert pts.loc["lean", "simulated_hit_rate"] == whatif.runs[1].result.kpis["hit_rate"]
+
+
+def test_true_data_names_data_causes(data, window, tmp_path):
+    """Misses that the plan from the true master data would have prevented are data.master_data —
+    exactly the missed lines that are hits in a replay with that plan and not fixed by punctual supply.
+    Recorded data here: the item master wrongly marks the three busiest parts at D1 as not stocked."""
+    from report_data import network_tables
+
+    tables = network_tables()
+    d1 = tables["demand"][tables["demand"]["location"] == "D1"]
+    busiest = d1["part"].value_counts().index[:3]
+    tables["items"] = pd.DataFrame({"part": busiest, "location": "D1", "stocked": "false"})
+    folder = tmp_path / "recorded"
+    folder.mkdir()
+    for name, frame in tables.items():
+        if not name.startswith("_"):
+            frame.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
+    recorded = load(folder)
+    cfg = default_config()
+    run = run_scenario(recorded, "base", cfg, *window, seed=0, true_dataset=data)
+    m = run.result.misses
+    is_data = (m["cause"] == "data.master_data").to_numpy()
+    assert run.result.kpis["misses_by_cause"]["data"] == is_data.sum() > 0
+    assert set(m.loc[is_data, "part"].astype(str)) <= set(busiest)
+    replay = simulate(recorded, plan(data, window[0], cfg).policies, *window, config=cfg, seed=0)
+    hit = replay.lines.set_index(replay.lines["line_id"].astype(str))["hit"]
+    punctual = simulate(recorded, run.plan.policies, *window, config=cfg, seed=0, counterfactual="planned_lead_times")
+    hit_punctual = punctual.lines.set_index(punctual.lines["line_id"].astype(str))["hit"]
+    ids = m["line_id"].astype(str).to_numpy()
+    assert hit.reindex(ids[is_data]).all()
+    assert not hit_punctual.reindex(ids[is_data]).any()  # execution is tried first
+    others = ~is_data & (m["cause"] != "execution.late_supply").to_numpy()
+    assert not hit.reindex(ids[others]).any()
+    # without the true data those misses are configuration.not_stocked
+    plain = run_scenario(recorded, "base", cfg, *window, seed=0)
+    assert plain.result.kpis["misses_by_cause"]["data"] == 0
+    pm = plain.result.misses.set_index(plain.result.misses["line_id"].astype(str))["cause"]
+    assert (pm.reindex(ids[is_data]) == "configuration.not_stocked").all()
 
 
 def test_scenario_names():
