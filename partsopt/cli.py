@@ -12,6 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from partsopt import __version__
@@ -349,13 +350,20 @@ def read_policies(path: str | os.PathLike, data) -> pd.DataFrame:
                                        f"{' ...' if len(unknown) > 8 else ''}",
                               fix=f"plan this dataset ('partsopt plan {data.path or 'DATA'} ...') and pass its "
                                   "policies, or pass the matching dataset.")
-    try:
-        from partsopt.simulate.engine import _check_policies
-        _check_policies(pol)
-    except ValueError as exc:
-        raise ConfigError("The policies file has invalid rows.", where=str(p), received=str(exc),
-                          fix="give the policies file written by 'partsopt plan'.") from None
-    return pol
+    s = pd.to_numeric(pol["reorder_point"], errors="coerce").to_numpy(float)
+    S = pd.to_numeric(pol["order_up_to"], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(s) | ~np.isfinite(S) | (S < 0) | (s > S)
+    dup = pol.duplicated(["part", "location"]).to_numpy()
+    if bad.any() or dup.any():
+        i = int(np.flatnonzero(bad | dup)[0])
+        why = ("more than one row for the part-location" if dup[i] else
+               f"reorder_point={pol['reorder_point'].iloc[i]!r}, order_up_to={pol['order_up_to'].iloc[i]!r}")
+        raise ConfigError("The policies file has invalid rows.", where=f"{p}, row {i + 2}",
+                          received=f"part {pol['part'].iloc[i]!r} at {pol['location'].iloc[i]!r}: {why} "
+                                   f"({int((bad | dup).sum())} bad row(s))",
+                          fix="give one row per part-location with numbers 0 <= reorder_point <= order_up_to, "
+                              "as 'partsopt plan' writes them.")
+    return pol.assign(reorder_point=s, order_up_to=S)
 
 
 def cmd_simulate(args) -> int:

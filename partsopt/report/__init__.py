@@ -28,7 +28,7 @@ from __future__ import annotations
 import pandas as pd
 
 from partsopt.report import figures
-from partsopt.report.html import Tile, fmt_value, img, page, section, table_html, tile_status, tiles_html
+from partsopt.report.html import Tile, esc, fmt_value, img, page, section, table_html, tile_status, tiles_html
 from partsopt.simulate import KPIS
 
 #: (kpi, label, format) of the tiles, in order
@@ -226,7 +226,6 @@ def _delta_class(v: float, better: str) -> str:
 
 
 def _e(text) -> str:
-    from partsopt.report.html import esc
     return esc(text)
 
 

@@ -122,6 +122,8 @@ def test_simulate_policies_of_another_dataset(net, tmp_path, capsys):
 @pytest.mark.parametrize("content,fragment", [
     ("part,location\nP000,D1\n", "lacks required columns"),
     ("part,location,reorder_point,order_up_to\nP000,D1,5,2\n", "invalid rows"),
+    ("part,location,reorder_point,order_up_to\nP000,D1,1,2\nP000,D1,1,3\n", "more than one row"),
+    ("part,location,reorder_point,order_up_to\nP000,D1,one,2\n", "invalid rows"),
 ])
 def test_simulate_bad_policies_file(net, tmp_path, capsys, content, fragment):
     path = tmp_path / "policies.csv"
