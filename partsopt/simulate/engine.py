@@ -136,7 +136,8 @@ def simulate(dataset, policies: pd.DataFrame | None, start, end, *, config: dict
 
     dataset         a validated :class:`partsopt.validate.Dataset`
     policies        DataFrame with part, location, reorder_point, order_up_to
-                    (optional: review_days, the cycle the policy was planned for,
+                    (optional: order_quantity Q > 0 for an (s, nQ) row, as the
+                    order rule takes it; review_days, the cycle the policy was planned for,
                     which then replaces the location's; demand_class, for
                     grouping); may be None when a ``planner`` gives the first
                     policy at ``start``
@@ -285,6 +286,7 @@ class _Replay:
         n = net.n
         self.s = np.zeros(n)
         self.S = np.zeros(n)
+        self.Q = np.zeros(n)  # order quantity of (s, nQ) rows; 0 = an (s, S) row
         self.demand_class = np.full(n, "", dtype=object)
         self._base_review = net.review_days.copy()
         self._set_policies(policies)
@@ -364,6 +366,10 @@ class _Replay:
         self.S[:] = 0.0
         self.s[idx[ok]] = policies["reorder_point"].to_numpy(np.float64)[ok]
         self.S[idx[ok]] = policies["order_up_to"].to_numpy(np.float64)[ok]
+        self.Q[:] = 0.0
+        if "order_quantity" in policies:
+            q = np.nan_to_num(pd.to_numeric(policies["order_quantity"], errors="coerce").to_numpy(np.float64))
+            self.Q[idx[ok]] = np.maximum(q[ok], 0.0)
         if "demand_class" in policies:
             self.demand_class[idx[ok]] = policies["demand_class"].astype(str).to_numpy(object)[ok]
         review = self._base_review.copy()
@@ -599,7 +605,8 @@ class _Replay:
                     continue
             o = order_rule(self.oh[rows] - self.owed["normal"][rows], self.oo[rows],
                            self.bo[rows] + self.owed["emergency"][rows], self.s[rows], self.S[rows],
-                           pack_size=net.pack_size[rows], moq=net.moq[rows], review_day=review)
+                           pack_size=net.pack_size[rows], moq=net.moq[rows], review_day=review,
+                           order_quantity=self.Q[rows])
             new_waits = []
             for kind, qty in (("emergency", o.emergency), ("normal", o.normal)):
                 sel = qty > 0
@@ -729,13 +736,17 @@ class _Replay:
         })
         return out
 
-    def _cat(self, name: str, rows: np.ndarray) -> pd.Categorical:
-        """A row attribute for ``rows`` as a categorical (cheap to build and to group by)."""
+    def _codes(self, name: str):
+        """(codes per row, sorted unique values) of a row attribute, computed once."""
         cache = self.__dict__.setdefault("_cats", {})
         if name not in cache:
             values = self.demand_class if name == "demand_class" else getattr(self.net, name)
             cache[name] = pd.factorize(values, sort=True)
-        codes, uniques = cache[name]
+        return cache[name]
+
+    def _cat(self, name: str, rows: np.ndarray) -> pd.Categorical:
+        """A row attribute for ``rows`` as a categorical (cheap to build and to group by)."""
+        codes, uniques = self._codes(name)
         return pd.Categorical.from_codes(codes[rows], uniques)
 
     def _orders(self) -> pd.DataFrame:
@@ -762,7 +773,7 @@ class _Replay:
         arr = to_date(np.where(arrival >= 0, arrival, 0)).where(arrival >= 0, pd.NaT)
         cost = np.where(kind == _KIND["emergency"], net.emergency_cost[row], net.order_cost[row])
         frm = cat["from_row"]
-        loc_codes, loc_names = self.__dict__.setdefault("_cats", {}).get("location") or pd.factorize(net.location, sort=True)
+        loc_codes, loc_names = self._codes("location")
         from_loc = pd.Categorical.from_codes(np.where(frm >= 0, loc_codes[np.maximum(frm, 0)] + 1, 0),
                                              np.r_[[""], np.asarray(loc_names, dtype=object)].astype(object))
         out = pd.DataFrame({"date": to_date(cat["day"]).to_numpy(), "part": self._cat("part", row),
