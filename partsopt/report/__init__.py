@@ -193,7 +193,8 @@ def whatif_report(whatif, *, title: str = "partsopt what-if report", run_id: str
             css[c] = pd.Series([_delta_class(v, b) for v, b in zip(vals, table["better"])])
         else:
             shown[c] = [fmt_value(kind, v) for v, kind in zip(vals, kinds)]
-    sections.append(section("Side by side", table_html(shown, css=css, table_id="whatif-kpis"),
+    sections.append(section("Side by side", table_html(shown, css=css, table_id="whatif-kpis",
+                                                       right=tuple(shown.columns[2:])),
                             "delta = scenario − first scenario; rates in percentage points. Green: better, red: worse.",
                             ident="side-by-side"))
     sections.append(section("Cost–availability curve", img(figures.cost_availability(

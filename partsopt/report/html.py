@@ -113,12 +113,15 @@ def tiles_html(tiles: list[Tile]) -> str:
 
 
 def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None, max_rows: int | None = None,
-               css: dict[str, pd.Series] | None = None, table_id: str | None = None) -> str:
-    """A plain HTML table; ``formats`` maps a column to a :func:`fmt_value` kind, ``css`` to per-row classes."""
+               css: dict[str, pd.Series] | None = None, table_id: str | None = None,
+               right: tuple[str, ...] = ()) -> str:
+    """A plain HTML table; ``formats`` maps a column to a :func:`fmt_value` kind, ``css`` to per-row classes;
+    numeric and formatted columns (and those named in ``right``) are right-aligned."""
     formats = formats or {}
     css = css or {}
     shown = frame if max_rows is None else frame.head(max_rows)
-    num = {c: (c in formats) or (pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
+    num = {c: (c in formats) or (c in right) or
+           (pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
            for c in frame.columns}
     head = "".join(f'<th class="{"num" if num[c] else ""}">{esc(c)}</th>' for c in frame.columns)
     rows = []

@@ -22,9 +22,14 @@ def test_there_is_a_whatif_notebook():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path, tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat", reason="nbformat is needed to run the notebooks")
-    nbclient = pytest.importorskip("nbclient", reason="nbclient is needed to run the notebooks")
-    pytest.importorskip("ipykernel", reason="ipykernel is needed to run the notebooks")
+    try:
+        import ipykernel  # noqa: F401
+        import nbclient
+        import nbformat
+    except ImportError as exc:  # the [test] extra installs them; CI must run the notebooks
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {exc.name} is missing: install partsopt[test] (nbclient, nbformat, ipykernel).")
+        pytest.skip(f"{exc.name} is not installed (pip install 'partsopt[test]'); the notebooks are not executed")
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:  # stored clean: no outputs, no execution counts
         if cell.cell_type == "code":

@@ -193,6 +193,18 @@ def test_true_data_names_data_causes(data, window, tmp_path):
     assert (pm.reindex(ids[is_data]) == "configuration.not_stocked").all()
 
 
+def test_scenario_with_replanning_replays_as_simulate_with_the_planner(data, window):
+    cfg = _lean()
+    cfg["simulation"]["replan_weeks"] = 13
+    run = run_scenario(data, "lean", cfg, *window, seed=0, causes=False)
+    assert run.result.info["replan_weeks"] == 13
+    direct = simulate(data, None, *window, config=cfg, seed=0, planner=lambda ds, as_of: plan(ds, as_of, cfg).policies)
+    for k in ("hit_rate", "avg_inventory_value", "misses", "emergency_cost"):
+        assert run.result.kpis[k] == direct.kpis[k], k
+    fixed = run_scenario(data, "lean", _lean(), *window, seed=0, causes=False)
+    assert fixed.result.kpis["avg_inventory_value"] != run.result.kpis["avg_inventory_value"]
+
+
 def test_scenario_names():
     a, b = default_config(), default_config()
     assert scenario_names([a, b], ["x", "y"]) == ["x", "y"]  # both called 'base': the file stems
