@@ -428,22 +428,23 @@ def run_simulate(data, start, end, config, out: Path, *, policies=None, levels=(
     return scenario, run
 
 
-def _kpi_summary(kpis: dict) -> pd.DataFrame:
-    from partsopt.report import TILE_KPIS
-    from partsopt.report.html import fmt_value
+def _kpi_summary(kpis: dict, config: dict | None = None) -> pd.DataFrame:
+    from partsopt.report import kpi_tiles, kpi_targets
 
-    rows = [(label, fmt_value(kind, kpis.get(k))) for k, label, kind in TILE_KPIS]
-    rows.append(("Missed lines", f"{kpis.get('misses', 0):,} of {kpis.get('lines', 0):,}"))
+    tiles = kpi_tiles(kpis, kpi_targets(config))
+    rows = [(t.label, t.value, t.target.replace("no target", "").replace("target ", ""),
+             {"good": "ok", "warn": "watch", "bad": "below target"}.get(t.status, "")) for t in tiles]
+    rows.append(("Missed lines", f"{kpis.get('misses', 0):,} of {kpis.get('lines', 0):,}", "", ""))
     by = kpis.get("misses_by_cause", {})
-    rows.append(("Misses by cause", ", ".join(f"{k} {v:,}" for k, v in by.items())))
-    return pd.DataFrame(rows, columns=["KPI", "value"])
+    rows.append(("Misses by cause", ", ".join(f"{k} {v:,}" for k, v in by.items()), "", ""))
+    return pd.DataFrame(rows, columns=["KPI", "value", "target", ""])
 
 
 def _print_simulation_summary(scenario, run, out: Path) -> None:
     info = scenario.result.info
     print(heading(f"Replay {pd.Timestamp(info['start']).date()} – {pd.Timestamp(info['end']).date()} "
                   f"(run {run['run_id']})"))
-    print(format_table(_kpi_summary(scenario.result.kpis)))
+    print(format_table(_kpi_summary(scenario.result.kpis, scenario.config)))
     print(f"\noutputs in {out}: kpis.json, kpis_by_location.csv, misses.csv, run.json")
     print(f"report: {out / 'report.html'}")
 
