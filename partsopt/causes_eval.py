@@ -28,11 +28,17 @@ Definitions (miss-level precision, defect-level recall)
   one planted defect of family F;
 * **precision(F)** = misses attributed to F that are explained by F ÷ misses
   attributed to F  (miss level; undefined — NaN — when nothing is attributed to F);
-* a planted defect is *active* when at least one miss falls in its footprint;
+* a planted defect is *active* when it is effective (a data defect must change
+  the plan, see :func:`score_attribution`) and at least one miss falls in its
+  footprint;
   it is **found** when the share of its footprint's misses attributed to its
   own family is at least ``found_share`` (default 0.5: "mostly");
 * **recall(F)** = found active defects of family F ÷ active defects of family F
-  (defect level; NaN when no defect of F is active).
+  (defect level; NaN when no defect of F is active);
+* **recall_by_lift(F)**: the same with "found" = the footprint's share of
+  family F is at least half or at least ``lift`` times the share of F among
+  misses outside every footprint of F (meaningful for the rare families, data
+  and execution; configuration is the default family, its baseline is high).
 
 Misses outside every footprint are the network's ordinary misses (random
 demand against a finite target): they count against the precision of the
@@ -109,7 +115,8 @@ def _explained(misses: pd.DataFrame, fp: pd.DataFrame) -> pd.DataFrame:
 
 
 def score_attribution(misses: pd.DataFrame, planted: pd.DataFrame, parts_true: pd.DataFrame | None = None, *,
-                      found_share: float = 0.5) -> tuple[pd.DataFrame, pd.DataFrame]:
+                      found_share: float = 0.5, lift: float = 3.0, policies: pd.DataFrame | None = None,
+                      true_policies: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Precision and recall per family of an attribution (see the module docstring).
 
     Returns ``(by_family, by_defect)``:
@@ -118,14 +125,32 @@ def score_attribution(misses: pd.DataFrame, planted: pd.DataFrame, parts_true: p
                attributed (misses), attributed_explained, precision,
                precision_excl_within_target, defects (planted), active, found, recall
     by_defect  one row per planted defect: defect_id, defect, family, part,
-               location, misses (in its footprint), own_family (of them
-               attributed to its family), share, found
+               location, effective, misses (in its footprint), own_family (of
+               them attributed to its family), share, baseline_share, lift,
+               found, found_by_lift
+
+    ``policies`` and ``true_policies`` (part, location, reorder_point,
+    order_up_to), when both given, decide whether a *data* defect is
+    ``effective``: the policies differ on at least one part-location of its
+    footprint.  A data defect the planner already corrects (e.g. a short master
+    lead time replaced by the receipts' lead time) changes nothing, causes no
+    miss, and is left out of ``active`` (recall counts defects "that cause
+    misses at all").  Without them every defect is effective.
+
+    ``baseline_share`` is the share of family-F misses among the misses outside
+    every footprint of F; ``lift`` = share ÷ baseline_share.  ``recall_by_lift``
+    counts a defect found when it is found or its lift is at least ``lift`` (an
+    own-family share above a zero baseline counts) — the fair test for
+    a location-wide defect (a late dealer), whose footprint also holds the
+    dealer's ordinary misses, so "mostly" is out of reach.
     """
     if not isinstance(misses, pd.DataFrame) or not {"part", "location", "cause"} <= set(misses.columns):
         raise ValueError("misses must be a DataFrame with columns part, location, cause (an attribution); "
                          f"received {type(misses).__name__} with {list(getattr(misses, 'columns', []))}.")
     if not (0.0 < float(found_share) <= 1.0):
         raise ValueError(f"found_share must be in (0, 1]; received {found_share!r}.")
+    if not float(lift) > 0:
+        raise ValueError(f"lift must be > 0; received {lift!r}.")
     fp = defect_footprints(planted, parts_true)
     fam = family_of(misses["cause"].to_numpy())
     within = misses["cause"].astype(str).to_numpy() == "configuration.within_target"
@@ -155,17 +180,60 @@ def score_attribution(misses: pd.DataFrame, planted: pd.DataFrame, parts_true: p
     by_defect["own_family"] = cnt["own_family"].reindex(by_defect["defect_id"]).fillna(0).astype(np.int64).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         by_defect["share"] = np.where(by_defect["misses"] > 0, by_defect["own_family"] / by_defect["misses"], np.nan)
-    by_defect["found"] = (by_defect["misses"] > 0) & (by_defect["share"].fillna(0) >= found_share)
+    by_defect.insert(6, "effective", _effective(fp, policies, true_policies).reindex(by_defect["defect_id"]).to_numpy())
+    active = by_defect["effective"].to_numpy(bool) & (by_defect["misses"] > 0)
+    base_share = {}
+    for f in FAMILIES:
+        inside = np.zeros(len(misses), bool)
+        inside[pairs.loc[pairs["family"] == f, "row"].to_numpy()] = True
+        out = ~inside
+        base_share[f] = float((fam[out] == f).mean()) if out.any() else np.nan
+    by_defect["baseline_share"] = by_defect["family"].map(base_share).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        by_defect["lift"] = by_defect["share"] / by_defect["baseline_share"]
+    by_defect["found"] = active & (by_defect["share"].fillna(0) >= found_share)
+    by_defect["found_by_lift"] = by_defect["found"] | (active & (by_defect["share"].fillna(0) > 0) & (
+        by_defect["lift"].replace(np.nan, np.inf) >= lift))
 
     for f in FAMILIES:
-        d = by_defect[by_defect["family"] == f]
-        active = int((d["misses"] > 0).sum())
-        found = int(d["found"].sum())
-        rows[f].update({"defects": len(d), "active": active, "found": found,
-                        "recall": found / active if active else np.nan})
+        is_f = (by_defect["family"] == f).to_numpy()
+        n_active = int((active & is_f).sum())
+        found = int(by_defect.loc[is_f, "found"].sum())
+        found_l = int(by_defect.loc[is_f, "found_by_lift"].sum())
+        rows[f].update({"defects": int(is_f.sum()), "active": n_active, "found": found,
+                        "recall": found / n_active if n_active else np.nan,
+                        "recall_by_lift": found_l / n_active if n_active else np.nan})
     by_family = pd.DataFrame.from_dict(rows, orient="index")
     by_family.index.name = "family"
     return by_family, by_defect
+
+
+def _effective(fp: pd.DataFrame, policies, true_policies) -> pd.Series:
+    """Per defect_id: False for a data defect whose footprint has the same policy in both plans."""
+    ids = np.unique(fp["defect_id"].to_numpy())
+    eff = pd.Series(True, index=ids)
+    if policies is None or true_policies is None:
+        return eff
+    cols = ["part", "location", "reorder_point", "order_up_to"]
+    for name, p in (("policies", policies), ("true_policies", true_policies)):
+        if not isinstance(p, pd.DataFrame) or not set(cols) <= set(p.columns):
+            raise ValueError(f"{name} must be a DataFrame with columns {cols}; received "
+                             f"{type(p).__name__} with {list(getattr(p, 'columns', []))}.")
+    a = policies[cols].astype({"part": str, "location": str})
+    b = true_policies[cols].astype({"part": str, "location": str})
+    d = a.merge(b, on=["part", "location"], how="outer", suffixes=("_a", "_b"))
+    diff = ~(np.isclose(d["reorder_point_a"], d["reorder_point_b"]) & np.isclose(d["order_up_to_a"], d["order_up_to_b"]))
+    changed = d.loc[diff, ["part", "location"]]
+    data = fp[fp["family"] == "data"]
+    hit = []
+    for match, on in (("part", ["part"]), ("location", ["location"]), ("part_location", ["part", "location"])):
+        f = data.loc[data["match"] == match, ["defect_id"] + on]
+        if len(f):
+            hit.append(f.merge(changed.drop_duplicates(on), on=on)["defect_id"])
+    changed_ids = set(pd.concat(hit).tolist()) if hit else set()
+    eff.loc[np.unique(data["defect_id"].to_numpy())] = False
+    eff.loc[sorted(changed_ids)] = True
+    return eff
 
 
 def true_tables(demo) -> dict:
@@ -183,8 +251,9 @@ def attribute_demo(demo, *, weeks: int = 26, seed: int = 0, config: dict | None 
     The actual policies are planned on the demo's tables, the true-data policies
     on :func:`true_tables` with the same config and as-of
     (:func:`partsopt.pipeline.plan`); both replays use the same ``seed`` so they
-    share the lead-time draws.  Returns ``(dataset, result)``, ``result`` the
-    :class:`~partsopt.simulate.SimulationResult` with causes.
+    share the lead-time draws.  Returns ``(dataset, result, policies, true_policies)``, ``result`` the
+    :class:`~partsopt.simulate.SimulationResult` with causes, ``policies`` and
+    ``true_policies`` the two plans (for :func:`score_attribution`).
     """
     from partsopt.pipeline import plan
     from partsopt.simulate import attribute_causes, simulate
@@ -199,4 +268,5 @@ def attribute_demo(demo, *, weeks: int = 26, seed: int = 0, config: dict | None 
     pol = plan(ds, start, config).policies
     tpol = plan(ds_true, start, config).policies
     res = simulate(ds, pol, start, end, seed=seed, config=config)
-    return ds, attribute_causes(ds, pol, start, end, res, true_policies=tpol, seed=seed, config=config)
+    out = attribute_causes(ds, pol, start, end, res, true_policies=tpol, seed=seed, config=config)
+    return ds, out, pol, tpol

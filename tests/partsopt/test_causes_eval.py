@@ -73,9 +73,32 @@ def test_precision_and_recall_by_hand():
     assert got.loc["max_override_below_need", "misses"] == 0
     assert fam.loc["data", "recall"] == 1.0 and fam.loc["execution", "recall"] == 0.0
     assert fam.loc["configuration", "active"] == 1 and fam.loc["configuration", "recall"] == 1.0
+    # lift: execution share outside L1's footprint = 1 (Z@L9) of 7 misses; L1's share 1/4 -> lift 1.75
+    assert got.loc["dealer_late_deliveries", "lift"] == pytest.approx(0.25 / (1 / 7))
+    assert not got.loc["dealer_late_deliveries", "found_by_lift"]
+    fam_l, dfc_l = score_attribution(m, _planted(), PARTS_TRUE, lift=1.5)
+    assert dfc_l.set_index("defect").loc["dealer_late_deliveries", "found_by_lift"]
+    assert fam_l.loc["execution", "recall_by_lift"] == 1.0 and fam_l.loc["execution", "recall"] == 0.0
     # a stricter "found" threshold: A's 2/3 is no longer enough
     fam2, _ = score_attribution(m, _planted(), PARTS_TRUE, found_share=0.7)
     assert fam2.loc["data", "recall"] == 0.5
+
+
+def test_a_data_defect_that_does_not_change_the_plan_is_not_active():
+    m = _misses([("A", "L9", "configuration.service_level"), ("NEW", "L4", "data.master_data")])
+    pol = pd.DataFrame({"part": ["A", "A", "NEW"], "location": ["CW", "L9", "L4"], "reorder_point": [1, 1, 0],
+                        "order_up_to": [3, 2, 0]})
+    same = pol.copy()
+    same.loc[2, ["reorder_point", "order_up_to"]] = [1, 2]  # only NEW@L4 (the supersession's footprint) changes
+    fam, dfc = score_attribution(m, _planted(), PARTS_TRUE, policies=pol, true_policies=same)
+    got = dfc.set_index("defect")
+    assert not got.loc["master_lead_time_short", "effective"] and got.loc["supersession_not_linked", "effective"]
+    assert got.loc["not_stocked_but_sells", "effective"]  # only data defects are checked
+    assert fam.loc["data", "active"] == 1 and fam.loc["data", "recall"] == 1.0
+    fam2, _ = score_attribution(m, _planted(), PARTS_TRUE)  # without the plans every defect counts
+    assert fam2.loc["data", "active"] == 2 and fam2.loc["data", "recall"] == 0.5
+    with pytest.raises(ValueError, match="true_policies"):
+        score_attribution(m, _planted(), PARTS_TRUE, policies=pol, true_policies=pol[["part"]])
 
 
 def test_score_matches_a_plain_per_miss_reference():
