@@ -145,7 +145,7 @@ def diagnose(dataset, *, start, end, plans=None, policies: pd.DataFrame | None =
         if policies is not None:
             _fill(cause, _within_target(m, window, policies), "configuration.within_target")
         _fill(cause, np.ones(len(m), bool), "configuration.service_level")
-    out = m.assign(cause=cause, cause_detail=[DETAIL[c] for c in cause])
+    out = m.assign(cause=cause, cause_detail=pd.Series(cause, dtype=object).map(DETAIL).to_numpy())
     return out[OUTPUT_COLUMNS]
 
 
@@ -297,7 +297,8 @@ def _adherence(m: pd.DataFrame, sugg: pd.DataFrame, receipts: pd.DataFrame) -> n
     code = np.where(placed <= 0, np.where(any_late, "execution.order_late", "execution.order_not_placed"),
                     np.where(placed < x["suggested"].to_numpy() - 1e-9, "execution.order_short", "")).astype(object)
     rank = {"execution.order_not_placed": 0, "execution.order_short": 1, "execution.order_late": 2, "": 3}
-    x = x.assign(code=code, rank=[rank[c] for c in code]).sort_values(["row", "rank"], kind="stable")
+    x = x.assign(code=code, rank=pd.Series(code, dtype=object).map(rank).to_numpy()).sort_values(
+        ["row", "rank"], kind="stable")
     first = x.drop_duplicates("row")
     out[first["row"].to_numpy()] = first["code"].to_numpy()
     return out

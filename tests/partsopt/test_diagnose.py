@@ -110,6 +110,17 @@ def test_rules_fall_through_in_order_without_plans_and_targets():
     assert out["EX"] == "execution.late_supply" and out["LT"] == "data.lead_time_master"
 
 
+def test_plans_may_be_a_list_of_plan_results():
+    from types import SimpleNamespace
+
+    ds, plans, _ = _build()
+    weekly = [SimpleNamespace(orders=plans.iloc[[i]]) for i in range(len(plans))]  # one PlanResult-like per week
+    a = diagnose(ds, start=START, end=END, snapshot_date=SNAP, plans=weekly)
+    b = diagnose(ds, start=START, end=END, snapshot_date=SNAP, plans=plans)
+    pd.testing.assert_frame_equal(a, b)
+    assert {"execution.order_not_placed", "execution.order_short", "execution.order_late"} <= set(a["cause"])
+
+
 def _plain_available(ds, snap):
     """Per-line loop reference of the reconstruction (module docstring of partsopt.diagnose)."""
     loc = ds.locations.set_index("location")
