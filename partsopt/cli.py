@@ -50,6 +50,12 @@ replays every scenario over the same demand with the same random draws (default 
 curve.csv and scenarios.csv (the cost-availability curve and each scenario's point on it),
 whatif.html and run.json to --out.
 """
+EPILOG_DIAGNOSE = """example:
+  partsopt diagnose ./partsopt-demo/data --start 2026-05-18 --end 2026-11-14 --out ./diagnosis
+  partsopt diagnose ./mydata --start 2026-01-05 --end 2026-06-28 --out ./diag --plans ./plan-w01 ./plan-w02
+
+writes misses.csv (one row per line missed in the records, with its cause) and causes.csv to --out.
+"""
 EPILOG_VALIDATE = """example:
   partsopt validate ./partsopt-demo
   partsopt validate ./mydata --strict --issues-out issues.csv
@@ -119,6 +125,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="scenario file (TOML); default: the default scenario")
     p.add_argument("--strict", action="store_true", help="fail on any error-level data issue")
     p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("diagnose", help="miss root causes in the actual history (no replay)",
+                       description="Find the demand lines the locations could not fill from stock in the "
+                                   "records (stock reconstructed back from the inventory snapshot over receipts "
+                                   "and demand) and give each one root cause - execution (late supply, "
+                                   "suggested orders not placed / short / late), data (master lead time far "
+                                   "below the real one, new part, supersession not linked) or configuration "
+                                   "(not stocked, override below need, within target, service level) - by "
+                                   "rules on the records (docs/DESIGN.md §7).",
+                       epilog=EPILOG_DIAGNOSE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", help="dataset folder (with inventory and receipts)")
+    p.add_argument("--start", required=True, help="first day of the period examined YYYY-MM-DD")
+    p.add_argument("--end", required=True, help="last day of the period examined YYYY-MM-DD (before the snapshot)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--plans", nargs="*", default=None,
+                   help="output folders of past 'partsopt plan' runs (their orders) for plan adherence")
+    p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser("export", help="write policies to a file or an ERP staging table (generic, SAP, Odoo)",
                        description="Write the policies of a plan run to a CSV/Parquet/Excel file or to a "
@@ -567,6 +590,43 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 __all__ = ["main", "build_parser"]
+
+
+def cmd_diagnose(args) -> int:
+    from partsopt.diagnose import diagnose
+    from partsopt.errors import ConfigError
+    from partsopt.io import OutputSet, load
+
+    data = load(args.data)
+    plans = None
+    if args.plans:
+        plans = []
+        for folder in args.plans:
+            path = Path(folder) / "orders.parquet"
+            if not path.is_file():
+                raise ConfigError("A --plans folder holds no orders.parquet.", where=str(folder),
+                                  received="no orders.parquet", fix="give output folders of 'partsopt plan'.")
+            plans.append(pd.read_parquet(path))
+    try:
+        misses = diagnose(data, start=args.start, end=args.end, plans=plans)
+    except ValueError as exc:
+        raise ConfigError("The period cannot be diagnosed.", where="--start/--end", received=str(exc),
+                          fix="choose dates inside the demand history, before the inventory snapshot.") from None
+    causes = (misses.groupby("cause").agg(lines=("line_id", "size"), units=("qty", "sum")).reset_index()
+              .sort_values("lines", ascending=False).reset_index(drop=True)) if len(misses) else \
+        pd.DataFrame({"cause": [], "lines": [], "units": []})
+    if len(causes):
+        causes["share"] = (causes["lines"] / causes["lines"].sum()).round(3)
+    out = Path(args.out)
+    with OutputSet(out) as outputs:
+        outputs.write_table(misses, "misses.csv")
+        outputs.write_table(causes, "causes.csv")
+    window = data.demand[(data.demand["date"] >= pd.Timestamp(args.start)) & (data.demand["date"] <= pd.Timestamp(args.end))]
+    print(heading(f"Diagnosis {args.start} – {args.end}: {len(misses):,} of {len(window):,} lines missed"))
+    if len(causes):
+        print(format_table(causes))
+    print(f"\noutputs in {out}: misses.csv, causes.csv")
+    return 0
 
 
 def cmd_export(args) -> int:
