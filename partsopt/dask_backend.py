@@ -75,7 +75,7 @@ def connect(scheduler: str | None = None, local: str | None = None, *,
     scheduler  ``tcp://HOST:PORT`` of a running scheduler; waits at most
                ``timeout`` [s], then raises ConfigError (exit 2).
     local      ``"local"`` or ``"local:N"``: a LocalCluster of N worker processes
-               (one thread each; no dashboard).
+               (one thread each; dashboard on a free port).
     Exactly one of the two.  Checks that every worker can import partsopt.
     """
     if (scheduler is None) == (local is None):
@@ -89,7 +89,7 @@ def connect(scheduler: str | None = None, local: str | None = None, *,
     if local is not None:
         n = parse_local(local)
         cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+                                           dashboard_address=":0")
         client = distributed.Client(cluster, timeout=timeout)
     else:
         address = str(scheduler).strip()
