@@ -146,6 +146,22 @@ def main(argv=None) -> int:
     def add(text=""):
         lines.append(text)
 
+    def write(done: bool) -> None:
+        load_now = os.getloadavg()
+        head = [f"# Benchmark suite results ({'quick smoke run' if args.quick else 'full run'})"
+                + ("" if done else " - in progress") + "\n",
+                f"- date: {now:%Y-%m-%d %H:%M} UTC; suite wall time {time.perf_counter() - t_start:,.0f} s",
+                f"- machine: {machine()}",
+                f"- load average (1, 5, 15 min) before / after: {', '.join(f'{x:.1f}' for x in load_before)} / "
+                f"{', '.join(f'{x:.1f}' for x in load_now)} (other work may share the cores; every peer ran in "
+                "the same run under the same load)",
+                f"- command: `python benchmarks/run_all.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
+                f"- every figure: median of {repeats} repeat(s) ({plan_repeats} for the plan and Dask cases), each "
+                "in a fresh process, with min and max; peak memory = largest peak resident set of the repeats "
+                "(imports and data included)", ""]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(head + lines) + "\n", encoding="utf-8")
+
     header = "| case | median | min | max | peak memory | throughput |\n|---|---|---|---|---|---|"
     if "forecast" in only:
         n = size["forecast"]
@@ -159,6 +175,7 @@ def main(argv=None) -> int:
             add(f"\npartsopt / statsforecast speed ratio: **{b['median'] / a['median']:.1f}x**; mean forecast "
                 f"{a['runs'][0]['mean_forecast']:.6f} vs {b['runs'][0]['mean_forecast']:.6f} (same method, same data).")
         add()
+        write(False)
     if "policy" in only:
         n, m = size["policy"], size["policy_peer"]
         a = run_case("policy_partsopt", {"n": n}, repeats, args.timeout)
@@ -171,6 +188,7 @@ def main(argv=None) -> int:
             "lead-time demand with line sizes, review period and batch; its Poisson base-stock level per row is "
             "the nearest single-location peer (it solves a simpler problem).")
         add()
+        write(False)
     if "zf" in only:
         n, m = size["zf"], size["zf_peer"]
         a = run_case("zf_partsopt", {"n": n}, repeats, args.timeout)
@@ -185,6 +203,7 @@ def main(argv=None) -> int:
                 f"mean optimal cost {a['runs'][0]['mean_cost']:.4f} over {n:,} vs {b['runs'][0]['mean_cost']:.4f} "
                 f"over the first {m:,}).")
         add()
+        write(False)
     if "replay" in only:
         P, D, k = size["replay_parts"], size["replay_days"], size["replay_peer"]
         a = run_case("replay_partsopt", {"parts": P, "days": D}, repeats, args.timeout)
@@ -198,6 +217,7 @@ def main(argv=None) -> int:
         if a.get("runs") and b.get("runs"):
             add(f"\nthroughput ratio: **{(pl * D / a['median']) / (k * 365 / b['median']):,.0f}x**.")
         add()
+        write(False)
     planned = []
     if "plan" in only:
         add("## Full weekly plan (forecasts, policies, orders) of the demo networks, one process\n")
@@ -217,6 +237,7 @@ def main(argv=None) -> int:
                 f"peak {r['peak_mb']:,.0f} MB; at this measured rate 1M part-locations would take "
                 f"{1e6 / rate / 60:,.1f} min (a projection, not a measurement)")
         add()
+        write(False)
     if "dask" in only:
         s = args.dask_size or (planned[-1][0] if planned else plan_sizes[-1])
         data, as_of = ensure_demo(s, work)
@@ -243,18 +264,7 @@ def main(argv=None) -> int:
                     "the two worker processes did not get two free cores).")
         add()
 
-    load_after = os.getloadavg()
-    head = [f"# Benchmark suite results ({'quick smoke run' if args.quick else 'full run'})\n",
-            f"- date: {now:%Y-%m-%d %H:%M} UTC; suite wall time {time.perf_counter() - t_start:,.0f} s",
-            f"- machine: {machine()}",
-            f"- load average (1, 5, 15 min) before / after: {', '.join(f'{x:.1f}' for x in load_before)} / "
-            f"{', '.join(f'{x:.1f}' for x in load_after)} (other work may share the cores; every peer ran in "
-            "the same run under the same load)",
-            f"- command: `python benchmarks/run_all.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
-            f"- every figure: median of {repeats} repeat(s), each in a fresh process, with min and max; peak "
-            "memory = largest peak resident set of the repeats (imports and data included)", ""]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(head + lines) + "\n", encoding="utf-8")
+    write(True)
     return 0
 
 
