@@ -30,6 +30,8 @@ history (policies planned as of its start) with its report to OUT/replay/report.
 EPILOG_PLAN = """example:
   partsopt plan ./partsopt-demo --as-of 2026-11-16 --out ./plan
   partsopt plan ./mydata --as-of 2026-11-16 --out ./plan --config tight.toml
+  partsopt plan ./mydata --as-of 2026-11-16 --out ./plan --dask local:2
+  partsopt plan ./mydata --as-of 2026-11-16 --out ./plan --scheduler tcp://10.0.0.5:8786
 
 writes forecasts, policies and orders (.parquet and .csv), orders.xlsx and run.json to --out.
 """
@@ -124,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--config", help="scenario file (TOML); default: the default scenario")
     p.add_argument("--strict", action="store_true", help="fail on any error-level data issue")
+    add_cluster_options(p)
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("diagnose", help="miss root causes in the actual history (no replay)",
@@ -266,20 +269,52 @@ def cmd_plan(args) -> int:
 
     config = read_config(args.config)
     data = load(args.data, strict=args.strict)
-    result, run = run_plan(data, args.as_of, config, Path(args.out))
+    result, run = run_plan(data, args.as_of, config, Path(args.out), cluster=cluster_spec(args))
     _print_plan_summary(result, run, Path(args.out))
     return 0
 
 
-def run_plan(data, as_of, config, out: Path):
+# ------------------------------------------------- Dask hooks (plan; simulate/whatif take the same)
+def add_cluster_options(p) -> None:
+    """``--scheduler ADDRESS`` / ``--dask local[:N]`` / ``--connect-timeout S`` (DESIGN.md §8-9)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (results identical to one process)")
+    g.add_argument("--dask", metavar="local[:N]",
+                   help="run on a local Dask cluster of N worker processes (default N: the cores)")
+    p.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="wait at most this long for --scheduler (default 10), then exit 2")
+
+
+def cluster_spec(args) -> dict | None:
+    """The cluster options of ``args`` for :func:`partsopt.dask_backend.connect`, or None (one process)."""
+    if getattr(args, "scheduler", None) is None and getattr(args, "dask", None) is None:
+        return None
+    if not args.connect_timeout > 0:
+        raise UsageError(f"--connect-timeout must be > 0 seconds, received {args.connect_timeout!r}",
+                         fix="e.g. --connect-timeout 10")
+    return {"scheduler": args.scheduler, "local": args.dask, "timeout": args.connect_timeout}
+
+
+def _plan_maybe_on_cluster(data, as_of, config, cluster: dict | None):
+    from partsopt.pipeline import plan
+    from partsopt.progress import stderr_progress
+
+    if cluster is None:
+        return plan(data, as_of, config, progress=stderr_progress())
+    from partsopt.dask_backend import connect, plan_on_cluster
+
+    with connect(**cluster) as client:
+        return plan_on_cluster(client, data, as_of, config)
+
+
+def run_plan(data, as_of, config, out: Path, cluster: dict | None = None):
     """Plan and write every output of ``partsopt plan`` to ``out`` (published together at the end)."""
     from partsopt.excel import write_orders_xlsx
     from partsopt.io import OutputSet
-    from partsopt.pipeline import plan
-    from partsopt.progress import stderr_progress
     from partsopt.runinfo import make_run_info, run_json
 
-    result = plan(data, as_of, config, progress=stderr_progress())
+    result = _plan_maybe_on_cluster(data, as_of, config, cluster)
     run = make_run_info("plan", config, data.tables, as_of=result.as_of.date().isoformat())
     run["dataset"] = str(data.path or "")
     run["rows"] = {"forecasts": len(result.forecasts), "policies": len(result.policies), "orders": len(result.orders)}

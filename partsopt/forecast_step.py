@@ -69,23 +69,26 @@ def subtree_lines(lines: pd.DataFrame, parent: pd.Series) -> pd.DataFrame:
         up = cur["location"].map(parent)
         keep = up.notna() & (up != "")
         cur = cur.loc[keep].assign(location=up[keep].to_numpy())
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else cur.reset_index(drop=True)
 
 
 def forecast_part_locations(lines: pd.DataFrame, keys: pd.DataFrame, as_of, config: dict,
                             install_base: pd.DataFrame | None = None, bom: pd.DataFrame | None = None,
-                            parent: pd.Series | None = None) -> pd.DataFrame:
+                            parent: pd.Series | None = None, first_date=None) -> pd.DataFrame:
     """Direct customer demand per day for each (part, location) in ``keys``.
 
     ``parent`` (location → parent location) classes warehouse rows by their
-    subtree's demand instead of their own direct demand.
+    subtree's demand instead of their own direct demand.  ``first_date`` is the
+    history start when ``forecast.history_periods`` = 0 (all history); default
+    the first date of ``lines`` (pass the whole network's when ``lines`` is one
+    partition of the parts, so every partition uses the same periods).
     """
     as_of = pd.Timestamp(as_of)
     fc = config["forecast"]
     freq = fc["freq"]
     start, end = history_window(as_of, freq, int(fc["history_periods"]))
     if start is None:
-        start = lines["date"].min() if len(lines) else end
+        start = first_date if first_date is not None else (lines["date"].min() if len(lines) else end)
     hist = lines[(lines["date"] >= start) & (lines["date"] <= end)]
     panel = build_panel(hist, freq=freq, keys=keys, start=start, end=end)
     y = panel.values

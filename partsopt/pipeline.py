@@ -31,6 +31,7 @@ from partsopt.errors import ConfigError
 from partsopt.forecast_step import add_flows, forecast_part_locations, location_depth
 from partsopt.leadtimes import lead_time_table
 from partsopt.ordering import order_suggestions
+from partsopt.partition import part_buckets, row_buckets
 from partsopt.policy_step import POLICY_COLUMNS, apply_overrides, plan_policies, reevaluate_overridden
 from partsopt.progress import ProgressFn, no_progress
 from partsopt.supersession import final_successor
@@ -107,10 +108,47 @@ def promise_days_by_location(demand: pd.DataFrame) -> pd.Series:
     return d.groupby(demand["location"]).median().astype(np.float64)
 
 
-def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: ProgressFn = no_progress) -> PlanResult:
-    """Run the weekly planning cycle for ``as_of`` (see the module docstring)."""
-    config = config or default_config()
+@dataclass(frozen=True)
+class PlanContext:
+    """The network-wide facts a plan needs beyond one part's rows (DESIGN.md §9).
+
+    Everything else in :func:`plan` is per part (forecasts per series, policies
+    per row, echelons within a part), so a plan run on a partition of the parts
+    with the context of the whole dataset gives exactly the rows of the
+    whole-dataset plan.
+
+    as_of          the checked as-of date
+    promise_days   median promised lead time of customer lines per location
+                   [days], over all parts (:func:`promise_days_by_location`)
+    first_date     first demand date before as-of over all parts (the history
+                   start when ``forecast.history_periods`` = 0, i.e. all history)
+    """
+
+    as_of: pd.Timestamp
+    promise_days: pd.Series
+    first_date: pd.Timestamp | None
+
+
+def plan_context(dataset: Dataset, as_of, config: dict | None = None) -> PlanContext:
+    """Check ``as_of`` and compute the network-wide :class:`PlanContext` from the whole dataset."""
     as_of = check_as_of(dataset, as_of)
+    lines = dataset.demand[dataset.demand["date"] < as_of]
+    first = lines["date"].min() if len(lines) else None
+    return PlanContext(as_of=as_of, promise_days=promise_days_by_location(lines), first_date=first)
+
+
+def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: ProgressFn = no_progress,
+         context: PlanContext | None = None) -> PlanResult:
+    """Run the weekly planning cycle for ``as_of`` (see the module docstring).
+
+    ``context`` (from :func:`plan_context` on the whole dataset) lets ``dataset``
+    be one partition of the parts (:mod:`partsopt.partition`); ``as_of`` is then
+    ignored in favour of ``context.as_of``.
+    """
+    config = config or default_config()
+    if context is None:
+        context = plan_context(dataset, as_of, config)
+    as_of = context.as_of
     steps = 6
     progress(0, steps, "plan: history")
     lines = dataset.demand[dataset.demand["date"] < as_of]
@@ -125,15 +163,18 @@ def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: Progr
     keys = part_locations(lines, dataset, final, dataset.locations, start)
     progress(1, steps, "plan: forecasts")
     fc = forecast_part_locations(lines, keys, as_of, config, dataset.install_base, dataset.bom,
-                                 parent=dataset.locations.set_index("location")["parent"])
+                                 parent=dataset.locations.set_index("location")["parent"],
+                                 first_date=context.first_date)
     fc = add_flows(fc, dataset.locations)
 
     progress(2, steps, "plan: lead times")
     lead = lead_time_table(keys, dataset.parts, dataset.locations, receipts, dataset.items, as_of=as_of)
     progress(3, steps, "plan: policies")
     depth = location_depth(dataset.locations)
+    # optimiser calls per bucket of parts: results independent of the partitioning (partsopt.partition)
+    buckets = row_buckets(fc["part"].to_numpy(), part_buckets(dataset.parts))
     pol = plan_policies(fc, lead, dataset.parts, dataset.locations, config,
-                        promise_days=promise_days_by_location(lines), depth=depth)
+                        promise_days=context.promise_days, depth=depth, buckets=buckets)
     superseded = dataset.parts.loc[dataset.parts["superseded_by"] != "", "part"]
     pol = apply_overrides(pol, dataset.items, final.loc[superseded.to_numpy()] if len(superseded) else None)
     pol = reevaluate_overridden(pol, fc, lead)

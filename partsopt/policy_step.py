@@ -54,9 +54,18 @@ def _cost_column(config_value: float, location_values: np.ndarray, unset: float)
 
 
 def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, locations: pd.DataFrame,
-                  config: dict, *, promise_days: pd.Series | None = None, depth: pd.Series | None = None
-                  ) -> pd.DataFrame:
-    """Policies for every row of ``fc`` (forecasts with flows) joined with ``lead`` (lead times)."""
+                  config: dict, *, promise_days: pd.Series | None = None, depth: pd.Series | None = None,
+                  buckets: np.ndarray | None = None) -> pd.DataFrame:
+    """Policies for every row of ``fc`` (forecasts with flows) joined with ``lead`` (lead times).
+
+    ``buckets`` (one int per row of ``fc``; :func:`partsopt.partition.row_buckets`)
+    splits each echelon into groups solved by separate calls of the optimiser.
+    The optimiser's tables are as wide as the widest row of a call needs, which
+    moves results in the last bits; with buckets that are a function of the part
+    (all rows of a part in one bucket), each row's result depends only on its
+    bucket, so a plan on any partition made of whole buckets gives the same
+    bytes as the plan of the whole network (DESIGN.md §9).
+    """
     from partsopt.forecast_step import location_depth
 
     depth = location_depth(locations) if depth is None else depth
@@ -118,22 +127,25 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
         var = np.maximum(sub["flow_var_per_day"].to_numpy(np.float64), mean)
         active = mean > 0
         res_cols["lead_time_days"][sel] = L
-        if active.any():
-            a = sel[active]
+        bsel = None if buckets is None else np.asarray(buckets)[sel]
+        for grp in ([active] if bsel is None else [active & (bsel == b) for b in np.unique(bsel[active])]):
+            if not grp.any():
+                continue
+            a = sel[grp]
             cust = customer[a]
             out = optimize_single(
-                "nbinom", mean[active], var[active], lead_time=L[active],
+                "nbinom", mean[grp], var[grp], lead_time=L[grp],
                 review_period=rows["review_days"].to_numpy()[a], unit_cost=rows["unit_cost"].to_numpy()[a],
                 holding_rate=rows["holding_rate"].to_numpy()[a], order_cost=rows["order_cost"].to_numpy()[a],
                 emergency_cost=rows["emergency_cost"].to_numpy()[a], target_type=target_name[a],
                 target_level=target_level[a],
                 otd_target=np.where(cust, svc["otd_target"], np.nan),
-                emergency_on_time=e_on_time[active],
+                emergency_on_time=e_on_time[grp],
                 normal_order_target=(np.where(cust, svc["normal_order_rate"], np.nan)
                                      if svc["normal_order_rate"] > 0 else None),
                 pack_size=rows["pack_size"].to_numpy()[a], moq=rows["moq"].to_numpy()[a],
                 q_method=config["policy"]["q_method"], periods_per_year=365.0,
-                lead_time_sd=sub["lt_sd_days"].to_numpy(np.float64)[active], line_size_pmf="family",
+                lead_time_sd=sub["lt_sd_days"].to_numpy(np.float64)[grp], line_size_pmf="family",
                 tail=1e-6, chunk_size=2000, workers=min(2, os.cpu_count() or 1))
             for col in ("reorder_point", "order_up_to", "safety_stock", "expected_hit_rate", "expected_fill_rate",
                         "expected_ready_rate", "expected_on_hand", "expected_backorders", "expected_otd_rate",
@@ -142,7 +154,7 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
                 res_cols[col][a] = out[col].to_numpy(np.float64)
             policy[a] = out["policy"].to_numpy(dtype=object)
             reason[a] = out["reason"].to_numpy(dtype=object)
-            flow = mean[active]
+            flow = mean[grp]
             res_cols["wait_days"][a] = out["expected_backorders"].to_numpy(np.float64) / flow
         idle = sel[~active]
         for col, v in (("reorder_point", 0.0), ("order_up_to", 0.0), ("safety_stock", 0.0),

@@ -1,0 +1,272 @@
+"""The benchmark suite: one command runs every case and writes ``benchmarks/results/<YYYY-MM-DD>.md``.
+
+Usage (from the repository root)::
+
+    python benchmarks/run_all.py [--quick] [--repeats N] [--only forecast,policy,zf,replay,plan,dask]
+        [--plan-sizes medium,large] [--out FILE] [--work DIR]
+
+Every case runs ``--repeats`` times, each repeat in a fresh process
+(:mod:`benchmarks.scale_cases`), and the table gives the median, min and max of
+the timed section and the largest peak resident memory of the repeats.  Each
+peer (statsforecast, stockpyl) is measured by this same run, right after
+partsopt, under the same machine load; the load average before and after is
+recorded because other work may share the cores.
+
+Sizes (full run / ``--quick``):
+
+* forecasting: 100,000 series x 104 weeks / 2,000 series
+* single-location policies: 1,000,000 rows / 5,000 rows; stockpyl 2,000 / 200 rows
+* Zheng-Federgruen (s, S): 100,000 problems / 2,000; stockpyl 200 / 20
+* replay: 1,000 parts x 201 locations x 365 days / 50 parts x 60 days; stockpyl 20 / 5 SKUs
+* weekly plan: the demo networks ``--plan-sizes`` (default medium, large; quick: small)
+* Dask: the plan of the largest planned network on a LocalCluster with 1 and 2 workers
+
+The goals of issue 7 are checked in the file: full weekly plan of 1M part-locations in <= 5 min
+with <= 8 GB peak; Dask with 2 workers >= 1.6x faster than 1 worker on the large network.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES_PY = Path(__file__).resolve().parent / "scale_cases.py"
+
+FULL = {"forecast": 100_000, "policy": 1_000_000, "policy_peer": 2_000, "zf": 100_000, "zf_peer": 200,
+        "replay_parts": 1000, "replay_days": 365, "replay_peer": 20, "plan_sizes": ["medium", "large"]}
+QUICK = {"forecast": 2_000, "policy": 5_000, "policy_peer": 200, "zf": 2_000, "zf_peer": 20,
+         "replay_parts": 50, "replay_days": 60, "replay_peer": 5, "plan_sizes": ["small"]}
+GROUPS = ("forecast", "policy", "zf", "replay", "plan", "dask")
+
+
+def machine() -> str:
+    model = ""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        model = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")), "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    import numpy
+    return (f"{model or platform.processor() or 'unknown CPU'}, {os.cpu_count()} logical CPUs, "
+            f"Python {platform.python_version()}, numpy {numpy.__version__}")
+
+
+def run_case(case: str, params: dict, repeats: int, timeout: float) -> dict:
+    """Run one case ``repeats`` times in fresh processes; returns the runs and their summary."""
+    runs, errors = [], []
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for _ in range(repeats):
+        try:
+            p = subprocess.run([sys.executable, str(CASES_PY), case, json.dumps(params)], capture_output=True,
+                               text=True, timeout=timeout, env=env, cwd=str(ROOT))
+        except subprocess.TimeoutExpired:
+            errors.append(f"timed out after {timeout:.0f} s")
+            break
+        if p.returncode != 0:
+            errors.append((p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1])
+            break
+        runs.append(json.loads(p.stdout.strip().splitlines()[-1]))
+    out = {"case": case, "params": params, "runs": runs, "errors": errors}
+    if runs:
+        sec = [r["seconds"] for r in runs]
+        out.update(median=statistics.median(sec), min=min(sec), max=max(sec),
+                   peak_mb=max(r["peak_rss_mb"] for r in runs))
+    return out
+
+
+def _row(label: str, r: dict, unit_count: float | None, unit: str) -> str:
+    if not r.get("runs"):
+        return f"| {label} | not measured: {'; '.join(r['errors']) or 'no run'} | | | | |"
+    thr = f"{unit_count / r['median']:,.0f} {unit}/s" if unit_count else ""
+    return (f"| {label} | {r['median']:.2f} s | {r['min']:.2f} s | {r['max']:.2f} s | {r['peak_mb']:,.0f} MB "
+            f"| {thr} |")
+
+
+def ensure_demo(size: str, work: Path) -> tuple[Path, str]:
+    """The demo network of ``size`` (seed 0) in ``work``, generated once; returns (folder, as_of)."""
+    from partsopt.demo import generate
+    from partsopt.demo.writer import save
+
+    folder = work / f"demo-{size}" / "data"
+    stamp = folder.parent / "as_of.txt"
+    if not stamp.is_file():
+        net = generate(size, 0)
+        save(net, folder, None)
+        stamp.write_text(net.as_of.date().isoformat(), encoding="utf-8")
+    return folder, stamp.read_text(encoding="utf-8").strip()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run of every case")
+    ap.add_argument("--repeats", type=int, default=None, help="repeats per case (default 3; quick 1)")
+    ap.add_argument("--only", default=",".join(GROUPS), help="comma-separated groups: " + ",".join(GROUPS))
+    ap.add_argument("--plan-sizes", default=None, help="demo sizes for the plan (default medium,large)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=N",
+                    help="override a size, e.g. --set policy=200000 (keys: " + ", ".join(
+                        k for k in FULL if k != "plan_sizes") + ")")
+    ap.add_argument("--plan-repeats", type=int, default=None, help="repeats of the plan and Dask cases")
+    ap.add_argument("--dask-size", default=None, help="demo size of the Dask scaling case (default: the "
+                                                      "largest planned)")
+    ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per repeat before giving up")
+    ap.add_argument("--work", default=None, help="folder for the generated demo networks (default a temp dir)")
+    ap.add_argument("--out", default=None, help="result file (default benchmarks/results/<date>.md)")
+    args = ap.parse_args(argv)
+    size = dict(QUICK if args.quick else FULL)
+    for item in args.set:
+        key, _, val = item.partition("=")
+        if key not in size or key == "plan_sizes" or not val.isdigit() or int(val) < 1:
+            ap.error(f"--set {item!r}: expected KEY=N with N >= 1 and KEY one of "
+                     + ", ".join(k for k in size if k != "plan_sizes"))
+        size[key] = int(val)
+    repeats = args.repeats or (1 if args.quick else 3)
+    plan_repeats = args.plan_repeats or repeats
+    only = [g.strip() for g in args.only.split(",") if g.strip()]
+    bad = [g for g in only if g not in GROUPS]
+    if bad:
+        ap.error(f"--only: unknown group(s) {bad}; valid: {', '.join(GROUPS)}")
+    plan_sizes = args.plan_sizes.split(",") if args.plan_sizes else size["plan_sizes"]
+    import tempfile
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="partsopt-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(timezone.utc)
+    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / f"{now:%Y-%m-%d}.md"
+    load_before = os.getloadavg()
+    t_start = time.perf_counter()
+    lines = []
+
+    def add(text=""):
+        lines.append(text)
+
+    def write(done: bool) -> None:
+        load_now = os.getloadavg()
+        head = [f"# Benchmark suite results ({'quick smoke run' if args.quick else 'full run'})"
+                + ("" if done else " - in progress") + "\n",
+                f"- date: {now:%Y-%m-%d %H:%M} UTC; suite wall time {time.perf_counter() - t_start:,.0f} s",
+                f"- machine: {machine()}",
+                f"- load average (1, 5, 15 min) before / after: {', '.join(f'{x:.1f}' for x in load_before)} / "
+                f"{', '.join(f'{x:.1f}' for x in load_now)} (other work may share the cores; every peer ran in "
+                "the same run under the same load)",
+                f"- command: `python benchmarks/run_all.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
+                f"- every figure: median of {repeats} repeat(s) ({plan_repeats} for the plan and Dask cases), each "
+                "in a fresh process, with min and max; peak memory = largest peak resident set of the repeats "
+                "(imports and data included)", ""]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(head + lines) + "\n", encoding="utf-8")
+
+    header = "| case | median | min | max | peak memory | throughput |\n|---|---|---|---|---|---|"
+    if "forecast" in only:
+        n = size["forecast"]
+        a = run_case("forecast_partsopt", {"n": n}, repeats, args.timeout)
+        b = run_case("forecast_statsforecast", {"n": n}, repeats, args.timeout)
+        add(f"## Forecasting: SBA on {n:,} intermittent series x 104 weeks\n")
+        add(header)
+        add(_row("partsopt `forecasting.fit(y, 'sba')`", a, n, "series"))
+        add(_row("statsforecast 2.1.1 `CrostonSBA` (n_jobs=1, numba compiled before timing)", b, n, "series"))
+        if a.get("runs") and b.get("runs"):
+            add(f"\npartsopt / statsforecast speed ratio: **{b['median'] / a['median']:.1f}x**; mean forecast "
+                f"{a['runs'][0]['mean_forecast']:.6f} vs {b['runs'][0]['mean_forecast']:.6f} (same method, same data).")
+        add()
+        write(False)
+    if "policy" in only:
+        n, m = size["policy"], size["policy_peer"]
+        a = run_case("policy_partsopt", {"n": n}, repeats, args.timeout)
+        b = run_case("policy_stockpyl", {"n": m}, repeats, args.timeout)
+        add(f"## Single-location policies: {n:,} part-locations\n")
+        add(header)
+        add(_row(f"partsopt `optimize_single` (nbinom, hit rate 0.95, EOQ batch, (s,S)), {n:,} rows", a, n, "rows"))
+        add(_row(f"stockpyl 1.0.2 `newsvendor_poisson` per row, {m:,} rows", b, m, "rows"))
+        add("\nNot like for like: stockpyl has no service-level (s, S) optimiser for negative-binomial "
+            "lead-time demand with line sizes, review period and batch; its Poisson base-stock level per row is "
+            "the nearest single-location peer (it solves a simpler problem).")
+        add()
+        write(False)
+    if "zf" in only:
+        n, m = size["zf"], size["zf_peer"]
+        a = run_case("zf_partsopt", {"n": n}, repeats, args.timeout)
+        b = run_case("zf_stockpyl", {"n": m}, repeats, args.timeout)
+        add(f"## Zheng-Federgruen exact (s, S), Poisson demand: batches\n")
+        add(header)
+        add(_row(f"partsopt `optimal_ss_poisson`, one batch of {n:,} problems", a, n, "problems"))
+        add(_row(f"stockpyl 1.0.2 `s_s_discrete_exact`, {m:,} problems one by one", b, m, "problems"))
+        if a.get("runs") and b.get("runs"):
+            ra, rb = n / a["median"], m / b["median"]
+            add(f"\nthroughput ratio partsopt / stockpyl: **{ra / rb:,.0f}x** (same generator of problems; "
+                f"mean optimal cost {a['runs'][0]['mean_cost']:.4f} over {n:,} vs {b['runs'][0]['mean_cost']:.4f} "
+                f"over the first {m:,}).")
+        add()
+        write(False)
+    if "replay" in only:
+        P, D, k = size["replay_parts"], size["replay_days"], size["replay_peer"]
+        a = run_case("replay_partsopt", {"parts": P, "days": D}, repeats, args.timeout)
+        b = run_case("replay_stockpyl", {"skus": k, "periods": 365}, repeats, args.timeout)
+        pl = a["runs"][0]["part_locations"] if a.get("runs") else P * 201
+        add(f"## Replay: {pl:,} part-locations x {D} days (benchmarks/simulate_speed.py network)\n")
+        add(header)
+        add(_row("partsopt `simulate`", a, pl * D, "part-location-days"))
+        add(_row(f"stockpyl 1.0.2 `sim.simulation`, {k} single-node (s,S) SKUs x 365 periods", b, k * 365,
+                 "SKU-periods"))
+        if a.get("runs") and b.get("runs"):
+            add(f"\nthroughput ratio: **{(pl * D / a['median']) / (k * 365 / b['median']):,.0f}x**.")
+        add()
+        write(False)
+    planned = []
+    if "plan" in only:
+        add("## Full weekly plan (forecasts, policies, orders) of the demo networks, one process\n")
+        add(header)
+        for s in plan_sizes:
+            data, as_of = ensure_demo(s, work)
+            r = run_case("plan", {"data": str(data), "as_of": as_of}, plan_repeats, args.timeout)
+            pl = r["runs"][0]["part_locations"] if r.get("runs") else None
+            add(_row(f"`plan` demo {s} ({pl:,} part-locations)" if pl else f"`plan` demo {s}", r, pl,
+                     "part-locations"))
+            if r.get("runs"):
+                planned.append((s, data, as_of, r))
+        for s, _, _, r in planned:
+            pl = r["runs"][0]["part_locations"]
+            rate = pl / r["median"]
+            add(f"\n- demo {s}: {pl:,} part-locations in {r['median']:.1f} s = {rate:,.0f} part-locations/s, "
+                f"peak {r['peak_mb']:,.0f} MB; at this measured rate 1M part-locations would take "
+                f"{1e6 / rate / 60:,.1f} min (a projection, not a measurement)")
+        add()
+        write(False)
+    if "dask" in only:
+        s = args.dask_size or (planned[-1][0] if planned else plan_sizes[-1])
+        data, as_of = ensure_demo(s, work)
+        r1 = run_case("plan_dask", {"data": str(data), "as_of": as_of, "workers": 1}, plan_repeats, args.timeout)
+        r2 = run_case("plan_dask", {"data": str(data), "as_of": as_of, "workers": 2}, plan_repeats, args.timeout)
+        add(f"## Dask scaling: the plan of demo {s} on a LocalCluster, 1 and 2 worker processes\n")
+        add(header)
+        add(_row("1 worker (1 thread)", r1, None, ""))
+        add(_row("2 workers (1 thread each)", r2, None, ""))
+        if r1.get("runs") and r2.get("runs"):
+            sp = r1["median"] / r2["median"]
+            add(f"\nspeed-up 1 → 2 workers: **{sp:.2f}x** (goal ≥ 1.6x: {'met' if sp >= 1.6 else 'not met'}); "
+                f"cluster start {r2['runs'][0]['start_seconds']:.1f} s (excluded); workers' peak memory "
+                f"{r2['runs'][0]['workers_peak_rss_mb']:,.0f} MB in total (peak memory column: the client process).")
+            if sp > 1.0:
+                # Amdahl: the measured speed-up at 2 workers fixes the parallel share f = 2(1 - 1/sp)
+                f = min(1.0, 2.0 * (1.0 - 1.0 / sp))
+                add(f"\nProjection (Amdahl's law from this one measurement, not measured): parallel share "
+                    f"f = {f:.2f}; N workers ≈ 1 / ((1 - f) + f / N) times one worker: "
+                    + ", ".join(f"{n} workers ≈ {1.0 / ((1 - f) + f / n):.1f}x" for n in (4, 8, 16, 32))
+                    + ". Partitions: at most 64 (partsopt.partition.N_BUCKETS).")
+            else:
+                add("\nNo projection: 2 workers were not faster than 1 in this run (see the load average: "
+                    "the two worker processes did not get two free cores).")
+        add()
+
+    write(True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,345 @@
+"""Running the plan on a Dask cluster (dask.distributed), and Parquet datasets partitioned by part hash.
+
+DESIGN.md §9: work is partitioned by part (:mod:`partsopt.partition`); each
+partition runs exactly the single-process functions (:func:`partsopt.pipeline.plan`
+with the network-wide :class:`~partsopt.pipeline.PlanContext`), and the
+outputs are concatenated in the single-process order - the same bytes as
+``plan(dataset, as_of, config)``.
+
+* :func:`connect` - a ``distributed.Client`` for ``--scheduler tcp://HOST:PORT``
+  (bounded wait; an unreachable scheduler is a :class:`~partsopt.errors.ConfigError`,
+  exit 2) or ``--dask local[:N]`` (a ``LocalCluster`` of N worker processes).
+* :func:`plan_on_cluster` - the partitioned plan; tasks are retried when a
+  worker dies (the scheduler re-runs the lost partitions elsewhere).
+* :func:`network_shadow_price` - one shadow price λ for a network-level
+  target or budget, by bisection where each partition answers "cost and value
+  at λ" (:func:`policies.marginal.respond_at_price`).
+* :func:`write_partitioned` / :func:`read_partition` - the validated tables
+  as Parquet datasets partitioned by ``part_bucket`` (hive layout
+  ``TABLE/part_bucket=K/``), so a worker reads only its partition.
+
+This module is an edge (it talks to the network and the file system).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from partsopt.errors import ConfigError
+from partsopt.partition import N_BUCKETS, PART_TABLES, combine_plans, is_plannable, split_dataset
+from partsopt.validate import Dataset
+
+#: Seconds to wait for a remote scheduler before giving up (exit 2, never a hang).
+DEFAULT_CONNECT_TIMEOUT = 10.0
+#: Times a partition's task is re-run after the worker running it died.
+TASK_RETRIES = 3
+
+_LOCAL = re.compile(r"^local(?::(\d+))?$")
+
+
+def parse_local(spec: str) -> int:
+    """Workers of a ``--dask local[:N]`` spec (default: the machine's cores, at least 1)."""
+    m = _LOCAL.match(str(spec).strip())
+    if not m:
+        raise ConfigError("--dask must be 'local' or 'local:N'.", where="--dask", received=repr(spec),
+                          fix="write --dask local (one worker per core) or --dask local:2 (two workers), "
+                              "or use --scheduler tcp://HOST:PORT for a running cluster.")
+    n = int(m.group(1)) if m.group(1) else max(1, os.cpu_count() or 1)
+    if n < 1:
+        raise ConfigError("--dask local:N needs N >= 1.", where="--dask", received=repr(spec),
+                          fix="write e.g. --dask local:2.")
+    return n
+
+
+def _import_distributed():
+    try:
+        import distributed  # noqa: F401  (an optional dependency: pip install partsopt[dask])
+    except ImportError:
+        raise ConfigError("Dask is not installed, so --scheduler/--dask cannot be used.", where="--scheduler",
+                          received="no module 'distributed'",
+                          fix="pip install 'partsopt[dask]' (or run without --scheduler/--dask).") from None
+    return distributed
+
+
+@contextmanager
+def connect(scheduler: str | None = None, local: str | None = None, *,
+            timeout: float = DEFAULT_CONNECT_TIMEOUT):
+    """A ``distributed.Client`` for a scheduler address or a local cluster; closed on exit.
+
+    scheduler  ``tcp://HOST:PORT`` of a running scheduler; waits at most
+               ``timeout`` [s], then raises ConfigError (exit 2).
+    local      ``"local"`` or ``"local:N"``: a LocalCluster of N worker processes
+               (one thread each; dashboard on a free port).
+    Exactly one of the two.  Checks that every worker can import partsopt.
+    """
+    if (scheduler is None) == (local is None):
+        raise ConfigError("give exactly one of --scheduler ADDRESS or --dask local[:N].", where="--scheduler/--dask",
+                          received=f"scheduler={scheduler!r}, dask={local!r}",
+                          fix="e.g. --scheduler tcp://10.0.0.5:8786 or --dask local:2.")
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ValueError(f"timeout must be a number of seconds > 0, received {timeout!r}")
+    distributed = _import_distributed()
+    cluster = None
+    if local is not None:
+        import dask
+
+        n = parse_local(local)
+        # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in workers by default; with the
+        # optimiser's many large temporary arrays it doubles the plan's time (measured), so
+        # the local workers keep glibc's default
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                               dashboard_address=":0")
+        client = distributed.Client(cluster, timeout=timeout)
+    else:
+        address = str(scheduler).strip()
+        if "://" not in address:
+            address = "tcp://" + address
+        try:
+            client = distributed.Client(address, timeout=timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigError("cannot reach the Dask scheduler.", where="--scheduler",
+                              received=f"{scheduler} ({type(exc).__name__} after waiting up to {timeout:g} s)",
+                              fix="start the scheduler (dask scheduler) and workers, check HOST:PORT and the "
+                                  "firewall, or run on this machine with --dask local.") from None
+    try:
+        check_workers(client)
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def check_workers(client) -> None:
+    """Raise ConfigError unless the cluster has workers and every worker can import partsopt."""
+    found = client.run(importlib.util.find_spec, "partsopt")
+    if not found:
+        raise ConfigError("the Dask cluster has no workers.", where="--scheduler",
+                          received=str(client.scheduler.address if client.scheduler else ""),
+                          fix="start at least one worker: dask worker SCHEDULER_ADDRESS.")
+    lacking = sorted(addr for addr, spec in found.items() if spec is None)
+    if lacking:
+        raise ConfigError("some Dask workers cannot import partsopt.", where="--scheduler",
+                          received=", ".join(lacking),
+                          fix="install partsopt (the same version) in the workers' Python environment, "
+                              "then restart them.")
+
+
+def default_partitions(client) -> int:
+    """Partitions for a cluster: four per worker thread (load balance), at most N_BUCKETS."""
+    threads = sum(client.nthreads().values()) or 1
+    return int(min(N_BUCKETS, 4 * threads))
+
+
+def _plan_partition(part: Dataset, config: dict, context):
+    from partsopt.pipeline import plan
+
+    return plan(part, context.as_of, config, context=context)
+
+
+def _plan_parquet_partition(root: str, partition: int, n_partitions: int, config: dict, context):
+    return _plan_partition(read_partition(root, partition, n_partitions), config, context)
+
+
+def plan_on_cluster(client, dataset: Dataset, as_of, config: dict | None = None, *,
+                    n_partitions: int | None = None, retries: int = TASK_RETRIES):
+    """The weekly plan of :func:`partsopt.pipeline.plan`, run partition by partition on ``client``.
+
+    Returns the same :class:`~partsopt.pipeline.PlanResult` (equal to the last
+    digit).  ``n_partitions`` defaults to :func:`default_partitions`.
+    """
+    from partsopt.config import default_config
+    from partsopt.pipeline import plan_context
+
+    config = config or default_config()
+    context = plan_context(dataset, as_of, config)
+    n = default_partitions(client) if n_partitions is None else n_partitions
+    parts = [p for p in split_dataset(dataset, n) if is_plannable(p)]
+    if not parts:
+        from partsopt.pipeline import plan
+        return plan(dataset, as_of, config, context=context)
+    futures = [client.submit(_plan_partition, p, config, context, pure=False, retries=retries)
+               for p in parts]
+    results = client.gather(futures)
+    return combine_plans(results, dataset.issues)
+
+
+def plan_parquet_on_cluster(client, root, dataset: Dataset, as_of, config: dict | None = None, *,
+                            retries: int = TASK_RETRIES):
+    """Like :func:`plan_on_cluster`, but each worker reads its partition from ``root``
+    (written by :func:`write_partitioned`); ``dataset`` is used only for the
+    network-wide context (it may be the whole dataset or any dataset with the
+    whole demand history)."""
+    from partsopt.config import default_config
+    from partsopt.pipeline import plan_context
+
+    config = config or default_config()
+    context = plan_context(dataset, as_of, config)
+    n = _partitions_written(root)
+    futures = [client.submit(_plan_parquet_partition, str(root), k, n, config, context, pure=False,
+                             retries=retries) for k in range(n)]
+    results = [r for r in client.gather(futures) if len(r.policies)]
+    return combine_plans(results, dataset.issues)
+
+
+# ------------------------------------------------------------------ parquet
+_META = "_partsopt_partitions.txt"
+
+
+def write_partitioned(dataset: Dataset, root, n_partitions: int) -> Path:
+    """Write the validated tables to ``root`` as Parquet datasets partitioned by part.
+
+    Part-keyed tables go to ``root/TABLE/part_bucket=K/part-0.parquet`` with
+    K = bucket mod ``n_partitions`` (:mod:`partsopt.partition`); the others to
+    ``root/TABLE.parquet``.  Returns ``root``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    parts = split_dataset(dataset, n_partitions)
+    for name, frame in dataset.tables.items():
+        if name in PART_TABLES and "part" in frame.columns:
+            for k, p in enumerate(parts):
+                d = root / name / f"part_bucket={k}"
+                d.mkdir(parents=True, exist_ok=True)
+                pq.write_table(pa.Table.from_pandas(p.tables[name], preserve_index=False), d / "part-0.parquet")
+        else:
+            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), root / f"{name}.parquet")
+    (root / _META).write_text(f"{n_partitions}\n{','.join(sorted(dataset.present))}\n", encoding="utf-8")
+    return root
+
+
+def _partitions_written(root) -> int:
+    meta = Path(root) / _META
+    if not meta.is_file():
+        raise ConfigError("not a partitioned partsopt dataset.", where=str(root), received="no " + _META,
+                          fix="write it with partsopt.dask_backend.write_partitioned.")
+    return int(meta.read_text(encoding="utf-8").split("\n")[0])
+
+
+def read_partition(root, partition: int, n_partitions: int | None = None) -> Dataset:
+    """One partition of a dataset written by :func:`write_partitioned` (tables typed as written)."""
+    import pyarrow.parquet as pq
+
+    root = Path(root)
+    n = _partitions_written(root)
+    if n_partitions is not None and n_partitions != n:
+        raise ValueError(f"n_partitions must be {n} (as written in {root}), received {n_partitions!r}")
+    if not (0 <= int(partition) < n):
+        raise ValueError(f"partition must be in 0..{n - 1}, received {partition!r}")
+    present = frozenset(x for x in (root / _META).read_text(encoding="utf-8").split("\n")[1].split(",") if x)
+    tables = {}
+    for path in sorted(root.iterdir()):
+        if path.is_dir():
+            f = path / f"part_bucket={int(partition)}" / "part-0.parquet"
+            tables[path.name] = pq.read_table(f).to_pandas()
+        elif path.suffix == ".parquet":
+            tables[path.stem] = pq.read_table(path).to_pandas()
+    return Dataset(tables=tables, issues=pd.DataFrame(), present=present, path=str(root))
+
+
+# ------------------------------------------------------------- shadow price
+def _respond_partition(cost, value, valid, price):
+    from policies.marginal import respond_at_price
+
+    _, c, v = respond_at_price(cost, value, price, valid)
+    return c, v
+
+
+def network_shadow_price(client, groups: list, *, target_value: float | None = None, budget: float | None = None,
+                         tol: float = 1e-10, max_iter: int = 200):
+    """One shadow price λ [value/money] for the whole network, by bisection across partitions.
+
+    ``groups`` is a list of partitions, each a tuple ``(cost (G,K), value (G,K),
+    valid (G,K) or None)`` of option tables (one row per part-location, one
+    column per candidate level).  Each round every partition answers
+    ``respond_at_price`` at λ (its total cost and value when each row takes
+    argmax value − λ·cost), the totals are summed, and λ is halved towards the
+    largest price that meets ``target_value`` (min cost) or the smallest that
+    keeps ``budget`` (max value): the price rule of
+    :func:`policies.marginal.lagrangian_solve` (Everett 1963), over the
+    bracket [0, 2·max ratio + 1].  Returns ``(price, cost, value, iterations)``
+    of the feasible end of the final bracket.  With ``client=None`` the
+    partitions answer in this process (the same numbers).
+    """
+    if (target_value is None) == (budget is None):
+        raise ValueError("give exactly one of target_value or budget, received "
+                         f"target_value={target_value!r}, budget={budget!r}")
+    if not groups:
+        raise ValueError("groups must hold at least one partition's option tables, received an empty list")
+
+    def ask(price):
+        if client is None:
+            answers = [_respond_partition(c, v, ok, price) for c, v, ok in groups]
+        else:
+            answers = client.gather([client.submit(_respond_partition, c, v, ok, price, pure=False,
+                                                   retries=TASK_RETRIES) for c, v, ok in futures])
+        return float(sum(a[0] for a in answers)), float(sum(a[1] for a in answers))
+
+    futures = groups if client is None else [tuple(client.scatter(x) if x is not None else None for x in g)
+                                              for g in groups]
+    # bracket: above the largest value/cost ratio between two options of a row nothing is bought
+    top = 0.0
+    for c, v, ok in groups:
+        c = np.asarray(c, np.float64)
+        v = np.asarray(v, np.float64)
+        dc = c[:, :, None] - c[:, None, :]
+        dv = v[:, :, None] - v[:, None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(dc > 0, dv / dc, 0.0)
+        if ok is not None:
+            okk = np.asarray(ok, bool)
+            r = np.where(okk[:, :, None] & okk[:, None, :], r, 0.0)
+        top = max(top, float(np.nanmax(r)) if r.size else 0.0)
+    lo, hi = 0.0, 2.0 * top + 1.0
+    it = 0
+    if target_value is not None:
+        ok_fn = lambda cv: cv[1] >= target_value - 1e-12  # noqa: E731
+        r_hi = ask(hi)
+        if ok_fn(r_hi):
+            return hi, r_hi[0], r_hi[1], 0
+        r_lo = ask(lo)
+        if not ok_fn(r_lo):
+            raise ValueError(f"target_value must be <= {r_lo[1]:.6g} (the largest achievable value), "
+                             f"received {target_value!r}")
+        best = r_lo
+        while it < max_iter and hi - lo > tol * max(1.0, hi):
+            mid = 0.5 * (lo + hi)
+            r = ask(mid)
+            if ok_fn(r):
+                lo, best = mid, r
+            else:
+                hi = mid
+            it += 1
+        return lo, best[0], best[1], it
+    ok_fn = lambda cv: cv[0] <= budget + 1e-9  # noqa: E731
+    r_lo = ask(lo)
+    if ok_fn(r_lo):
+        return lo, r_lo[0], r_lo[1], 0
+    r_hi = ask(hi)
+    if not ok_fn(r_hi):
+        raise ValueError(f"budget must be >= {r_hi[0]:.6g} (the cheapest allocation), received {budget!r}")
+    best = r_hi
+    while it < max_iter and hi - lo > tol * max(1.0, hi):
+        mid = 0.5 * (lo + hi)
+        r = ask(mid)
+        if ok_fn(r):
+            hi, best = mid, r
+        else:
+            lo = mid
+        it += 1
+    return hi, best[0], best[1], it
+
+
+__all__ = ["DEFAULT_CONNECT_TIMEOUT", "TASK_RETRIES", "parse_local", "connect", "check_workers",
+           "default_partitions", "plan_on_cluster", "plan_parquet_on_cluster", "write_partitioned",
+           "read_partition", "network_shadow_price"]
