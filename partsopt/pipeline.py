@@ -177,7 +177,7 @@ def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: Progr
                         promise_days=context.promise_days, depth=depth, buckets=buckets)
     superseded = dataset.parts.loc[dataset.parts["superseded_by"] != "", "part"]
     pol = apply_overrides(pol, dataset.items, final.loc[superseded.to_numpy()] if len(superseded) else None)
-    pol = reevaluate_overridden(pol, fc, lead)
+    pol = reevaluate_overridden(pol, fc, lead, buckets=buckets)
 
     progress(4, steps, "plan: lead-time demand")
     ltd_mean, ltd_var = lead_time_moments(fc["flow_mean_per_day"].to_numpy(), fc["flow_var_per_day"].to_numpy(),

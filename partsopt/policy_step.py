@@ -229,12 +229,14 @@ def apply_overrides(pol: pd.DataFrame, items: pd.DataFrame, superseded: pd.Serie
     return out
 
 
-def reevaluate_overridden(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame) -> pd.DataFrame:
+def reevaluate_overridden(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame, *, buckets=None) -> pd.DataFrame:
     """Expected KPIs of rows whose levels an override changed, at the levels actually used.
 
     min/max overrides: :func:`policies.service.evaluate_policy` at the new (s, S)
     (same demand, lead time and review as the optimiser saw).  Not stocked or
-    superseded: nothing on hand, every customer line a miss.
+    superseded: nothing on hand, every customer line a miss.  ``buckets`` (part
+    bucket per row) evaluates one bucket at a time, as :func:`plan_policies`
+    solves, so the result does not depend on which other parts are planned.
     """
     out = pol.copy()
     kind = out["override"].to_numpy()
@@ -247,17 +249,20 @@ def reevaluate_overridden(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFram
     moved = (kind != "") & ~zero
     flow = fc["flow_mean_per_day"].to_numpy(np.float64)
     moved &= flow > 0
-    if moved.any():
-        idx = np.flatnonzero(moved)
-        var = np.maximum(fc["flow_var_per_day"].to_numpy(np.float64), flow)
+    groups = [np.flatnonzero(moved)] if buckets is None else [
+        np.flatnonzero(moved & (np.asarray(buckets) == b)) for b in np.unique(np.asarray(buckets)[moved])]
+    var = np.maximum(fc["flow_var_per_day"].to_numpy(np.float64), flow)
+    cols = {"expected_hit_rate": "hit_rate", "expected_fill_rate": "fill_rate",
+            "expected_ready_rate": "ready_rate", "expected_on_hand": "expected_on_hand",
+            "expected_backorders": "expected_backorders", "orders_per_year": "orders_per_year"}
+    for idx in groups:
+        if not len(idx):
+            continue
         ev = evaluate_policy("nbinom", flow[idx], var[idx], out["lead_time_days"].to_numpy()[idx],
                              out["review_days"].to_numpy()[idx],
                              reorder_point=np.floor(out["reorder_point"].to_numpy()[idx]).astype(np.int64),
                              order_up_to=np.ceil(out["order_up_to"].to_numpy()[idx]).astype(np.int64),
                              lead_time_sd=lead["lt_sd_days"].to_numpy(np.float64)[idx], line_size_pmf="family")
-        cols = {"expected_hit_rate": "hit_rate", "expected_fill_rate": "fill_rate",
-                "expected_ready_rate": "ready_rate", "expected_on_hand": "expected_on_hand",
-                "expected_backorders": "expected_backorders", "orders_per_year": "orders_per_year"}
         for mine, theirs in cols.items():
             out.loc[out.index[idx], mine] = ev[theirs].to_numpy()
         value = out["expected_on_hand"].to_numpy()[idx] * out["unit_cost"].to_numpy()[idx]
