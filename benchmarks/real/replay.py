@@ -163,7 +163,7 @@ def ss_replay(y, s, S, lead_time, *, start: int = 0, measure_from: int = 0, init
             out["lines"] += dpos > 0
             out["lines_hit"] += (dpos > 0) & (got >= dpos)
             out["mean_on_hand"] += np.maximum(on_hand, 0.0)
-            out["orders"] += need
+            out["orders"] += need & (q > 0)
         on_hand = on_hand - d
         if t >= measure_from:
             out["mean_on_hand_end"] += np.maximum(on_hand, 0.0)
