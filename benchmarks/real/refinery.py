@@ -212,6 +212,8 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     res["curve"].to_csv(out.with_suffix(".curve.csv"), index=False)
+    res["company"].to_csv(out.with_suffix(".company.csv"), index=False)
+    res["ours"].to_csv(out.with_suffix(".partsopt.csv"), index=False)
     print(f"wrote {out}")
 
 
