@@ -284,12 +284,17 @@ def report(results: list[dict], nguyen: pd.DataFrame, data_dir: Path, argv: str)
 
 
 def main(argv=None):
+    global TARGETS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--datasets", default="raf,manufacturing,auto,carparts,m5")
     ap.add_argument("--quick", action="store_true", help="B0 with the selection only")
+    ap.add_argument("--targets", default=None, help="comma list of target fill rates (default: "
+                    + ",".join(f"{t:g}" for t in TARGETS) + ")")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "real_tradeoff.md"))
     args = ap.parse_args(argv)
+    if args.targets:
+        TARGETS = tuple(float(t) for t in args.targets.split(","))
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     nguyen = pd.read_csv(data_dir / "benchmark_nguyen2023_fill_rates.csv")
     results = []
