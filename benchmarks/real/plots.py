@@ -68,7 +68,7 @@ def refinery_plot(results: Path, out: Path) -> Path | None:
                 ax.plot(r["stock_value"] / 1e6, r["fill_rate"], mk, ms=12, label=f"company Min/Max, {crit}")
     ax.set_xlabel("average stock value (millions, test window)")
     ax.set_ylabel("achieved fill rate (units)")
-    ax.set_title("Refinery spares: partsopt targets 0.80-0.99 vs the company's Min/Max")
+    ax.set_title("Refinery: partsopt (targets 0.80-0.99) vs company Min/Max", fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     path = out / "real_refinery_tradeoff.png"

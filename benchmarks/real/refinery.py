@@ -32,6 +32,7 @@ Protocol (no look-ahead):
 from __future__ import annotations
 
 import argparse
+import sys
 import datetime as _dt
 import time
 from pathlib import Path
@@ -207,7 +208,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     res = run(data_dir, args.order_cost)
-    text = report(res, data_dir, " ".join(argv or []), args.order_cost)
+    text = report(res, data_dir, " ".join(sys.argv[1:] if argv is None else argv), args.order_cost)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

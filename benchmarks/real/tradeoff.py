@@ -37,6 +37,7 @@ rate.
 from __future__ import annotations
 
 import argparse
+import sys
 import datetime as _dt
 import time
 from pathlib import Path
@@ -307,7 +308,7 @@ def main(argv=None):
         if res["bl"] is not None:
             frames.append(res["bl"].assign(protocol="BL"))
         pd.concat(frames, ignore_index=True).to_csv(out.with_name(out.stem + f".{ds}.csv"), index=False)
-        out.write_text(report(results, nguyen, data_dir, " ".join(argv or [])), encoding="utf-8")
+        out.write_text(report(results, nguyen, data_dir, " ".join(sys.argv[1:] if argv is None else argv)), encoding="utf-8")
         print(f"{ds} done", flush=True)
     print(f"wrote {out}")
 

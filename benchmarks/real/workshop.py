@@ -22,6 +22,7 @@ Steps (all through the product's own entry points):
 from __future__ import annotations
 
 import argparse
+import sys
 import datetime as _dt
 import tempfile
 import time
@@ -125,7 +126,7 @@ def main(argv=None):
     r = run(data_dir, args.as_of)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report(r, data_dir, args.as_of, " ".join(argv or [])), encoding="utf-8")
+    out.write_text(report(r, data_dir, args.as_of, " ".join(sys.argv[1:] if argv is None else argv)), encoding="utf-8")
     print(f"wrote {out}")
 
 
