@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 
 from benchmarks.real.common import ROOT, default_data_dir  # noqa: E402
 
-NG = {"raf": "RAF", "manufacturing": "MAN"}
+NG = {"raf": "RAF", "manufacturing": "MAN", "auto": "AUTO"}
 
 
 def calibration_plot(results: Path, nguyen: pd.DataFrame, ds: str, out: Path) -> Path | None:
