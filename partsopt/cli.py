@@ -12,24 +12,43 @@ import sys
 import traceback
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from partsopt import __version__
 from partsopt.cli_tables import format_table, heading
-from partsopt.errors import PartsoptError, UsageError
+from partsopt.errors import ConfigError, PartsoptError, UsageError
 
 EPILOG_DEMO = """example:
   partsopt demo                          # small network into ./partsopt-demo
   partsopt demo --size medium --seed 7 --out /tmp/net
 
-writes the dataset to OUT/data (ground truth of the planted defects in OUT/data/ground_truth)
-and the weekly plan to OUT/plan (orders.xlsx for the parts manager).
+writes the dataset to OUT/data (ground truth of the planted defects in OUT/data/ground_truth),
+the weekly plan to OUT/plan (orders.xlsx for the parts manager) and a replay of the last year of
+history (policies planned as of its start) with its report to OUT/replay/report.html.
 """
 EPILOG_PLAN = """example:
   partsopt plan ./partsopt-demo --as-of 2026-11-16 --out ./plan
   partsopt plan ./mydata --as-of 2026-11-16 --out ./plan --config tight.toml
 
 writes forecasts, policies and orders (.parquet and .csv), orders.xlsx and run.json to --out.
+"""
+EPILOG_SIMULATE = """example:
+  partsopt simulate ./partsopt-demo/data --start 2025-11-17 --end 2026-11-14 --out ./replay
+  partsopt simulate ./mydata --start 2025-01-06 --end 2025-12-28 --out ./replay --policies ./plan/policies.parquet
+  partsopt simulate ./mydata --start 2025-01-06 --end 2025-12-28 --out ./replay --curve 0.8,0.9,0.95,0.98
+
+without --policies the policies are planned as of --start from the data before it (and re-planned every
+simulation.replan_weeks weeks when the scenario sets it).  Writes kpis.json, kpis_by_location.csv,
+misses.csv (with root causes), report.html and run.json to --out.
+"""
+EPILOG_WHATIF = """example:
+  partsopt whatif ./partsopt-demo/data --scenario base.toml --scenario lean.toml --out ./whatif
+
+replays every scenario over the same demand with the same random draws (default window: the last
+365 days of history) and writes kpis.csv (side by side, deltas against the first scenario),
+curve.csv and scenarios.csv (the cost-availability curve and each scenario's point on it),
+whatif.html and run.json to --out.
 """
 EPILOG_VALIDATE = """example:
   partsopt validate ./partsopt-demo
@@ -61,6 +80,10 @@ the same run exported twice changes nothing.  --dry-run prints the difference.
 --to env:NAME reads the URL from environment variable NAME (keeps the password out
 of the command line and the process list); printed URLs always mask the password.
 """
+
+
+#: service levels of the cost-availability curve in the demo's replay report
+DEMO_CURVE_LEVELS = (0.98, 0.995)  # with the plan's own 95 % point: three points, two extra policy runs
 
 
 class _Parser(argparse.ArgumentParser):
@@ -147,6 +170,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--diff-out", help="also write the full difference table to this CSV file")
     p.add_argument("--max-rows", type=int, default=30, help="difference rows shown in the terminal (default 30)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("simulate", help="replay history against a policy: KPIs, misses with causes, report.html",
+                       description="Replay the repair-order lines of a date range day by day against the stock "
+                                   "policies, measure the KPIs and name the root cause of every miss.",
+                       epilog=EPILOG_SIMULATE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", help="dataset folder")
+    p.add_argument("--start", required=True, help="first day of the replay YYYY-MM-DD")
+    p.add_argument("--end", required=True, help="last day of the replay YYYY-MM-DD (inclusive)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--config", help="scenario file (TOML); default: the default scenario")
+    p.add_argument("--policies", help="policies.parquet or policies.csv from 'partsopt plan' (default: plan as of --start)")
+    p.add_argument("--seed", type=int, help="seed of the lead-time draws (default: simulation.seed of the scenario)")
+    p.add_argument("--curve", help="service levels for the planned cost-availability curve in the report, "
+                                   "comma-separated (e.g. 0.8,0.9,0.95,0.98); default: none")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("whatif", help="several scenarios side by side over the same demand",
+                       description="Plan and replay every scenario over the same demand and the same random draws; "
+                                   "KPIs side by side with deltas and the cost-availability curve.",
+                       epilog=EPILOG_WHATIF, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", help="dataset folder")
+    p.add_argument("--scenario", action="append", required=True, metavar="FILE.toml",
+                   help="scenario file (TOML); give it once per scenario, the first is the reference")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--start", help="first day of the replay (default: 365 days before the last demand date)")
+    p.add_argument("--end", help="last day of the replay (default: the last demand date)")
+    p.add_argument("--seed", type=int, help="seed of the lead-time draws for every scenario (default: the first "
+                                            "scenario's simulation.seed)")
+    p.add_argument("--levels", default=",".join(str(x) for x in (0.80, 0.90, 0.95, 0.98, 0.995)),
+                   help="service levels of the cost-availability curve, comma-separated, or 'none' "
+                        "(default: 0.8,0.9,0.95,0.98,0.995)")
+    p.set_defaults(func=cmd_whatif)
     return parser
 
 
@@ -290,7 +345,234 @@ def cmd_demo(args) -> int:
     result, run = run_plan(data, as_of, default_config(), out / "plan")
     _print_plan_summary(result, run, out / "plan")
     print(f"order suggestions for the parts manager: {out / 'plan' / 'orders.xlsx'}")
+    from partsopt.whatif import replay_window
+
+    start, end = replay_window(data)
+    config = default_config()
+    config["simulation"]["seed"] = int(args.seed)
+    print()
+    scenario, sim_run = run_simulate(data, start, end, config, out / "replay", levels=DEMO_CURVE_LEVELS,
+                                     true_data=_demo_true_data(data_dir))
+    _print_simulation_summary(scenario, sim_run, out / "replay")
     return 0
+
+
+def _dates_or_exit(data, start, end, what: str):
+    from partsopt.whatif import replay_window
+
+    try:
+        return replay_window(data, start, end)
+    except ValueError as exc:
+        msg = str(exc)
+        if "must be dates" in msg:
+            raise ConfigError("--start / --end must be dates.", where="--start / --end",
+                              received=f"--start {start} --end {end}", fix="write them as YYYY-MM-DD.") from None
+        raise ConfigError(f"The {what} window is outside the demand history.", where="--start / --end",
+                          received=f"--start {start} --end {end}",
+                          fix=msg.replace("the replay window", "the window")) from None
+
+
+def _levels(text: str | None, option: str) -> list[float]:
+    if text is None or text.strip().lower() in ("", "none"):
+        return []
+    try:
+        levels = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        levels = [float("nan")]
+    if not levels or not all(0 < x < 1 for x in levels):
+        raise ConfigError(f"{option} must list service levels in (0, 1).", where=option, received=repr(text),
+                          fix=f"write e.g. {option} 0.8,0.9,0.95,0.98 (or 'none').")
+    return levels
+
+
+def read_policies(path: str | os.PathLike, data) -> pd.DataFrame:
+    """A policies file from 'partsopt plan' (.parquet or .csv), checked against the dataset (exit 2 if foreign)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError("The policies file does not exist.", where=str(p), received="no such file",
+                          fix="give the policies.parquet or policies.csv written by 'partsopt plan'.")
+    try:
+        pol = (pd.read_parquet(p) if p.suffix.lower() in (".parquet", ".pq")
+               else pd.read_csv(p, dtype={"part": str, "location": str}, keep_default_na=False,
+                                na_values={"reorder_point": [""], "order_up_to": [""]}))
+    except Exception as exc:  # pyarrow / the CSV parser raise many types
+        raise ConfigError("The policies file cannot be read.", where=str(p), received=f"{type(exc).__name__}: {exc}",
+                          fix="give the policies.parquet or policies.csv written by 'partsopt plan'.") from None
+    missing = [c for c in ("part", "location", "reorder_point", "order_up_to") if c not in pol]
+    if missing:
+        raise ConfigError("The policies file lacks required columns.", where=str(p),
+                          received=f"missing {missing}; columns {list(pol.columns)[:12]}",
+                          fix="give the policies file written by 'partsopt plan' (part, location, reorder_point, "
+                              "order_up_to).")
+    pol = pol.assign(part=pol["part"].astype(str), location=pol["location"].astype(str))
+    for col, table in (("part", data.parts), ("location", data.locations)):
+        unknown = pol.loc[~pol[col].isin(table[col].astype(str)), col].unique()
+        if len(unknown):
+            raise ConfigError(f"The policies file names {col}s that are not in this dataset "
+                              "(is it from another dataset?).", where=str(p),
+                              received=f"{len(unknown)} unknown {col}(s): {', '.join(map(str, unknown[:8]))}"
+                                       f"{' ...' if len(unknown) > 8 else ''}",
+                              fix=f"plan this dataset ('partsopt plan {data.path or 'DATA'} ...') and pass its "
+                                  "policies, or pass the matching dataset.")
+    s = pd.to_numeric(pol["reorder_point"], errors="coerce").to_numpy(float)
+    S = pd.to_numeric(pol["order_up_to"], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(s) | ~np.isfinite(S) | (S < 0) | (s > S)
+    dup = pol.duplicated(["part", "location"]).to_numpy()
+    if bad.any() or dup.any():
+        i = int(np.flatnonzero(bad | dup)[0])
+        why = ("more than one row for the part-location" if dup[i] else
+               f"reorder_point={pol['reorder_point'].iloc[i]!r}, order_up_to={pol['order_up_to'].iloc[i]!r}")
+        raise ConfigError("The policies file has invalid rows.", where=f"{p}, row {i + 2}",
+                          received=f"part {pol['part'].iloc[i]!r} at {pol['location'].iloc[i]!r}: {why} "
+                                   f"({int((bad | dup).sum())} bad row(s))",
+                          fix="give one row per part-location with numbers 0 <= reorder_point <= order_up_to, "
+                              "as 'partsopt plan' writes them.")
+    return pol.assign(reorder_point=s, order_up_to=S)
+
+
+def cmd_simulate(args) -> int:
+    from partsopt.io import load, read_config
+
+    config = read_config(args.config)
+    levels = _levels(args.curve, "--curve")
+    if args.seed is not None and args.seed < 0:
+        raise ConfigError("--seed must be an integer >= 0.", where="--seed", received=str(args.seed),
+                          fix="give a seed such as 0 or 42.")
+    data = load(args.data)
+    start, end = _dates_or_exit(data, args.start, args.end, "replay")
+    policies = read_policies(args.policies, data) if args.policies else None
+    if args.seed is not None:
+        config["simulation"]["seed"] = int(args.seed)
+    scenario, run = run_simulate(data, start, end, config, Path(args.out), policies=policies, levels=levels)
+    _print_simulation_summary(scenario, run, Path(args.out))
+    return 0
+
+
+def run_simulate(data, start, end, config, out: Path, *, policies=None, levels=(), true_data=None):
+    """Replay (plan as of start unless policies are given), attribute causes, write every output to ``out``.
+
+    ``true_data``: the dataset with the true master data (the demo's ground truth), for ``data.*`` causes.
+    """
+    import json
+
+    from partsopt.io import OutputSet
+    from partsopt.progress import stderr_progress
+    from partsopt.report import simulation_report
+    from partsopt.runinfo import make_run_info, run_json
+    from partsopt.whatif import cost_availability_curve, run_scenario, with_planned_point
+
+    progress = stderr_progress()
+    progress(0, 3, "simulate: plan and replay")
+    name = config.get("name", "base")
+    scenario = run_scenario(data, name, config, start, end, seed=int(config["simulation"]["seed"]), policies=policies,
+                            true_dataset=true_data)
+    curve = None
+    if levels:
+        progress(1, 3, "simulate: cost-availability curve")
+        curve = cost_availability_curve(data, start, config, levels)
+        if scenario.plan is not None:  # the replayed plan is the curve's point at its own level
+            curve = with_planned_point(curve, config, scenario.plan)
+    progress(2, 3, "simulate: report")
+    res = scenario.result
+    run = make_run_info("simulate", config, data.tables, start=start.date().isoformat(), end=end.date().isoformat(),
+                        policies="given" if policies is not None else "planned as of start")
+    run["dataset"] = str(data.path or "")
+    run["rows"] = {"lines": int(res.kpis["lines"]), "misses": len(res.misses), "order_lines": len(res.orders)}
+    planned = (scenario.planned_hit_rate, scenario.planned_inventory_value) if scenario.plan is not None else None
+    html = simulation_report(res, config, curve=curve, planned=planned, run_id=run["run_id"])
+    with OutputSet(out) as outputs:
+        outputs.write_text(json.dumps(res.kpis, indent=2) + "\n", "kpis.json")
+        outputs.write_table(res.kpis_by_location, "kpis_by_location.csv")
+        outputs.write_table(res.misses, "misses.csv")
+        if curve is not None:
+            outputs.write_table(curve, "curve.csv")
+        outputs.write_text(html, "report.html")
+        outputs.write_text(run_json(run), "run.json")
+    progress(3, 3, "simulate: done")
+    return scenario, run
+
+
+def _kpi_summary(kpis: dict, config: dict | None = None) -> pd.DataFrame:
+    from partsopt.report import kpi_tiles, kpi_targets
+
+    tiles = kpi_tiles(kpis, kpi_targets(config))
+    rows = [(t.label, t.value, t.target.replace("no target", "").replace("target ", ""),
+             {"good": "ok", "warn": "watch", "bad": "below target"}.get(t.status, "")) for t in tiles]
+    rows.append(("Missed lines", f"{kpis.get('misses', 0):,} of {kpis.get('lines', 0):,}", "", ""))
+    by = kpis.get("misses_by_cause", {})
+    rows.append(("Misses by cause", ", ".join(f"{k} {v:,}" for k, v in by.items()), "", ""))
+    return pd.DataFrame(rows, columns=["KPI", "value", "target", ""])
+
+
+def _print_simulation_summary(scenario, run, out: Path) -> None:
+    info = scenario.result.info
+    print(heading(f"Replay {pd.Timestamp(info['start']).date()} – {pd.Timestamp(info['end']).date()} "
+                  f"(run {run['run_id']})"))
+    print(format_table(_kpi_summary(scenario.result.kpis, scenario.config)))
+    print(f"\noutputs in {out}: kpis.json, kpis_by_location.csv, misses.csv, run.json")
+    print(f"report: {out / 'report.html'}")
+
+
+def cmd_whatif(args) -> int:
+    import json
+
+    from partsopt.io import OutputSet, load, read_config
+    from partsopt.progress import stderr_progress
+    from partsopt.report import whatif_report
+    from partsopt.runinfo import make_run_info, run_json
+    from partsopt.whatif import run_whatif, scenario_names
+
+    configs = [read_config(path) for path in args.scenario]  # every file checked before any work
+    levels = _levels(args.levels, "--levels")
+    if args.seed is not None and args.seed < 0:
+        raise ConfigError("--seed must be an integer >= 0.", where="--seed", received=str(args.seed),
+                          fix="give a seed such as 0 or 42.")
+    data = load(args.data)
+    start, end = _dates_or_exit(data, args.start, args.end, "what-if")
+    names = scenario_names(configs, [Path(p).stem for p in args.scenario])
+    result = run_whatif(data, list(zip(names, configs)), start, end, seed=args.seed, levels=levels,
+                        progress=stderr_progress())
+    run = make_run_info("whatif", configs[0], data.tables, start=start.date().isoformat(),
+                        end=end.date().isoformat(), seed=result.seed)
+    run["dataset"] = str(data.path or "")
+    run["scenarios"] = [{"name": n, "file": str(f), "config": c} for n, f, c in zip(names, args.scenario, configs)]
+    out = Path(args.out)
+    html = whatif_report(result, run_id=run["run_id"])
+    with OutputSet(out) as outputs:
+        outputs.write_table(result.kpis, "kpis.csv")
+        outputs.write_table(result.curve, "curve.csv")
+        outputs.write_table(result.points(), "scenarios.csv")
+        outputs.write_text(json.dumps({r.name: r.result.kpis for r in result.runs}, indent=2) + "\n", "kpis.json")
+        outputs.write_text(html, "whatif.html")
+        outputs.write_text(run_json(run), "run.json")
+    print(heading(f"What-if {start.date()} – {end.date()}: {len(names)} scenarios, seed {result.seed} "
+                  f"(run {run['run_id']})"))
+    show = result.kpis[result.kpis["kpi"].isin(["hit_rate", "otd_rate", "normal_order_rate", "turnover",
+                                                 "avg_inventory_value", "emergency_cost", "gross_margin", "misses",
+                                                 "planned_hit_rate", "planned_inventory_value"])]
+    print(format_table(show.drop(columns=["better"]).round(4)))
+    print(f"\noutputs in {out}: kpis.csv, curve.csv, scenarios.csv, kpis.json, run.json")
+    print(f"report: {out / 'whatif.html'}")
+    return 0
+
+
+def _demo_true_data(data_dir: Path):
+    """The demo dataset with the part master of its ground truth (true lead times, all supersession links)."""
+    import tempfile
+
+    from partsopt.io import load
+
+    truth = Path(data_dir) / "ground_truth" / "parts_true.csv"
+    if not truth.is_file():
+        return None
+    parts = pd.read_csv(truth, dtype=str, keep_default_na=False)
+    master = pd.read_csv(Path(data_dir) / "parts.csv", dtype=str, keep_default_na=False, nrows=0).columns
+    with tempfile.TemporaryDirectory(prefix="partsopt-truth-") as tmp:
+        for f in Path(data_dir).iterdir():
+            if f.is_file() and f.name != "parts.csv":
+                (Path(tmp) / f.name).symlink_to(f.resolve())
+        parts[[c for c in master if c in parts]].to_csv(Path(tmp) / "parts.csv", index=False)
+        return load(tmp)
 
 
 def _print_network_summary(data) -> None:

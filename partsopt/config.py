@@ -24,7 +24,7 @@ Example (every key shown with its default, except ``by_criticality``, empty by d
     multi_echelon = true         # dealers' lead time includes the wait at their parent
     min_order_up_to_gap = 1      # S - s >= this [units]
     upper_fill_rate = 0.95       # fill-rate target of warehouses towards the locations they supply
-    q_method = "eoq"             # S - s from EOQ on the pack grid, or "cost" (full cost search, slower)
+    q_method = "cost"            # S - s from the least-cost search, or "eoq" (EOQ on the pack grid)
 
     [forecast]
     method = "auto"              # auto (selection per series) or a method name: croston, sba, tsb, ses, ...
@@ -112,8 +112,8 @@ SCHEMA: dict[str, Any] = {
         "min_order_up_to_gap": Key(int, 1, lower=1, upper=10_000),
         "upper_fill_rate": Key(float, 0.95, **LEVEL,
                                doc="unit fill-rate target of warehouses towards the locations they supply"),
-        "q_method": Key(str, "eoq", choices=("cost", "eoq"),
-                         doc="order quantity S - s: EOQ rounded to the pack grid, or the full cost search (slower)"),
+        "q_method": Key(str, "cost", choices=("cost", "eoq"),
+                         doc="order quantity S - s: least-cost search, or EOQ rounded to the pack grid"),
     },
     "forecast": {
         "method": Key(str, "auto", choices=FORECAST_METHODS),

@@ -14,8 +14,9 @@ and the part-locations to plan.  Output: the ``forecasts`` table of DESIGN.md
    = "class"``: Syntetos, Boylan & Croston 2005 - SES where demand is smooth,
    SBA where it is erratic, intermittent or lumpy; TSB for new and dead series,
    because it decays towards zero when demand stops - Teunter, Syntetos &
-   Babai 2011) or a rolling-origin backtest per series (``"backtest"``: 3
-   cut-offs, one-step RMSE, :func:`forecasting.select_by_backtest`).  Each
+   Babai 2011) or a rolling-origin backtest per series (``"backtest"``: 8
+   cut-offs - 3 were too noisy on the real datasets, benchmarks/results/forecasting_accuracy.md -
+   one-step RMSE, :func:`forecasting.select_by_backtest`).  Each
    method runs once on all its series (a loop over methods, never over series).
 4. **Moments.** mean = the one-step forecast [units/period].  Variance: the mean
    squared in-sample one-step error (:func:`forecasting.leadtime.one_step_error_variance`,
@@ -106,8 +107,8 @@ def forecast_part_locations(lines: pd.DataFrame, keys: pd.DataFrame, as_of, conf
                 vals[wh] = sub_cls[col].to_numpy(dtype=object if col == "demand_class" else None)
                 cls[col] = vals
     classes = cls["demand_class"].astype(str).to_numpy()
-    if fc["method"] == "auto" and fc["selection"] == "backtest" and n_periods >= 8:
-        method = forecasting.select_by_backtest(y, BACKTEST_METHODS, h=1, n_origins=3)["method"].to_numpy(dtype=object)
+    if fc["method"] == "auto" and fc["selection"] == "backtest" and n_periods >= 12:
+        method = forecasting.select_by_backtest(y, BACKTEST_METHODS, h=1, n_origins=8)["method"].to_numpy(dtype=object)
     elif fc["method"] == "auto":
         method = forecasting.select_by_class(classes)
     else:

@@ -31,7 +31,7 @@ from partsopt.errors import ConfigError
 from partsopt.forecast_step import add_flows, forecast_part_locations, location_depth
 from partsopt.leadtimes import lead_time_table
 from partsopt.ordering import order_suggestions
-from partsopt.policy_step import POLICY_COLUMNS, apply_overrides, plan_policies
+from partsopt.policy_step import POLICY_COLUMNS, apply_overrides, plan_policies, reevaluate_overridden
 from partsopt.progress import ProgressFn, no_progress
 from partsopt.supersession import final_successor
 from partsopt.validate import Dataset
@@ -136,6 +136,7 @@ def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: Progr
                         promise_days=promise_days_by_location(lines), depth=depth)
     superseded = dataset.parts.loc[dataset.parts["superseded_by"] != "", "part"]
     pol = apply_overrides(pol, dataset.items, final.loc[superseded.to_numpy()] if len(superseded) else None)
+    pol = reevaluate_overridden(pol, fc, lead)
 
     progress(4, steps, "plan: lead-time demand")
     ltd_mean, ltd_var = lead_time_moments(fc["flow_mean_per_day"].to_numpy(), fc["flow_var_per_day"].to_numpy(),

@@ -35,9 +35,12 @@ Afterwards: ``items.stocked = false`` → s = S = 0 (served from the parent);
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
+from policies.service import evaluate_policy
 from policies.single import optimize_single
 from partsopt.config import service_level_for
 
@@ -131,7 +134,7 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
                 pack_size=rows["pack_size"].to_numpy()[a], moq=rows["moq"].to_numpy()[a],
                 q_method=config["policy"]["q_method"], periods_per_year=365.0,
                 lead_time_sd=sub["lt_sd_days"].to_numpy(np.float64)[active], line_size_pmf="family",
-                tail=1e-6, chunk_size=2000)
+                tail=1e-6, chunk_size=2000, workers=min(2, os.cpu_count() or 1))
             for col in ("reorder_point", "order_up_to", "safety_stock", "expected_hit_rate", "expected_fill_rate",
                         "expected_ready_rate", "expected_on_hand", "expected_backorders", "expected_otd_rate",
                         "inventory_value", "annual_holding_cost", "annual_cost", "normal_order_rate",
@@ -211,9 +214,43 @@ def apply_overrides(pol: pd.DataFrame, items: pd.DataFrame, superseded: pd.Serie
         out.loc[sup, "reason"] = "superseded by " + pd.Series(succ[sup]).astype(str).to_numpy() + \
             ": no new stock; its stock is used up first"
         out.loc[sup, "override"] = "superseded"
-    changed = out["override"].to_numpy() != ""
-    if changed.any():
-        # the expected KPIs no longer describe these levels: recompute value and holding at the new S
-        mid = np.maximum((out["reorder_point"] + out["order_up_to"]) / 2.0, 0.0)
-        out.loc[changed, "inventory_value"] = (mid * out["unit_cost"])[changed]
+    return out
+
+
+def reevaluate_overridden(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame) -> pd.DataFrame:
+    """Expected KPIs of rows whose levels an override changed, at the levels actually used.
+
+    min/max overrides: :func:`policies.service.evaluate_policy` at the new (s, S)
+    (same demand, lead time and review as the optimiser saw).  Not stocked or
+    superseded: nothing on hand, every customer line a miss.
+    """
+    out = pol.copy()
+    kind = out["override"].to_numpy()
+    zero = np.isin(kind, ("not_stocked", "superseded")) | ((kind != "") & (out["order_up_to"].to_numpy() <= 0))
+    if zero.any():
+        direct = fc["mean_per_day"].to_numpy() > 0
+        out.loc[zero, ["expected_on_hand", "inventory_value", "annual_holding_cost", "safety_stock"]] = 0.0
+        for col in ("expected_hit_rate", "expected_fill_rate", "expected_ready_rate"):
+            out.loc[zero, col] = np.where(direct[zero], 0.0, 1.0)
+    moved = (kind != "") & ~zero
+    flow = fc["flow_mean_per_day"].to_numpy(np.float64)
+    moved &= flow > 0
+    if moved.any():
+        idx = np.flatnonzero(moved)
+        var = np.maximum(fc["flow_var_per_day"].to_numpy(np.float64), flow)
+        ev = evaluate_policy("nbinom", flow[idx], var[idx], out["lead_time_days"].to_numpy()[idx],
+                             out["review_days"].to_numpy()[idx],
+                             reorder_point=np.floor(out["reorder_point"].to_numpy()[idx]).astype(np.int64),
+                             order_up_to=np.ceil(out["order_up_to"].to_numpy()[idx]).astype(np.int64),
+                             lead_time_sd=lead["lt_sd_days"].to_numpy(np.float64)[idx], line_size_pmf="family")
+        cols = {"expected_hit_rate": "hit_rate", "expected_fill_rate": "fill_rate",
+                "expected_ready_rate": "ready_rate", "expected_on_hand": "expected_on_hand",
+                "expected_backorders": "expected_backorders", "orders_per_year": "orders_per_year"}
+        for mine, theirs in cols.items():
+            out.loc[out.index[idx], mine] = ev[theirs].to_numpy()
+        value = out["expected_on_hand"].to_numpy()[idx] * out["unit_cost"].to_numpy()[idx]
+        out.loc[out.index[idx], "inventory_value"] = value
+        rate = np.asarray(out["annual_holding_cost"].to_numpy()[idx] / np.maximum(
+            pol["inventory_value"].to_numpy()[idx], 1e-300))
+        out.loc[out.index[idx], "annual_holding_cost"] = value * np.where(np.isfinite(rate), rate, 0.0)
     return out

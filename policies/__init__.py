@@ -6,22 +6,37 @@ pulp only - never ``partsopt`` or ``forecasting``.
 Modules
 -------
 distributions  pmf matrices of demand families, CDF, first/second-order loss functions
-ss_exact       Zheng-Federgruen exact optimal (s, S) for Poisson demand (vectorised batch)
+service        KPIs of (R, s, S), (R, s, nQ), base stock and continuous review policies
+single         single-location optimiser: least-cost (s, S) per row under service, OTD and
+               normal-order-rate constraints (``optimize_single``)
+ss_exact       Zheng-Federgruen exact optimal (s, S) for Poisson demand (``optimal_ss_poisson``)
+newsvendor     newsvendor / base-stock levels, (s, S) power approximation
+rq             continuous-review (r, Q): exact costs, approximations, Poisson optimum
 metric         METRIC / VARI-METRIC multi-echelon evaluation
 serial         Chen-Zheng exact serial base stock
-"""
-from . import distributions
-from .distributions import cdf, loss1, loss1_complement, loss2, pmf_matrix
-from .metric import (MetricResult, metric_evaluate, network_flow_rates, otd_rate,
-                     pipeline_backorders, tree_depth)
-from .serial import SerialSolution, serial_base_stock, serial_cost
-from .ss_exact import optimal_ss_poisson, ss_cost_poisson
+marginal       marginal analysis, efficient frontiers, Lagrangian solve
+milp           PuLP multiple-choice MILP
+network        network optimiser (stock levels across a dealer network)
 
-__all__ = [
-    "distributions",
-    "pmf_matrix", "cdf", "loss1", "loss1_complement", "loss2",
-    "optimal_ss_poisson", "ss_cost_poisson",
-    "MetricResult", "metric_evaluate", "network_flow_rates", "otd_rate",
-    "pipeline_backorders", "tree_depth",
-    "SerialSolution", "serial_base_stock", "serial_cost",
-]
+Every public name of these modules is also available from ``policies`` directly; the stable
+entry point for scripts is ``policies.optimal_ss_poisson(mean, fixed_cost, holding_cost,
+stockout_cost) -> (s, S, cost)``.
+"""
+from . import (distributions, marginal, metric, milp, network, newsvendor, rq, serial, service,
+               single, ss_exact)
+from .distributions import *  # noqa: F401,F403
+from .marginal import *  # noqa: F401,F403
+from .metric import *  # noqa: F401,F403
+from .milp import *  # noqa: F401,F403
+from .network import *  # noqa: F401,F403
+from .newsvendor import *  # noqa: F401,F403
+from .rq import *  # noqa: F401,F403
+from .serial import *  # noqa: F401,F403
+from .service import *  # noqa: F401,F403
+from .single import *  # noqa: F401,F403
+from .ss_exact import *  # noqa: F401,F403
+
+_MODULES = (distributions, service, single, ss_exact, newsvendor, rq, metric, serial, marginal,
+            milp, network)
+__all__ = [m.__name__.rsplit(".", 1)[1] for m in _MODULES] + sorted(
+    {name for m in _MODULES for name in m.__all__})

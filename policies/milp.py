@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import time
 import warnings
 
 import numpy as np
@@ -141,8 +142,6 @@ def solve_multiple_choice(cost, value, *, objective: str, constraints=(), valid=
     InfeasibleError (a ValueError) when no allocation meets all constraints;
     RuntimeError when CBC stops without any integer solution (time limit too short).
     """
-    import time
-
     cost = np.asarray(cost, dtype=float)
     value = np.asarray(value, dtype=float)
     if cost.ndim != 2 or cost.shape != value.shape:

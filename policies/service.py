@@ -49,7 +49,9 @@ Rows without demand (mean 0) have every service measure 1 by convention (no line
 The only approximations are the quadrature over t (Gauss-Legendre with at least ``nodes``
 points, more for rows whose demand distribution moves far over a cycle; error below 1e-6,
 measured against the exact loss-based fill rate in the tests) and, when the application supplies misses by emergency orders instead
-of backorders, the backorder model itself (accurate when the hit rate is high).
+of backorders, the backorder model itself: it is conservative there (misses do not draw the
+stock down); Monte Carlo: true hit rate higher by 0.003 at a modelled 0.96 and by 0.02 at
+0.89.
 """
 from __future__ import annotations
 
@@ -68,6 +70,8 @@ __all__ = [
     "aggregate",
     "aggregate_all_s",
     "evaluate_policy",
+    "evaluate_tables",
+    "tables_from_pmfs",
     "POLICIES",
     "line_sizes_for_family",
 ]
@@ -163,7 +167,7 @@ class CycleTables:
     """Per-row functions of the IP level ``y = 0..K−1`` (arrays ``[n, K]``) and row constants.
 
     ``ready``, ``hit``, ``fill``, ``csl`` are the service measures of a *fixed* IP-after-review
-    ``y`` (module docstring item 3); ``on_hand`` and ``backorders`` their time averages [units];
+    ``y`` (module docstring item 3), ``cdf_avg`` is ``F̄(y)``; ``on_hand`` and ``backorders`` their time averages [units];
     ``cdf_lead`` is ``P(D_L <= y)`` (continuous-review CSL).  ``step_pmf`` is the pmf of the
     IP decrement between decisions (demand per review, or the line size when R = 0) and
     ``decisions_per_period`` their rate [1/period].
@@ -171,6 +175,7 @@ class CycleTables:
 
     ready: np.ndarray
     hit: np.ndarray
+    cdf_avg: np.ndarray
     fill: np.ndarray
     csl: np.ndarray
     cdf_lead: np.ndarray
@@ -204,7 +209,8 @@ def _shift_right(a: np.ndarray, k: int, fill: float = 0.0) -> np.ndarray:
 
 def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, *,
                  lead_time_sd=0.0, line_size_pmf=None, kmax: int | None = None, nodes: int = 6,
-                 tail: float = 1e-9, on_underdispersed: str = "poisson") -> CycleTables:
+                 tail: float = 1e-9, on_underdispersed: str = "poisson",
+                 extra_levels: int = 0) -> CycleTables:
     """Build :class:`CycleTables` for n rows.
 
     Parameters
@@ -217,6 +223,7 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     line_size_pmf : None (every line is one unit), ``"family"`` (exact compound-Poisson sizes,
         :func:`line_sizes_for_family`) or a pmf over sizes ``0..k`` (row or one per row).
     kmax : largest IP level tabulated (default: the ``1 − tail`` quantile of ``D_{L+R}``).
+    extra_levels : tabulate that many IP levels beyond the demand support (room for s + Q).
     nodes : Gauss-Legendre points for the time average over ``[L, L + R]``.
     """
     mean = np.atleast_1d(np.asarray(mean, dtype=float))
@@ -234,7 +241,6 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     if int(nodes) != nodes or nodes < 1:
         raise ValueError(f"nodes must be an integer >= 1, received {nodes!r}")
     q = _line_sizes(line_size_pmf, family, mean, var, n)
-    size_mean = q @ np.arange(q.shape[1])
 
     def law(t):
         m = mean * t
@@ -245,20 +251,22 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
         return m, v
 
     m_end, v_end = law(L + R)
-    K = int(dist.support_size(family, m_end, v_end if family != "poisson" else None, tail,
-                              on_underdispersed).max())
-    if kmax is not None:
-        K = max(K, int(kmax) + 1)
+    # demand pmfs live on 0..Kd-1; the tables extend to K (IP levels up to kmax), where
+    # every pmf is 0 (padding columns)
+    Kd = int(dist.support_size(family, m_end, v_end if family != "poisson" else None, tail,
+                               on_underdispersed).max())
+    K = (Kd if kmax is None else max(Kd, int(kmax) + 1)) + int(extra_levels)
 
     def pmf(t):
         m, v = law(t)
-        return dist.pmf_matrix(family, m, None if family == "poisson" else v, kmax=K - 1,
-                               on_underdispersed=on_underdispersed)
+        P = dist.pmf_matrix(family, m, None if family == "poisson" else v, kmax=Kd - 1,
+                            on_underdispersed=on_underdispersed)
+        return P if K == Kd else np.pad(P, ((0, 0), (0, K - Kd)))
 
     def pmf_rows(t, rows):
         m, v = law(t)
         m, v = m[rows], v[rows]
-        return dist.pmf_matrix(family, m, None if family == "poisson" else v, kmax=K - 1,
+        return dist.pmf_matrix(family, m, None if family == "poisson" else v, kmax=Kd - 1,
                                on_underdispersed=on_underdispersed)
 
     # Gauss-Legendre over t in [L, L+R]; the cdf moves by mu*R / sd(D_{L+R}) standard
@@ -267,28 +275,39 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     moved = mean * R / np.sqrt(v_end + 1.0)
     need = np.maximum(int(nodes), np.ceil(2.5 * moved) + 2)
     group = int(nodes) * 2 ** np.ceil(np.log2(need / int(nodes))).astype(np.int64)
-    Fbar = np.zeros((n, K))
-    oh = np.zeros((n, K))
-    bo = np.zeros((n, K))
+    Pbar = np.zeros((n, K))
     for m_nodes in np.unique(group):
         rows = np.flatnonzero(group == m_nodes)
         x, w = np.polynomial.legendre.leggauss(int(m_nodes))
         x = 0.5 * (x + 1.0)
         w = 0.5 * w
-        Fg = np.zeros((rows.size, K))
-        og = np.zeros((rows.size, K))
-        bg = np.zeros((rows.size, K))
+        # cdf and loss functions are linear in the pmf: average the pmfs, transform once
+        Pg = np.zeros((rows.size, Kd))
         for xg, wg in zip(x, w):
-            P = pmf_rows(L + R * xg, rows)
-            Fg += wg * dist.cdf(P)
-            og += wg * dist.loss1_complement(P)
-            bg += wg * dist.loss1(P)
+            Pg += wg * pmf_rows(L + R * xg, rows)
         if rows.size == n:
-            Fbar, oh, bo = Fg, og, bg
+            Pbar[:, :Kd] = Pg
         else:
-            Fbar[rows], oh[rows], bo[rows] = Fg, og, bg
-    # loss1 on the truncated support misses E[(D - K + 1)^+] <= tail-size terms; nbar is exact
+            Pbar[rows, :Kd] = Pg
     P_L = pmf(L)
+    periodic = R > 0
+    P_LR = pmf(L + R) if periodic.any() else P_L
+    P_R = None
+    if periodic.any():
+        P_R = dist.pmf_matrix(family, mean * R, None if family == "poisson" else var * R,
+                              kmax=Kd - 1, on_underdispersed=on_underdispersed)
+    return _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q)
+
+
+def _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q) -> CycleTables:
+    """CycleTables from the time-averaged pmf ``Pbar`` of D_t over [L, L+R], the pmfs of D_L,
+    D_{L+R} and D_R (all ``[n, K]``, D_R may be narrower or None when every R is 0) and the
+    line-size pmf ``q``."""
+    n, K = Pbar.shape
+    size_mean = q @ np.arange(q.shape[1])
+    Fbar = dist.cdf(Pbar)
+    oh = dist.loss1_complement(Pbar)
+    bo = dist.loss1(Pbar)
     F_L = dist.cdf(P_L)
     hit = np.zeros((n, K))
     for k in range(1, q.shape[1]):
@@ -298,7 +317,6 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     periodic = R > 0
     fill = np.empty((n, K))
     if periodic.any():
-        P_LR = pmf(L + R)
         n_LR = dist.loss1(P_LR)
         n_L = dist.loss1(P_L)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -326,18 +344,72 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
             tab[dead] = 1.0
     # IP decrement between decisions and their rate
     lines = np.where(size_mean > 0, mean / size_mean, 0.0)
-    step = np.zeros((n, max(K, q.shape[1])))
+    width = max(K, q.shape[1], 0 if P_R is None else P_R.shape[1])
+    step = np.zeros((n, width))
     if periodic.any():
-        PR = dist.pmf_matrix(family, mean * R, None if family == "poisson" else var * R,
-                             kmax=K - 1, on_underdispersed=on_underdispersed)
-        step[periodic, :K] = PR[periodic]
+        step[periodic, : P_R.shape[1]] = P_R[periodic]
     if (~periodic).any():
         step[~periodic, : q.shape[1]] = q[~periodic]
     with np.errstate(divide="ignore"):
         rate = np.where(periodic, 1.0 / np.where(periodic, R, 1.0), lines)
-    return CycleTables(ready=ready, hit=hit, fill=fill, csl=csl, cdf_lead=F_L, on_hand=oh,
-                       backorders=bo, step_pmf=step, decisions_per_period=rate,
+    return CycleTables(ready=ready, hit=hit, cdf_avg=Fbar, fill=fill, csl=csl, cdf_lead=F_L,
+                       on_hand=oh, backorders=bo, step_pmf=step, decisions_per_period=rate,
                        lines_per_period=lines, mean=mean, lead_time=L, review_period=R)
+
+
+def tables_from_pmfs(mean, pmf_lead, pmf_cycle, pmf_review=None, review_period=1.0, *,
+                     pmf_average=None, lead_time=np.nan, line_size_pmf=None,
+                     extra_levels: int = 0) -> CycleTables:
+    """:class:`CycleTables` from pmf arrays (e.g. empirical or bootstrap distributions).
+
+    Parameters
+    ----------
+    mean : demand per period [units/period], one per row.
+    pmf_lead, pmf_cycle : pmf rows of D_L and D_{L+R} (lead time, lead time + review).
+    pmf_review : pmf rows of D_R (needed for rows with review_period > 0: the (s, S) IP law
+        and the order frequency).
+    review_period : [periods]; 0 = continuous review (then pmf_cycle is D_L).
+    pmf_average : pmf rows of the time average ``(1/R)∫_L^{L+R} D_t dt``; default the
+        trapezoid ``(D_L + D_{L+R})/2`` - an approximation (it is exact for the unit fill rate
+        and CSL, which use D_L and D_{L+R} only; for ready/hit rate and on hand its error is
+        measured against the exact quadrature in the tests: < 0.01 for R <= L/2).
+    line_size_pmf : as in :func:`build_tables`.
+    """
+    P_L = _as_pmf("pmf_lead", pmf_lead)
+    n = P_L.shape[0]
+    mean = _row_array("mean", mean, n, lo=0.0)
+    R = _row_array("review_period", review_period, n, lo=0.0)
+    L = np.broadcast_to(np.asarray(lead_time, dtype=float), (n,)).copy()
+    P_LR = _as_pmf("pmf_cycle", pmf_cycle, n)
+    P_R = None
+    if np.any(R > 0):
+        if pmf_review is None:
+            raise ValueError("pmf_review is required for rows with review_period > 0")
+        P_R = _as_pmf("pmf_review", pmf_review, n)
+    P_avg = None if pmf_average is None else _as_pmf("pmf_average", pmf_average, n)
+    K = max(P_L.shape[1], P_LR.shape[1], 0 if P_avg is None else P_avg.shape[1]) + int(extra_levels)
+
+    def pad(P):
+        return np.pad(P, ((0, 0), (0, K - P.shape[1])))
+
+    P_L, P_LR = pad(P_L), pad(P_LR)
+    P_avg = 0.5 * (P_L + P_LR) if P_avg is None else pad(P_avg)
+    q = _line_sizes(line_size_pmf, "empirical", mean, None, n)
+    return _assemble(P_avg, P_L, P_LR, P_R, mean, L, R, q)
+
+
+def _as_pmf(name, pmf, n=None):
+    P = np.asarray(pmf, dtype=float)
+    if P.ndim == 1:
+        P = P[None, :]
+    if P.ndim != 2 or (n is not None and P.shape[0] != n):
+        raise ValueError(f"{name} must have shape (rows, support) with {n} rows, received shape "
+                         f"{np.shape(pmf)}")
+    if np.any(P < 0) or np.any(np.abs(P.sum(1) - 1.0) > 1e-8):
+        i = int(np.flatnonzero((P < 0).any(1) | (np.abs(P.sum(1) - 1.0) > 1e-8))[0])
+        raise ValueError(f"{name} rows must be >= 0 and sum to 1; row {i} sums to "
+                         f"{float(P[i].sum())!r}")
+    return P
 
 
 # --------------------------------------------------------------------------- IP distribution
@@ -453,6 +525,23 @@ def evaluate_policy(family: str, mean, var=None, lead_time=0.0, review_period=1.
     mean = _row_array("mean", mean, n, lo=0.0)
     if var is not None and family != "poisson":
         var = _row_array("var", var, n, lo=0.0)
+    s, Q, pol = _policy_args(n, reorder_point, order_up_to, order_quantity, policy)
+    T = build_tables(family, mean, var, lead_time, review_period, lead_time_sd=lead_time_sd,
+                     line_size_pmf=line_size_pmf, kmax=int((s + Q).max()), nodes=nodes)
+    return _evaluate(T, s, Q, pol, periods_per_year)
+
+
+def evaluate_tables(tables: CycleTables, *, reorder_point, order_up_to=None,
+                    order_quantity=None, policy="sS", periods_per_year=365.0) -> pd.DataFrame:
+    """As :func:`evaluate_policy`, on prepared tables (e.g. :func:`tables_from_pmfs`)."""
+    s, Q, pol = _policy_args(tables.n, reorder_point, order_up_to, order_quantity, policy)
+    if int((s + Q).max()) > tables.K - 1:
+        raise ValueError(f"order_up_to reaches {int((s + Q).max())} but the tables stop at "
+                         f"{tables.K - 1}: build them with more extra_levels")
+    return _evaluate(tables, s, Q, pol, periods_per_year)
+
+
+def _policy_args(n, reorder_point, order_up_to, order_quantity, policy):
     pol = np.broadcast_to(np.asarray(policy), (n,))
     if not np.isin(pol, POLICIES).all():
         raise ValueError(f"policy must be one of {POLICIES}, received {policy!r}")
@@ -470,9 +559,12 @@ def evaluate_policy(family: str, mean, var=None, lead_time=0.0, review_period=1.
             raise ValueError(f"order_up_to must be > reorder_point; received S={S[i]} <= s={s[i]}"
                              f" at row {i}")
         Q = S - s
+    return s, Q, pol
+
+
+def _evaluate(T, s, Q, pol, periods_per_year):
+    n = T.n
     ppy = _row_array("periods_per_year", periods_per_year, n, lo=0.0, lo_inclusive=False)
-    T = build_tables(family, mean, var, lead_time, review_period, lead_time_sd=lead_time_sd,
-                     line_size_pmf=line_size_pmf, kmax=int((s + Q).max()), nodes=nodes)
     pi = ip_distribution(T, pol, Q)
     cont = T.review_period == 0
     csl = aggregate(T.csl, pi, s)

@@ -16,7 +16,8 @@ to minimise the expected annual cost [money/year]
    from the parent, which is on time with probability ``emergency_on_time``, so
    ``OTD = hit + (1 − hit)·emergency_on_time >= otd_target``, i.e. a floor on the hit rate
    ``hit >= (otd_target − e)/(1 − e)``;
-3. the **normal-order-rate constraint** (KPIS.md, dealer KPI, 85 % by default when enabled):
+3. the **normal-order-rate constraint** (KPIS.md, dealer KPI; ``normal_order_target=True``
+   means the reference value :data:`DEFAULT_NORMAL_ORDER_TARGET` = 0.85):
    every missed line creates one emergency order line, so
    ``NOR = orders / (orders + lines·(1 − hit)) >= normal_order_target``.  It binds on both
    s (fewer misses) and Q (a smaller Q places more normal orders), so the search below treats
@@ -38,22 +39,30 @@ Search (vectorised over rows, loops over candidate Q and over IP offsets)
   the largest IP after ordering, ``s + Q``.  ``Q = 1`` is base stock (``S = s + 1``), the policy
   of slow movers (EOQ below one unit, or no order cost).
 * For each Q all reorder points ``s = −1..K−1−Q`` are evaluated at once as matrices
-  ``[rows, s]`` (:func:`policies.service.aggregate_all_s`); per row the cheapest feasible s is
+  ``[rows, s]``, by a running weighted sum over the IP offsets that costs O(rows × K) per Q
+  (see ``_solve_chunk``), restricted by an exact pruning rule to the levels that can be
+  feasible and below the level from which more stock costs more than the emergency orders
+  it saves; per row the cheapest feasible s is
   kept, ties to the smallest s (so with no emergency cost it is the smallest s meeting the
   targets), and across Q the cheapest (ties to the smaller Q).
-* Rows are sorted by support size and processed in chunks (``chunk_size``) to bound memory.
+* Rows are grouped by table width (support of the lead-time + review demand plus the Q range,
+  buckets of ratio 1.5) and processed in chunks (``chunk_size``) to bound memory and padding.
 
 The result has the policy columns of DESIGN.md §5 and a readable ``reason`` per row.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 
 from . import distributions as dist
-from .service import _row_array, aggregate, aggregate_all_s, build_tables, _renewal
+from .service import _as_pmf, _renewal, _row_array, aggregate, build_tables, tables_from_pmfs
 
-__all__ = ["optimize_single", "TARGET_TYPES", "eoq"]
+__all__ = ["optimize_single", "TARGET_TYPES", "DEFAULT_NORMAL_ORDER_TARGET", "eoq"]
+
+DEFAULT_NORMAL_ORDER_TARGET = 0.85  # dealer KPI reference value (KPIS.md)
 
 TARGET_TYPES = ("hit_rate", "fill_rate", "ready_rate", "cycle_service_level")
 _TARGET_LABEL = {"hit_rate": "hit rate", "fill_rate": "fill rate", "ready_rate": "ready rate",
@@ -96,8 +105,10 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
                     emergency_on_time=1.0, normal_order_target=None, pack_size=1, moq=1,
                     q_method: str = "cost", max_q: int = 500, review_options=None,
                     periods_per_year=365.0, lead_time_sd=0.0, line_size_pmf=None,
-                    nodes: int = 6, tail: float = 1e-9, chunk_size: int = 100_000,
-                    reasons: bool = True) -> pd.DataFrame:
+                    nodes: int = 6, tail: float = 1e-9, chunk_size: int = 4096,
+                    workers: int = 1, reasons: bool = True,
+                    on_underdispersed: str = "poisson", pmf_lead=None, pmf_cycle=None,
+                    pmf_review=None, pmf_average=None) -> pd.DataFrame:
     """Least-cost (s, S) per row meeting the service, OTD and normal-order-rate targets.
 
     Parameters (scalars or arrays with one value per row)
@@ -109,13 +120,22 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
     target_type : one of :data:`TARGET_TYPES` (per row allowed); target_level in (0, 1).
     otd_target : on-time-delivery target in (0, 1) or None; emergency_on_time in [0, 1]:
         probability that emergency supply from the parent meets the promised date.
-    normal_order_target : normal-order-rate floor in (0, 1) or None (e.g. 0.85).
+    normal_order_target : normal-order-rate floor in (0, 1), ``True`` for 0.85, or None (off).
     pack_size : integer >= 1; moq : integer >= 0 [units].
     q_method : ``"cost"`` (search Q) or ``"eoq"``; max_q : cap on the Q search [units].
     review_options : optional list of allowed review periods; each row gets the cheapest
         feasible one (its ``review_period`` argument is then ignored).
     periods_per_year : periods per year (365 for days, 52 for weeks).
     lead_time_sd, line_size_pmf, nodes, tail : as in :func:`policies.service.build_tables`.
+    chunk_size : rows per chunk; workers : threads solving chunks in parallel (same results).
+    reasons : add the ``reason`` column.
+    on_underdispersed : negative binomial rows with var < mean: ``"poisson"`` (default, use
+        Poisson(mean) for them - see :mod:`policies.distributions`) or ``"raise"``.
+    pmf_lead, pmf_cycle, pmf_review, pmf_average : with ``family="empirical"``, the demand
+        distributions as pmf arrays (rows = part-locations) over the lead time, lead time +
+        review, review, and optionally the time average over the cycle
+        (:func:`policies.service.tables_from_pmfs`; ``mean`` is still the demand per period,
+        ``var`` is ignored, ``review_options`` is not available).
 
     Returns
     -------
@@ -127,12 +147,28 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
     annual_holding_cost, annual_order_cost, annual_emergency_cost, annual_cost, feasible,
     reason.
     """
-    if family not in dist.FAMILIES:
-        raise ValueError(f"family must be one of {dist.FAMILIES}, received {family!r}")
+    if family not in dist.FAMILIES + ("empirical",):
+        raise ValueError(f"family must be one of {dist.FAMILIES + ('empirical',)}, received "
+                         f"{family!r}")
     mean = np.atleast_1d(np.asarray(mean, dtype=float))
     n = mean.size
     mean = _row_array("mean", mean, n, lo=0.0)
-    var = None if (var is None or family == "poisson") else _row_array("var", var, n, lo=0.0)
+    pmfs = None
+    if family == "empirical":
+        if pmf_lead is None or pmf_cycle is None:
+            raise ValueError("family 'empirical' needs pmf_lead and pmf_cycle (and pmf_review "
+                             "for periodic review)")
+        if review_options is not None:
+            raise ValueError("review_options is not available with family 'empirical' (the "
+                             "pmfs depend on the review period)")
+        pmfs = {"lead": _as_pmf("pmf_lead", pmf_lead, n),
+                "cycle": _as_pmf("pmf_cycle", pmf_cycle, n),
+                "review": None if pmf_review is None else _as_pmf("pmf_review", pmf_review, n),
+                "average": None if pmf_average is None else _as_pmf("pmf_average", pmf_average,
+                                                                     n)}
+        var = None
+    var = (None if (var is None or family in ("poisson", "empirical"))
+           else _row_array("var", var, n, lo=0.0))
     L = _row_array("lead_time", lead_time, n, lo=0.0)
     c = _row_array("unit_cost", unit_cost, n, lo=0.0, lo_inclusive=False)
     hr = _row_array("holding_rate", holding_rate, n, lo=0.0)
@@ -141,6 +177,8 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
     lvl = _row_array("target_level", target_level, n, lo=0.0, lo_inclusive=False, hi=1.0,
                      hi_inclusive=False)
     otd = _optional_target("otd_target", otd_target, n)
+    if normal_order_target is True:
+        normal_order_target = DEFAULT_NORMAL_ORDER_TARGET
     nor = _optional_target("normal_order_target", normal_order_target, n)
     eon = _row_array("emergency_on_time", emergency_on_time, n, lo=0.0, hi=1.0)
     pack = _row_array("pack_size", pack_size, n, lo=1, integer=True).astype(np.int64)
@@ -153,10 +191,26 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"target_type must be one of {TARGET_TYPES}; received {ttype[i]!r} at "
                          f"row {i}")
+    if on_underdispersed not in ("poisson", "raise"):
+        raise ValueError(f"on_underdispersed must be 'poisson' or 'raise', received "
+                         f"{on_underdispersed!r}")
+    if family == "nbinom" and on_underdispersed == "raise" and var is not None:
+        under = var < mean * (1.0 - 1e-12)
+        if under.any():
+            i = int(np.flatnonzero(under)[0])
+            raise ValueError(
+                f"var must be > mean for family 'nbinom'; received var={float(var[i])!r} < "
+                f"mean={float(mean[i])!r} at row {i} ({int(under.sum())} rows); valid range "
+                "var > mean. Use on_underdispersed='poisson' to plan these rows with "
+                "Poisson(mean) demand, which keeps the mean and slightly overstates the variance.")
+    if family == "nbinom" and var is None:
+        raise ValueError("var is required for family 'nbinom' (received None)")
     if q_method not in ("cost", "eoq"):
         raise ValueError(f"q_method must be 'cost' or 'eoq', received {q_method!r}")
     if int(max_q) != max_q or max_q < 1:
         raise ValueError(f"max_q must be an integer >= 1, received {max_q!r}")
+    if int(workers) != workers or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, received {workers!r}")
     if int(chunk_size) != chunk_size or chunk_size < 1:
         raise ValueError(f"chunk_size must be an integer >= 1, received {chunk_size!r}")
     if line_size_pmf is not None and not isinstance(line_size_pmf, str):
@@ -187,7 +241,8 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
     for rv in reviews:
         R = _row_array("review_period", review_period if rv is None else rv, n, lo=0.0)
         res = _solve(family, mean, var, L, R, sdL, line_size_pmf, ppy, c, h_unit, A, E, ttype,
-                     lvl, hit_floor, nor, policy, qlo, qhi, pack, nodes, tail, chunk_size)
+                     lvl, hit_floor, nor, policy, qlo, qhi, pack, nodes, tail, chunk_size,
+                     workers, pmfs)
         res["review_period"] = R
         if best is None:
             best = res
@@ -201,109 +256,194 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
 
 
 # --------------------------------------------------------------------------- kernel
+_KEYS = ("s", "Q", "feasible", "hit", "fill", "ready", "csl", "oh", "bo", "orders", "emerg",
+         "annual_cost", "ip_mean", "prev_target", "prev_ok_target", "prev_ok_floor",
+         "prev_ok_nor", "target_value")
+
+
 def _solve(family, mean, var, L, R, sdL, q_lines, ppy, c, h_unit, A, E, ttype, lvl, hit_floor,
-           nor, policy, qlo, qhi, pack, nodes, tail, chunk_size):
+           nor, policy, qlo, qhi, pack, nodes, tail, chunk_size, workers, pmfs=None):
+    """Group rows into buckets of similar table width (support + Q range, ratio 1.5) and
+    solve each bucket in chunks of at most ``chunk_size`` rows."""
     n = mean.size
-    v_end = None if var is None else var * (L + R) + mean * mean * sdL * sdL
-    ksize = dist.support_size(family, mean * (L + R), v_end, tail)
-    order = np.lexsort((qhi, ksize))
-    keys = ("s", "Q", "feasible", "hit", "fill", "ready", "csl", "oh", "bo", "orders", "emerg",
-            "annual_cost", "ip_mean", "prev_target", "prev_ok_target", "prev_ok_floor",
-            "prev_ok_nor", "target_value")
-    out = {k: np.zeros(n) for k in keys}
-    for start in range(0, n, chunk_size):
-        rows = order[start: start + chunk_size]
+    if family == "empirical":
+        nz = pmfs["cycle"] > 0
+        ksize = nz.shape[1] - np.argmax(nz[:, ::-1], axis=1)
+    else:
+        v_end = None if var is None else var * (L + R) + mean * mean * sdL * sdL
+        ksize = dist.support_estimate(family, mean * (L + R), v_end, tail)
+    width = ksize + qhi
+    bucket = np.floor(np.log(width) / np.log(1.5)).astype(np.int64)
+    order = np.lexsort((-qhi, bucket))
+    out = {k: np.zeros(n) for k in _KEYS}
+    bounds = np.flatnonzero(np.diff(bucket[order])) + 1
+    chunks = [grp[start: start + chunk_size] for grp in np.split(order, bounds)
+              for start in range(0, grp.size, chunk_size)]
+
+    def run(rows):
         sub = lambda a: None if a is None else a[rows]  # noqa: E731
-        ql = q_lines[rows] if (q_lines is not None and not isinstance(q_lines, str)) else q_lines
-        res = _solve_chunk(family, mean[rows], sub(var), L[rows], R[rows], sdL[rows], ql,
-                           ppy[rows], h_unit[rows], A[rows], E[rows], ttype[rows], lvl[rows],
-                           hit_floor[rows], nor[rows], policy[rows], qlo[rows], qhi[rows],
-                           pack[rows], int(ksize[rows].max()), nodes, tail)
-        for k in keys:
+        ql = (q_lines[rows] if (q_lines is not None and not isinstance(q_lines, str))
+              else q_lines)
+        if family == "empirical":
+            def make_tables(extra):
+                return tables_from_pmfs(
+                    mean[rows], _trim(pmfs["lead"][rows]), _trim(pmfs["cycle"][rows]),
+                    None if pmfs["review"] is None else _trim(pmfs["review"][rows]), R[rows],
+                    pmf_average=(None if pmfs["average"] is None
+                                 else _trim(pmfs["average"][rows])),
+                    lead_time=L[rows], line_size_pmf=ql, extra_levels=extra)
+        else:
+            def make_tables(extra):
+                return build_tables(family, mean[rows], sub(var), L[rows], R[rows],
+                                    lead_time_sd=sdL[rows], line_size_pmf=ql,
+                                    extra_levels=extra, nodes=nodes, tail=tail)
+        res = _solve_chunk(make_tables, ppy[rows], h_unit[rows], A[rows], E[rows], ttype[rows],
+                           lvl[rows], hit_floor[rows], nor[rows], policy[rows], qlo[rows],
+                           qhi[rows], pack[rows])
+        for k in _KEYS:           # chunks hold disjoint rows: safe from several threads
             out[k][rows] = res[k]
+
+    if workers == 1 or len(chunks) == 1:
+        for rows in chunks:
+            run(rows)
+    else:
+        # numpy releases the GIL inside its array loops, so chunks overlap on several cores
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run, chunks))
     out["s"] = out["s"].astype(np.int64)
     out["Q"] = out["Q"].astype(np.int64)
-    out["feasible"] = out["feasible"].astype(bool)
-    for k in ("prev_ok_target", "prev_ok_floor", "prev_ok_nor"):
+    for k in ("feasible", "prev_ok_target", "prev_ok_floor", "prev_ok_nor"):
         out[k] = out[k].astype(bool)
     return out
 
 
-def _solve_chunk(family, mean, var, L, R, sdL, q_lines, ppy, h_unit, A, E, ttype, lvl,
-                 hit_floor, nor, policy, qlo, qhi, pack, kdem, nodes, tail):
-    n = mean.size
+def _trim(P):
+    """Drop all-zero trailing columns of a chunk's pmf rows (rows sorted into width buckets)."""
+    nz = np.flatnonzero(P.any(axis=0))
+    return P[:, : int(nz[-1]) + 1] if nz.size else P[:, :1]
+
+
+def _solve_chunk(make_tables, ppy, h_unit, A, E, ttype, lvl, hit_floor, nor, policy, qlo, qhi,
+                 pack):
+    """Rows sorted by ``qhi`` descending.  For Q = 1..Qmax keep, per table X, the running
+    weighted sum ``C_Q(y) = Σ_{i<Q} w(i) X(y − i)`` with ``w = m`` (renewal density, (s, S)) or
+    ``w = 1`` ((s, nQ)); then ``Σ_j π_j X(s + j) = C_Q(s + Q) / W(Q)`` for every s at once, so
+    each Q costs O(rows × window) (rows whose Q range is exhausted drop out: a prefix)."""
     Qmax = int(qhi.max())
-    K = kdem + Qmax + 1
-    T = build_tables(family, mean, var, L, R, lead_time_sd=sdL, line_size_pmf=q_lines,
-                     kmax=K - 1, nodes=nodes, tail=tail)
-    K = T.K
-    cont = R == 0
-    # the table of each row's target measure
+    T = make_tables(Qmax)
+    n, K = T.n, T.K
+    cont = T.review_period == 0
     tgt = np.where((ttype == "hit_rate")[:, None], T.hit,
                    np.where((ttype == "fill_rate")[:, None], T.fill,
                             np.where((ttype == "ready_rate")[:, None], T.ready, T.csl)))
     csl_cont = cont & (ttype == "cycle_service_level")
+    if csl_cont.any():   # continuous review CSL = P(D_L <= s): a function of s alone
+        tgt_s = np.zeros((n, K + 1))
+        tgt_s[:, 1:] = T.cdf_lead
     ss_rows = policy == "sS"
-    m = _renewal(T.step_pmf, Qmax) if ss_rows.any() else None
-    M = None if m is None else np.cumsum(m, axis=1)
-    sv = dist.survival(T.step_pmf)
-    sv_cum = np.cumsum(sv, axis=1)       # Σ_{j<Q} P(X > j) = E[min(X, Q)] at column Q-1
+    w = np.ones((n, Qmax))
+    if ss_rows.any():
+        w[ss_rows] = _renewal(T.step_pmf[ss_rows], Qmax)
     dead = T.step_pmf[:, 0] >= 1.0 - 1e-12
+    if dead.any():
+        w[dead] = 0.0
+        w[dead, 0] = 1.0
+    W = np.cumsum(w, axis=1)
+    sv_cum = np.cumsum(dist.survival(T.step_pmf), axis=1)   # E[min(X, Q)] at column Q-1
+    rate = T.decisions_per_period * ppy
     lines_y = T.lines_per_period * ppy
     best_cost = np.full(n, np.inf)
     best_s = np.full(n, -1, dtype=np.int64)
     best_q = qlo.copy()
     found = np.zeros(n, dtype=bool)
-    for q in range(int(qlo.min()), Qmax + 1):
-        act = (q >= qlo) & (q <= qhi) & ((q - qlo) % pack == 0)
+    use_nor = bool(np.any(~np.isnan(nor)))
+    nor0 = np.nan_to_num(nor, nan=0.0)
+    eline = E * lines_y                       # emergency cost per year if every line missed
+    ords_q = np.where(ss_rows[:, None], 1.0 / W, sv_cum[:, :Qmax] / np.arange(1, Qmax + 1))
+    ords_q = np.where(dead[:, None], 0.0, ords_q * rate[:, None])   # orders/year for each Q
+
+    # hit-rate floor per Q: OTD target and, when set, the normal-order rate
+    # ords / (ords + lines (1 - hit)) >= nor  <=>  hit >= 1 - ords (1 - nor) / (nor lines)
+    def hit_threshold(rows, ords):
+        hthr = hit_floor[rows]
+        if use_nor:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                hn = np.where(nor0[rows] > 0, 1.0 - ords * (1.0 - nor0[rows])
+                              / (nor0[rows] * lines_y[rows]), -np.inf)
+            hthr = np.maximum(hthr, np.nan_to_num(hn, nan=-np.inf))
+        return np.maximum(hthr, -1.0)   # a floor below 0 never binds; keeps products finite
+
+    # Window of IP levels y = s + Q worth evaluating (exact pruning, see below):
+    # * feasible needs y >= y_lo: the policy's target value is at most tgt(s + Q);
+    # * s* <= s_cap = max(y_f, y_c) - 1, where tgt(y_f) and hit(y_f) already meet every
+    #   constraint (so s = y_f - 1 is feasible for any Q) and y_c is the first level with
+    #   h c F̄(y) > E lines (1 - hit(y)): from there on raising s adds more holding cost
+    #   (>= h c F̄(s+1)) than it saves in emergency cost (<= E lines (1 - hit(s+1))), and both
+    #   sides are monotone, so the cost increases in s beyond s_cap.
+    ok_t = tgt >= (lvl - 1e-12)[:, None]
+    y_lo = np.where(csl_cont, 0, np.argmax(ok_t, axis=1))
+    y_lo = np.where(ok_t.any(axis=1), y_lo, K - 1)
+    hmax = hit_threshold(np.arange(n), ords_q[np.arange(n), qhi - 1])
+    ok_f = (np.where(csl_cont[:, None], np.concatenate([T.cdf_lead[:, :1] * 0, T.cdf_lead[:, :-1]], 1)
+                     >= (lvl - 1e-12)[:, None], ok_t)
+            & (T.hit >= (hmax - 1e-12)[:, None]))
+    y_f = np.where(ok_f.any(axis=1), np.argmax(ok_f, axis=1), K - 1)
+    ok_c = h_unit[:, None] * T.cdf_avg > eline[:, None] * (1.0 - T.hit)
+    y_c = np.where(ok_c.any(axis=1), np.argmax(ok_c, axis=1), K - 1)
+    s_cap = int(np.max(np.maximum(y_f, y_c))) - 1
+    Y0 = int(y_lo.min())
+    Y1 = min(K, s_cap + Qmax + 1)            # C holds levels y = Y0..Y1-1
+    width = max(Y1 - Y0, 1)
+    C_t = np.zeros((n, width))
+    C_h = np.zeros((n, width))
+    C_o = np.zeros((n, width))
+    tables = (tgt, T.hit, T.on_hand)
+    for q in range(1, Qmax + 1):
+        pre = int(np.searchsorted(-qhi, -q, side="right"))   # rows with qhi >= q
+        wq = w[:pre, q - 1][:, None]
+        sh = q - 1
+        lo = max(Y0, sh)                                       # C column lo - Y0 .. width-1
+        if lo < Y1:
+            for C, X in zip((C_t, C_h, C_o), tables):
+                C[:pre, lo - Y0:] += wq * X[:pre, lo - sh: Y1 - sh]
+        act = (q >= qlo[:pre]) & ((q - qlo[:pre]) % pack[:pre] == 0)
         if not act.any():
             continue
-        a = np.flatnonzero(act)
-        allrows = a.size == n
-        pick = (lambda x: x) if allrows else (lambda x: x[a])  # noqa: E731
-        pi = np.full((a.size, q), 1.0 / q)
-        if ss_rows.any():
-            sa = pick(ss_rows)
-            if sa.any():
-                ma = pick(m)[sa]
-                pi[sa] = ma[:, q - 1:: -1][:, :q] / pick(M)[sa, q - 1: q]
-        da = pick(dead)
-        if da.any():
-            pi[da] = 0.0
-            pi[da, -1] = 1.0
-        tg = aggregate_all_s(pick(tgt), pi)            # [a, ns], column s + 1
-        ns = tg.shape[1]
-        cc = pick(csl_cont)
+        # evaluate s = y - q for y in [max(Y0, q - 1), min(s_cap + q, Y1 - 1)]
+        a = max(Y0, q - 1)
+        b = min(s_cap + q, Y1 - 1)
+        if b < a:
+            continue
+        Wq = W[:pre, q - 1]
+        ords = ords_q[:pre, q - 1]
+        ct = C_t[:pre, a - Y0: b - Y0 + 1]
+        ch = C_h[:pre, a - Y0: b - Y0 + 1]
+        co = C_o[:pre, a - Y0: b - Y0 + 1]
+        hthr = hit_threshold(slice(0, pre), ords)
+        feas = ch >= ((hthr - 1e-12) * Wq)[:, None]
+        cc = csl_cont[:pre]
         if cc.any():
-            cl = np.zeros((cc.sum(), ns))
-            cl[:, 1:] = pick(T.cdf_lead)[cc][:, : ns - 1]
-            tg[cc] = cl
-        hit = aggregate_all_s(pick(T.hit), pi)
-        oh = aggregate_all_s(pick(T.on_hand), pi)
-        if ss_rows.any():
-            ords = np.where(pick(ss_rows), 1.0 / np.where(pick(ss_rows), pick(M)[:, q - 1]
-                                                          if m is not None else 1.0, 1.0),
-                            pick(sv_cum)[:, q - 1] / q)
+            # continuous review CSL = P(D_L <= s), s = y - q: column s + 1 of tgt_s
+            tcol = np.where(cc[:, None], tgt_s[:pre, a - q + 1: b - q + 2] * Wq[:, None], ct)
+            feas &= tcol >= ((lvl[:pre] - 1e-12) * Wq)[:, None]
         else:
-            ords = pick(sv_cum)[:, q - 1] / q
-        ords = np.where(da, 0.0, ords * pick(T.decisions_per_period)) * pick(ppy)
-        emerg = pick(lines_y)[:, None] * (1.0 - hit)
-        cost = (pick(h_unit)[:, None] * oh + (pick(A) * ords)[:, None]
-                + pick(E)[:, None] * emerg)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            nor_v = np.where(ords[:, None] + emerg > 0, ords[:, None] / (ords[:, None] + emerg),
-                             1.0)
-        feas = ((tg >= pick(lvl)[:, None] - 1e-12) & (hit >= pick(hit_floor)[:, None] - 1e-12)
-                & ~(nor_v < pick(nor)[:, None] - 1e-12))
-        cost_f = np.where(feas, cost, np.inf)
-        j = np.argmin(cost_f, axis=1)
-        cj = cost_f[np.arange(a.size), j]
-        better = cj < best_cost[a] - 1e-9 * np.maximum(1.0, np.abs(cj))
-        bi = a[better]
-        best_cost[bi] = cj[better]
-        best_s[bi] = j[better] - 1
-        best_q[bi] = q
-        found[bi] = True
+            feas &= ct >= ((lvl[:pre] - 1e-12) * Wq)[:, None]
+        feas &= act[:, None]
+        # annual cost = h c OH + A orders + E lines (1 - hit), policy averages = C / W
+        cost = (h_unit[:pre, None] * co - eline[:pre, None] * ch) / Wq[:, None]
+        cost += (A[:pre] * ords + eline[:pre])[:, None]
+        cost[~feas] = np.inf
+        jmin = np.argmin(cost, axis=1)
+        cj = cost[np.arange(pre), jmin]
+        bc = best_cost[:pre]
+        fin = np.isfinite(bc)
+        thr = bc.copy()
+        thr[fin] -= 1e-9 * np.maximum(1.0, np.abs(bc[fin]))
+        better = np.flatnonzero(cj < thr)
+        best_cost[better] = cj[better]
+        best_s[better] = jmin[better] + a - q
+        best_q[better] = q
+        found[better] = True
     # infeasible rows: the largest tabulated s with the smallest Q (documented fallback)
     nf = ~found
     best_s[nf] = K - 1 - qlo[nf]
@@ -312,34 +452,21 @@ def _solve_chunk(family, mean, var, L, R, sdL, q_lines, ppy, h_unit, A, E, ttype
     Qf = best_q
     J = int(Qf.max())
     jj = np.arange(1, J + 1)[None, :]
-    pi = np.where(jj <= Qf[:, None], 1.0 / Qf[:, None], 0.0)
-    if ss_rows.any():
-        mJ = _renewal(T.step_pmf[ss_rows], J)
-        MJ = np.cumsum(mJ, axis=1)
-        Qs = Qf[ss_rows]
-        idx = np.clip(Qs[:, None] - jj, 0, J - 1)
-        vals = np.take_along_axis(mJ, idx, 1) / MJ[np.arange(Qs.size), Qs - 1][:, None]
-        pi[ss_rows] = np.where(jj <= Qs[:, None], vals, 0.0)
-    if dead.any():
-        pi[dead] = 0.0
-        pi[dead, np.maximum(Qf[dead] - 1, 0)] = 1.0
+    idx = np.clip(Qf[:, None] - jj, 0, Qmax - 1)
+    pi = np.where(jj <= Qf[:, None], np.take_along_axis(w, idx, 1), 0.0)
+    pi /= W[np.arange(n), Qf - 1][:, None]
     s = best_s
     val = {k: aggregate(getattr(T, t), pi, s) for k, t in
            (("hit", "hit"), ("fill", "fill"), ("ready", "ready"), ("csl", "csl"),
             ("oh", "on_hand"), ("bo", "backorders"))}
     csl_c = dist.take_at(T.cdf_lead, s, below=0.0, above=1.0)
     val["csl"] = np.where(cont, csl_c, val["csl"])
-    tval = aggregate(tgt, pi, s)
-    tval = np.where(csl_cont, csl_c, tval)
+    tval = np.where(csl_cont, csl_c, aggregate(tgt, pi, s))
     sp = np.maximum(s - 1, -1)
     prev_t = np.where(csl_cont, dist.take_at(T.cdf_lead, sp, below=0.0, above=1.0),
                       aggregate(tgt, pi, sp))
     prev_hit = aggregate(T.hit, pi, sp)
-    ords = np.empty(n)
-    if ss_rows.any():
-        ords[ss_rows] = 1.0 / MJ[np.arange(Qs.size), Qs - 1]
-    ords[~ss_rows] = sv_cum[~ss_rows, Qf[~ss_rows] - 1] / Qf[~ss_rows]
-    ords = np.where(dead, 0.0, ords * T.decisions_per_period) * ppy
+    ords = ords_q[np.arange(n), Qf - 1]
     emerg = lines_y * (1.0 - val["hit"])
     prev_emerg = lines_y * (1.0 - prev_hit)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -354,10 +481,6 @@ def _solve_chunk(family, mean, var, L, R, sdL, q_lines, ppy, h_unit, A, E, ttype
 
 
 # --------------------------------------------------------------------------- output
-def _fmt(values, spec):
-    return np.char.mod(spec, np.asarray(values, dtype=float)).astype(object)
-
-
 def _frame(r, mean, L, ttype, lvl, otd, eon, c, h_unit, A, E, policy, hit_floor, nor, pack,
            moq, q_method, reasons):
     s, Q = r["s"], r["Q"]
@@ -404,37 +527,41 @@ def _frame(r, mean, L, ttype, lvl, otd, eon, c, h_unit, A, E, policy, hit_floor,
 
 
 def _reasons(r, mean, L, R, ttype, lvl, otd, hit_floor, nor, pack, moq, q_method, A):
-    """One readable sentence per row (DESIGN.md §5), built with whole-array string operations."""
+    """One readable sentence per row (DESIGN.md §5).
+
+    The numbers are all computed vectorised; only the final text formatting walks the rows
+    (one f-string each, ~2 µs/row) - pass ``reasons=False`` to skip it in batch jobs.
+    """
     s, Q = r["s"], r["Q"]
-    label = pd.Series(ttype).map(_TARGET_LABEL).to_numpy(dtype=object)
-    s_txt = "s=" + s.astype(str).astype(object)
-    S_txt = ", S=" + (s + Q).astype(str).astype(object)
-    horizon = (" over " + _fmt(L, "%g") + " periods of lead time + " + _fmt(R, "%g")
-               + " of review")
-    main = (s_txt + S_txt + " because the " + label + " at s is " + _fmt(r["target_value"], "%.3f")
-            + " >= " + _fmt(lvl, "%.3f"))
-    prev = ("; at s-1 it would be " + _fmt(r["prev_target"], "%.3f"))
-    main = main + horizon
-    why = np.where(~r["prev_ok_target"], prev,
-                   np.where(~r["prev_ok_floor"],
-                            "; s-1 would miss the hit-rate floor " + _fmt(hit_floor, "%.3f")
-                            + " of the on-time target " + _fmt(otd, "%.3f"),
-                            np.where(~r["prev_ok_nor"],
-                                     "; s-1 would let the normal-order rate fall below "
-                                     + _fmt(nor, "%.2f"),
-                                     "; s is above the target's minimum because emergency "
-                                     "orders cost more than the extra stock")))
-    why = np.where(s < 0, "; no stock needed", why)
-    qtxt = np.where(Q == 1, "; base stock (S = s + 1)",
-                    np.where(pack > 1, "; orders in multiples of Q=" + Q.astype(str).astype(object)
-                             + " (pack " + pack.astype(str).astype(object) + ", moq "
-                             + moq.astype(str).astype(object) + ")",
-                             "; Q=S-s=" + Q.astype(str).astype(object)
-                             + (" (EOQ on the pack/moq grid)" if q_method == "eoq"
-                                else " minimises holding + ordering + emergency cost")))
-    out = main + why + qtxt
-    dead = mean == 0
-    out = np.where(dead, "no stock: no demand forecast", out)
-    out = np.where(~r["feasible"], "INFEASIBLE: no (s, S) in range meets the targets; "
-                   + s_txt + S_txt + " is the largest tabulated level", out)
-    return out.astype(str)
+    # which constraint stops s one lower: 0 target, 1 OTD floor, 2 normal-order rate,
+    # 3 cost (emergency orders), 4 no stock needed, 5 no demand, 6 infeasible
+    code = np.select([~r["feasible"], mean == 0, s < 0, ~r["prev_ok_target"],
+                      ~r["prev_ok_floor"], ~r["prev_ok_nor"]], [6, 5, 4, 0, 1, 2], 3)
+    qcode = np.where(Q == 1, 0, np.where(pack > 1, 1, 2 if q_method == "cost" else 3))
+    qtext = ("; base stock (S = s + 1)", "; orders in multiples of Q={Q} (pack {pk}, moq {mq})",
+             "; Q=S-s={Q} minimises holding + ordering + emergency cost",
+             "; Q=S-s={Q}: the EOQ on the pack/moq grid")
+    why = ("; at s-1 it would be {pv:.3f}",
+           "; s-1 would miss the hit-rate floor {hf:.3f} of the on-time target {otd:.3f}",
+           "; s-1 would let the normal-order rate fall below {nor:.2f}",
+           "; s is above the target's minimum because emergency orders cost more than the "
+           "extra stock", "; no stock needed")
+    label = [_TARGET_LABEL[t] for t in ttype.tolist()]
+    out = []
+    for (si, qi, c, qc, lab, tv, lv, pv, hf, ot, nr, li, ri, pk, mq) in zip(
+            s.tolist(), Q.tolist(), code.tolist(), qcode.tolist(), label,
+            r["target_value"].tolist(), lvl.tolist(), r["prev_target"].tolist(),
+            hit_floor.tolist(), otd.tolist(), nor.tolist(), L.tolist(), R.tolist(),
+            pack.tolist(), moq.tolist()):
+        if c == 5:
+            out.append("no stock: no demand forecast")
+            continue
+        if c == 6:
+            out.append(f"INFEASIBLE: no (s, S) in range meets the targets; s={si}, S={si + qi} "
+                       "is the largest tabulated level")
+            continue
+        out.append(f"s={si}, S={si + qi} because the {lab} at s is {tv:.3f} >= {lv:.3f} over "
+                   f"{li:g} periods of lead time + {ri:g} of review"
+                   + why[c].format(pv=pv, hf=hf, otd=ot, nor=nr)
+                   + qtext[qc].format(Q=qi, pk=pk, mq=mq))
+    return np.array(out, dtype=object)

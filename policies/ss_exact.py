@@ -114,9 +114,10 @@ class _Batch:
         j = np.arange(J)[None, :]
         idx = (S - self.ylo[rows])[:, None] - j
         valid = j < q[:, None]
-        idx = np.where(valid, idx, 0)
-        terms = np.where(valid, self.m[rows][:, :J] * np.take_along_axis(self.G[rows], idx, 1), 0.0)
-        return self.K[rows] + terms.sum(1), self.M[rows, q]
+        # gather only the (rows, J) entries needed; m(j) = 0 weights pad the short rows
+        g = self.G[rows[:, None], np.maximum(idx, 0)]
+        mv = np.where(valid, self.m[rows, :J], 0.0)
+        return self.K[rows] + np.einsum("ij,ij->i", mv, g), self.M[rows, q]
 
 
 def _poisson_quantile(prob, mu):

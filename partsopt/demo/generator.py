@@ -1,15 +1,17 @@
-"""Assemble the demo network tables (DataFrames) from the generated arrays."""
+"""Assemble the demo network tables (Arrow tables with a pandas view) from the generated arrays."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import sizes as S
 from .catalogue import LIFECYCLES, build_catalogue
 from .demand import generate_lines
-from .ids import format_ids
+from .arrowtables import arrow_to_frame, dates, fixed_width_strings, frame_to_arrow, strings
+from .ids import format_ids, id_bytes
 from .network import build_network
 from .replenishment import EMERGENCY, run_history
 
@@ -20,7 +22,7 @@ TRUTH_TABLES = ("planted_defects", "parts_true", "locations_true", "initial_inve
 _STREAM_NETWORK, _STREAM_CATALOGUE, _STREAM_DEMAND, _STREAM_HISTORY = range(4)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DemoNetwork:
     """A generated demo dataset: one DataFrame per input table plus the ground truth.
 
@@ -30,27 +32,44 @@ class DemoNetwork:
     as_of : pandas.Timestamp, the snapshot date (= ``end_date``); the history
         covers the :data:`sizes.HISTORY_WEEKS` weeks before it.
     parts, locations, demand, inventory, receipts, items, install_base, bom :
-        the input tables of DESIGN.md §4 (keys as str, dates as datetime64).
+        the input tables of DESIGN.md §4 as DataFrames (keys ``object`` str,
+        dates ``datetime64[ns]``), built on first access from ``arrow``.
     truth : dict of DataFrames ``planted_defects``, ``parts_true``,
         ``locations_true`` and ``initial_inventory`` (see ground_truth/README.md).
+    arrow, arrow_truth : the same tables as ``pyarrow.Table`` (what is written).
     """
 
     size: str
     seed: int
     as_of: pd.Timestamp
-    parts: pd.DataFrame
-    locations: pd.DataFrame
-    demand: pd.DataFrame
-    inventory: pd.DataFrame
-    receipts: pd.DataFrame
-    items: pd.DataFrame
-    install_base: pd.DataFrame
-    bom: pd.DataFrame
-    truth: dict = field(default_factory=dict)
+    arrow: dict = field(repr=False)
+    arrow_truth: dict = field(repr=False)
+    _frames: dict = field(default_factory=dict, repr=False)
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = arrow_to_frame(self.arrow[name])
+        return self._frames[name]
+
+    parts = property(lambda self: self._frame("parts"), doc="the part master (DataFrame)")
+    locations = property(lambda self: self._frame("locations"), doc="the location tree (DataFrame)")
+    demand = property(lambda self: self._frame("demand"), doc="repair-order lines (DataFrame)")
+    inventory = property(lambda self: self._frame("inventory"), doc="snapshot at as_of (DataFrame)")
+    receipts = property(lambda self: self._frame("receipts"), doc="replenishment history (DataFrame)")
+    items = property(lambda self: self._frame("items"), doc="part-location overrides (DataFrame)")
+    install_base = property(lambda self: self._frame("install_base"), doc="vehicles per dealer and model")
+    bom = property(lambda self: self._frame("bom"), doc="model -> part with failure rates (DataFrame)")
+
+    @property
+    def truth(self) -> dict:
+        """The ground-truth tables as DataFrames."""
+        if "_truth" not in self._frames:
+            self._frames["_truth"] = {k: arrow_to_frame(t) for k, t in self.arrow_truth.items()}
+        return self._frames["_truth"]
 
     def tables(self) -> dict:
         """The eight input tables by file name."""
-        return {name: getattr(self, name) for name in TABLES}
+        return {name: self._frame(name) for name in TABLES}
 
 
 def _rng(seed: int, stream: int) -> np.random.Generator:
@@ -90,7 +109,15 @@ def generate(size: str = "small", seed: int = 0, *, end_date="2026-11-16") -> De
         ``"large"`` (500 x 20,000); see :data:`sizes.SIZES`.
     seed : non-negative int; the same seed gives the same tables.
     end_date : the snapshot date ``as_of`` (ISO string or date); the repair
-        history covers the :data:`sizes.HISTORY_WEEKS` weeks before it.
+        history covers the :data:`sizes.HISTORY_WEEKS` weeks before it.  The
+        weekly review day of the legacy policy is the weekday of ``end_date``
+        (a Monday for the default 2026-11-16).
+
+    Raises
+    ------
+    ValueError
+        unknown ``size`` (the message lists the valid ones), ``seed`` not a
+        non-negative int, ``end_date`` not a date.
     """
     spec = S.get_size(size)
     seed = _check_seed(seed)
@@ -137,32 +164,32 @@ def generate(size: str = "small", seed: int = 0, *, end_date="2026-11-16") -> De
     })
 
     L = lines.day.size
-    demand = pd.DataFrame({
-        "date": _dates(start, lines.day),
-        "part": _str(pid[lines.part]),
-        "location": _str(lid[off + lines.dealer]),
-        "qty": lines.qty,
-        "line_id": format_ids("L", np.arange(1, L + 1), max(8, len(str(L)))).astype(object),
-        "promised_date": _dates(start, lines.promised),
-    }, copy=False)
+    demand = pa.table({
+        "date": dates(start, lines.day),
+        "part": strings(lines.part, pid),
+        "location": strings(off + lines.dealer, lid),
+        "qty": pa.array(lines.qty.astype(np.int64)),
+        "line_id": fixed_width_strings(id_bytes("L", np.arange(1, L + 1), max(8, len(str(L))))),
+        "promised_date": dates(start, lines.promised),
+    })
 
-    inventory = pd.DataFrame({
-        "part": _str(pid[hist.i_part]),
-        "location": _str(lid[hist.i_location]),
-        "on_hand": hist.i_on_hand,
-        "on_order": hist.i_on_order,
-        "backorders": hist.i_backorders,
-    }, copy=False)
+    inventory = pa.table({
+        "part": strings(hist.i_part, pid),
+        "location": strings(hist.i_location, lid),
+        "on_hand": pa.array(hist.i_on_hand.astype(np.int64)),
+        "on_order": pa.array(hist.i_on_order.astype(np.int64)),
+        "backorders": pa.array(hist.i_backorders.astype(np.int64)),
+    })
 
-    receipts = pd.DataFrame({
-        "part": _str(pid[hist.r_part]),
-        "location": _str(lid[hist.r_location]),
-        "order_date": _dates(start, hist.r_order_day),
-        "qty": hist.r_qty,
-        "received_date": _dates(start, hist.r_received_day),
-        "promised_date": _dates(start, hist.r_promised_day),
-        "order_type": np.array(["normal", "emergency"], dtype=object)[(hist.r_type == EMERGENCY).astype(np.int64)],
-    }, copy=False)
+    receipts = pa.table({
+        "part": strings(hist.r_part, pid),
+        "location": strings(hist.r_location, lid),
+        "order_date": dates(start, hist.r_order_day),
+        "qty": pa.array(hist.r_qty.astype(np.int64)),
+        "received_date": dates(start, hist.r_received_day),
+        "promised_date": dates(start, hist.r_promised_day),
+        "order_type": strings((hist.r_type == EMERGENCY).astype(np.int32), ["normal", "emergency"]),
+    })
 
     o = np.lexsort((hist.o_location, hist.o_part))
     items = pd.DataFrame({
@@ -193,9 +220,10 @@ def generate(size: str = "small", seed: int = 0, *, end_date="2026-11-16") -> De
     }).sort_values(["model", "part"], kind="stable", ignore_index=True)
 
     truth = _truth_tables(cat, net, hist, start, pid, lid, succ_true)
-    return DemoNetwork(size=spec.name, seed=seed, as_of=pd.Timestamp(as_of), parts=parts,
-                       locations=locations, demand=demand, inventory=inventory, receipts=receipts,
-                       items=items, install_base=install_base, bom=bom, truth=truth)
+    arrow = {"parts": frame_to_arrow(parts), "locations": frame_to_arrow(locations), "demand": demand,
+             "inventory": inventory, "receipts": receipts, "items": frame_to_arrow(items),
+             "install_base": frame_to_arrow(install_base), "bom": frame_to_arrow(bom)}
+    return DemoNetwork(size=spec.name, seed=seed, as_of=pd.Timestamp(as_of), arrow=arrow, arrow_truth=truth)
 
 
 def _round_sig(x: np.ndarray, digits: int) -> np.ndarray:
@@ -295,10 +323,10 @@ def _truth_tables(cat, net, hist, start, pid, lid, succ_true) -> dict:
         "capture": np.round(net.capture, 6),
         "late_extra_days": np.round(net.late_extra_days, 6),
     })
-    initial = pd.DataFrame({
-        "part": _str(pid[hist.s_part]),
-        "location": _str(lid[hist.s_location]),
-        "on_hand": hist.s_on_hand,
+    initial = pa.table({
+        "part": strings(hist.s_part, pid),
+        "location": strings(hist.s_location, lid),
+        "on_hand": pa.array(hist.s_on_hand.astype(np.int64)),
     })
-    return {"planted_defects": planted, "parts_true": parts_true,
-            "locations_true": locations_true, "initial_inventory": initial}
+    return {"planted_defects": frame_to_arrow(planted), "parts_true": frame_to_arrow(parts_true),
+            "locations_true": frame_to_arrow(locations_true), "initial_inventory": initial}

@@ -10,17 +10,24 @@ def format_ids(prefix: str, numbers, width: int) -> np.ndarray:
     Built digit by digit on a ``uint8`` buffer, so millions of ids cost a few
     array operations rather than a Python loop.
     """
+    buf = id_bytes(prefix, numbers, width)
+    n = buf.shape[1]
+    return np.ascontiguousarray(buf).view(f"S{n}").ravel().astype(f"U{n}")
+
+
+def id_bytes(prefix: str, numbers, width: int) -> np.ndarray:
+    """The ASCII bytes of :func:`format_ids` as a ``(len(numbers), len(prefix) + width)`` uint8 array."""
     nums = np.asarray(numbers, dtype=np.int64).ravel()
     if nums.size and (nums.min() < 0 or nums.max() >= 10 ** width):
         raise ValueError(f"numbers must lie in [0, 10**{width}); received {nums.min()}..{nums.max()}")
     pre = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    digits = ((nums[:, None] // powers) % 10 + 48).astype(np.uint8)
     buf = np.empty((nums.size, pre.size + width), dtype=np.uint8)
     buf[:, : pre.size] = pre
-    buf[:, pre.size:] = digits
-    n = pre.size + width
-    return np.ascontiguousarray(buf).view(f"S{n}").ravel().astype(f"U{n}")
+    rest = nums.copy()
+    for col in range(pre.size + width - 1, pre.size - 1, -1):  # loop over digit positions
+        buf[:, col] = rest % 10 + 48
+        rest //= 10
+    return buf
 
 
 def iso_dates(start: np.datetime64, days) -> np.ndarray:

@@ -57,7 +57,9 @@ def build_network(size: S.DemoSize, rng: np.random.Generator) -> Network:
     R, D, M = size.n_regionals, size.n_dealers, size.n_models
     # every regional gets at least one dealer: a shuffled round-robin
     dealer_region = rng.permutation(np.arange(D) % R)
-    dealer_size = rng.choice(len(S.DEALER_SIZES), size=D, p=S.DEALER_SIZE_SHARES)
+    counts = np.floor(D * np.asarray(S.DEALER_SIZE_SHARES)).astype(np.int64)
+    counts[0] += D - counts.sum()          # every size class present, shares exact up to rounding
+    dealer_size = rng.permutation(np.repeat(np.arange(len(S.DEALER_SIZES)), counts))
     vehicles_base = np.asarray(S.DEALER_VEHICLES, dtype=float)[dealer_size]
     vehicles = np.maximum(50, np.round(vehicles_base * rng.lognormal(0.0, 0.25, D))).astype(np.int64)
     capture = rng.lognormal(-0.25**2 / 2, 0.25, D)

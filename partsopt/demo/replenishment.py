@@ -1,12 +1,17 @@
 """The legacy min/max replenishment that produces the receipts and the snapshot.
 
 The demo network's history was run by a simple legacy policy (the one partsopt
-is meant to replace).  Per part-location and week ``w``, with ``mu`` the
+is meant to replace).  The rule below is this generator's own stand-in for the
+min/max of a dealer-management system (a model definition, not a published
+method); what is checked against other routes is its implementation:
+:func:`monday_order` against a per-series replay, :func:`fill_in_line_order`
+against a line-by-line loop, and the stock balance of every part-location in
+the tests.  Per part-location and week ``w``, with ``mu`` the
 planners' expected demand [units/week] and ``e`` their expected demand events
 [events/week] (the true plateau rate times the demand profile, where a decline
 is seen :data:`sizes.PLANNER_LAG_WEEKS` late, so dying parts leave obsolete stock)::
 
-    stocked  = 52 e >= threshold of the level (dealer 2, regional 1, CW 0.25 events/year)
+    stocked  = 52 e >= threshold of the level (dealer 1, regional 1, CW 0.25 events/year)
     x        = mu (L + 7) / 7                 (demand over planned lead time + one review week)
     min      = max(1, ceil(x + sqrt(x)))      if stocked else 0
     max      = min + max(1, ceil(2 mu))       if stocked else 0
@@ -17,8 +22,8 @@ and regionals, the *master* lead time for the central warehouse (so a wrong
 master lead time really starves CW).  Every Monday (review day, 7-day cycle)
 a location whose inventory position (on hand + on order) is below ``min`` places
 a **normal** order up to ``max`` (CW rounds up to the pack size).  The order is
-received ``order day + real lead time`` later and usable from the following
-Monday.  Demand during the week is served from stock in line order; what stock
+received ``order day + real lead time`` later and usable from the first Monday
+on or after the receipt (week ``ceil(received_day / 7)``).  Demand during the week is served from stock in line order; what stock
 cannot cover is ordered at once as an **emergency** order (dealers: one per
 uncovered line on its day; warehouses: one per part-location and week) that is
 passed straight to the customer or child location.  Dealers place emergency
@@ -32,6 +37,10 @@ with probability 0.04; regionals the same background; CW
 (mean preserving).  Emergency orders: 1 day + extra below CW; at CW
 ``max(1, round(0.35 * real))`` (expedited).  Promised date = order date +
 planned lead time (transit, 1 day, master lead time, ``round(0.35 master)``).
+
+Planted configuration defects (the ``items`` table) act on the history too: a
+part-dealer set ``stocked = false`` gets min = max = 0 (every line becomes an
+emergency order), a ``max_qty`` override caps min and max far below need.
 
 State at the start is on hand = max.  Receipts received before ``as_of`` are
 the history; later ones are ``on_order`` in the snapshot (and ``backorders``
@@ -121,6 +130,52 @@ def fill_in_line_order(pl: np.ndarray, qty: np.ndarray, available: np.ndarray) -
     filled = np.empty(n, dtype=np.int64)
     filled[order] = filled_sorted
     return filled
+
+
+class StockState:
+    """On hand, on order and the arrivals ring of one echelon's part-locations.
+
+    ``ring[k, i]`` holds units arriving for part-location ``i`` in a future week
+    ``v`` with ``v % K == k``; ``K`` exceeds the longest lead time in weeks + 1, so
+    a slot is emptied before it is reused.
+    """
+
+    def __init__(self, on_hand: np.ndarray, ring_weeks: int):
+        self.on_hand = np.asarray(on_hand, dtype=np.int64).copy()
+        self.on_order = np.zeros_like(self.on_hand)
+        self.ring = np.zeros((ring_weeks, self.on_hand.size), dtype=np.int64)
+
+
+def monday_order(state: StockState, week: int, level_min: np.ndarray, level_max: np.ndarray,
+                 lead_of, pack: np.ndarray | None = None):
+    """Receive the arrivals due in ``week``, then order up to max where position < min.
+
+    The legacy rule of the module docstring on all part-locations at once:
+    ``q = max - (on_hand + on_order)`` where ``on_hand + on_order < min``, rounded
+    up to a multiple of ``pack`` when given.  ``lead_of(idx)`` returns the real
+    lead time [days] of the orders of part-locations ``idx``; an order placed on
+    day ``7 week`` and received on day ``r`` is usable from week ``ceil(r / 7)``.
+    Returns ``(idx, qty, received_day)``.
+    """
+    K = state.ring.shape[0]
+    slot = week % K
+    state.on_hand += state.ring[slot]
+    state.on_order -= state.ring[slot]
+    state.ring[slot] = 0
+    position = state.on_hand + state.on_order
+    idx = np.nonzero(position < level_min)[0]
+    qty = level_max[idx] - position[idx]
+    if pack is not None:
+        qty = -(-qty // pack[idx]) * pack[idx]
+    received = 7 * week + np.asarray(lead_of(idx), dtype=np.int64)
+    usable = _ceil_div7(received)
+    if np.any(usable <= week) or np.any(usable >= week + K):
+        lead_min, lead_max = int((received - 7 * week).min()), int((received - 7 * week).max())
+        raise ValueError(f"lead times must be 1..{7 * (K - 1)} days for a ring of {K} weeks; "
+                         f"received {lead_min}..{lead_max}")
+    state.ring[usable % K, idx] += qty
+    state.on_order[idx] += qty
+    return idx, qty, received
 
 
 def _background_extra(rng, n):
@@ -262,39 +317,27 @@ def run_history(net: Network, cat: Catalogue, lines: Lines, rng: np.random.Gener
     # ---------------- state
     K_d = _ceil_div7(3 + MAX_EXTRA_DAYS) + 2
     K_c = _ceil_div7(MAX_SUPPLIER_DAYS) + 2
-    dp_oh = dealer_levels(0)[1].copy()
-    rp_oh = reg_levels(0)[1].copy()
-    cw_oh = cw_levels(0)[1].copy()
-    start_state = (dp_oh.copy(), rp_oh.copy(), cw_oh.copy())
-    dp_onord = np.zeros(n_dp, np.int64)
-    rp_onord = np.zeros(n_rp, np.int64)
-    cw_onord = np.zeros(N, np.int64)
-    dp_ring = np.zeros((K_d, n_dp), np.int64)
-    rp_ring = np.zeros((K_d, n_rp), np.int64)
-    cw_ring = np.zeros((K_c, N), np.int64)
+    dp = StockState(dealer_levels(0)[1], K_d)
+    rp = StockState(reg_levels(0)[1], K_d)
+    cw = StockState(cw_levels(0)[1], K_c)
+    start_state = (dp.on_hand.copy(), rp.on_hand.copy(), cw.on_hand.copy())
     pack = cat.pack_size
+    dealer_transit = net.transit_days[off + dp_dealer]
+    reg_transit = net.transit_days[1 + rp_reg]
+    dealer_real_lead = lambda idx: dealer_transit[idx] + dealer_extra(dp_dealer[idx])
+    reg_real_lead = lambda idx: reg_transit[idx] + np.minimum(_background_extra(rng, idx.size), MAX_EXTRA_DAYS)
+    cw_real_lead = lambda idx: _supplier_days(cat, idx, rng)
 
     for w in range(W):  # loop over time; every step is whole-array over part-locations
         d0 = 7 * w
-        # ---- dealers: arrivals, Monday order, the week's lines
-        s = w % K_d
-        dp_oh += dp_ring[s]
-        dp_onord -= dp_ring[s]
-        dp_ring[s] = 0
         if w % S.LEVEL_REVISION_WEEKS == 0:
             dp_min, dp_max = dealer_levels(w)
             rp_min, rp_max = reg_levels(w)
             cw_min, cw_max = cw_levels(w)
-        mn, mx = dp_min, dp_max
-        ip = dp_oh + dp_onord
-        idx = np.nonzero(ip < mn)[0]
-        q = mx[idx] - ip[idx]
+        # ---- dealers: arrivals, Monday order, the week's lines
+        idx, q, recv = monday_order(dp, w, dp_min, dp_max, dealer_real_lead)
         dl = dp_dealer[idx]
-        planned = net.transit_days[off + dl]
-        recv = d0 + planned + dealer_extra(dl)
-        dp_ring[_ceil_div7(recv) % K_d, idx] += q
-        dp_onord[idx] += q
-        rec.add(off + dl, dp_part[idx], d0, q, recv, d0 + planned, NORMAL)
+        rec.add(off + dl, dp_part[idx], d0, q, recv, d0 + dealer_transit[idx], NORMAL)
         reg_demand = ns_reg_demand[w].copy()
         reg_demand += np.bincount(dp_part[idx] * R + region_of[dl], weights=q, minlength=n_rp).astype(np.int64)
 
@@ -303,8 +346,8 @@ def run_history(net: Network, cat: Catalogue, lines: Lines, rng: np.random.Gener
         st = lp >= 0
         lp = lp[st]
         lq = lines.qty[a:b][st]
-        filled = fill_in_line_order(lp, lq, dp_oh)
-        dp_oh -= np.bincount(lp, weights=filled, minlength=n_dp).astype(np.int64)
+        filled = fill_in_line_order(lp, lq, dp.on_hand)
+        dp.on_hand -= np.bincount(lp, weights=filled, minlength=n_dp).astype(np.int64)
         unc = lq - filled
         e = unc > 0
         e_pl, e_q, e_day = lp[e], unc[e], lines.day[a:b][st][e]
@@ -313,21 +356,11 @@ def run_history(net: Network, cat: Catalogue, lines: Lines, rng: np.random.Gener
         reg_demand += np.bincount(dp_part[e_pl] * R + region_of[e_dl], weights=e_q, minlength=n_rp).astype(np.int64)
 
         # ---- regionals: arrivals, Monday order to CW, the week's demand from dealers
-        rp_oh += rp_ring[s]
-        rp_onord -= rp_ring[s]
-        rp_ring[s] = 0
-        mn, mx = rp_min, rp_max
-        ip = rp_oh + rp_onord
-        idx = np.nonzero(ip < mn)[0]
-        q = mx[idx] - ip[idx]
-        planned = net.transit_days[1 + rp_reg[idx]]
-        recv = d0 + planned + np.minimum(_background_extra(rng, idx.size), MAX_EXTRA_DAYS)
-        rp_ring[_ceil_div7(recv) % K_d, idx] += q
-        rp_onord[idx] += q
-        rec.add(1 + rp_reg[idx], rp_part[idx], d0, q, recv, d0 + planned, NORMAL)
+        idx, q, recv = monday_order(rp, w, rp_min, rp_max, reg_real_lead)
+        rec.add(1 + rp_reg[idx], rp_part[idx], d0, q, recv, d0 + reg_transit[idx], NORMAL)
         cw_demand = np.bincount(rp_part[idx], weights=q, minlength=N).astype(np.int64)
-        filled = np.minimum(rp_oh, reg_demand)
-        rp_oh -= filled
+        filled = np.minimum(rp.on_hand, reg_demand)
+        rp.on_hand -= filled
         unc = reg_demand - filled
         idx = np.nonzero(unc > 0)[0]
         eday = d0 + 3
@@ -336,28 +369,17 @@ def run_history(net: Network, cat: Catalogue, lines: Lines, rng: np.random.Gener
         cw_demand += np.bincount(rp_part[idx], weights=unc[idx], minlength=N).astype(np.int64)
 
         # ---- central warehouse: arrivals, Monday order to suppliers, demand from regionals
-        sc = w % K_c
-        cw_oh += cw_ring[sc]
-        cw_onord -= cw_ring[sc]
-        cw_ring[sc] = 0
-        mn, mx = cw_min, cw_max
-        ip = cw_oh + cw_onord
-        idx = np.nonzero(ip < mn)[0]
-        q = mx[idx] - ip[idx]
-        q = -(-q // pack[idx]) * pack[idx]
-        real = _supplier_days(cat, idx, rng)
-        recv = d0 + real
-        cw_ring[_ceil_div7(recv) % K_c, idx] += q
-        cw_onord[idx] += q
+        idx, q, recv = monday_order(cw, w, cw_min, cw_max, cw_real_lead, pack)
         rec.add(0, idx, d0, q, recv, d0 + cat.lt_master[idx], NORMAL)
-        filled = np.minimum(cw_oh, cw_demand)
-        cw_oh -= filled
+        filled = np.minimum(cw.on_hand, cw_demand)
+        cw.on_hand -= filled
         unc = cw_demand - filled
         idx = np.nonzero(unc > 0)[0]
         real = np.maximum(1, np.round(EXPEDITE_FACTOR * _supplier_days(cat, idx, rng))).astype(np.int64)
         promised = np.maximum(1, np.round(EXPEDITE_FACTOR * cat.lt_master[idx])).astype(np.int64)
         rec.add(0, idx, eday, unc[idx], eday + real, eday + promised, EMERGENCY)
 
+    dp_oh, rp_oh, cw_oh = dp.on_hand, rp.on_hand, cw.on_hand
     loc, part, oday, qty, rday, pday, kind = rec.arrays()
     as_of = 7 * W
     n_loc = off + D
@@ -372,7 +394,8 @@ def run_history(net: Network, cat: Catalogue, lines: Lines, rng: np.random.Gener
     base_oh = np.concatenate([dp_oh, rp_oh, cw_oh])
     base_start = np.concatenate(start_state)
     rec_key = part.astype(np.int64) * n_loc + loc
-    rows = np.unique(np.concatenate([base_key, rec_key[open_]]))
+    rows = np.sort(np.concatenate([base_key, rec_key[open_]]))
+    rows = rows[np.concatenate([[True], rows[1:] != rows[:-1]])]
     at = lambda k: np.searchsorted(rows, k)
     n_rows = rows.size
     on_hand = np.zeros(n_rows, np.int64)

@@ -43,7 +43,7 @@ LATE_DEALER_SHARE = 0.10          # dealers whose deliveries run late
 LATE_DEALER_EXTRA_DAYS = (2.0, 5.0)  # mean extra days per delivery at those dealers
 
 #: Legacy min/max policy the network used (it produces the receipts history).
-DEALER_STOCK_MIN_EVENTS = 2.0     # a dealer stocks a part from this many demand events a year
+DEALER_STOCK_MIN_EVENTS = 1.0     # a dealer stocks a part from this many demand events a year
 REGIONAL_STOCK_MIN_EVENTS = 1.0
 CENTRAL_STOCK_MIN_EVENTS = 0.25
 PLANNER_LAG_WEEKS = 13            # the planners' rate estimate lags declines by a quarter

@@ -21,13 +21,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from . import sizes as S
+from .arrowtables import frame_to_arrow
 from .generator import TABLES, TRUTH_TABLES, DemoNetwork, generate
 
 FORMATS = ("csv", "parquet")
@@ -71,28 +70,6 @@ def _check_format(fmt, default: str) -> str:
     return fmt.lower()
 
 
-def _arrow_table(df: pd.DataFrame) -> pa.Table:
-    arrays, names = [], []
-    for name, col in df.items():
-        if pd.api.types.is_datetime64_any_dtype(col):
-            v = col.to_numpy(dtype="datetime64[ns]")
-            arr = pa.array(v.astype("datetime64[D]"), type=pa.date32(), mask=np.isnat(v))
-        elif pd.api.types.is_bool_dtype(col):
-            arr = pa.array(col.to_numpy(dtype=bool), type=pa.bool_())
-        elif isinstance(col.dtype, pd.Int64Dtype):
-            arr = pa.array(col.to_numpy(dtype="int64", na_value=0), type=pa.int64(),
-                           mask=col.isna().to_numpy())
-        elif pd.api.types.is_integer_dtype(col):
-            arr = pa.array(col.to_numpy(), type=pa.int64())
-        elif pd.api.types.is_float_dtype(col):
-            arr = pa.array(col.to_numpy(), type=pa.float64())
-        else:
-            arr = pa.array(col.to_numpy(dtype=object), type=pa.string())
-        arrays.append(arr)
-        names.append(name)
-    return pa.Table.from_arrays(arrays, names=names)
-
-
 def _atomic_write(path: Path, write) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
@@ -103,10 +80,11 @@ def _atomic_write(path: Path, write) -> None:
             tmp.unlink()
 
 
-def write_table(df: pd.DataFrame, path: Path, fmt: str) -> Path:
-    """Write one table atomically as ``fmt`` (``csv`` or ``parquet``) to ``path``."""
+def write_table(table, path: Path, fmt: str) -> Path:
+    """Write one table (``pyarrow.Table`` or DataFrame) atomically as ``fmt`` to ``path``."""
     path = Path(path)
-    table = _arrow_table(df)
+    if isinstance(table, pd.DataFrame):
+        table = frame_to_arrow(table)
     if fmt == "csv":
         header = (",".join(table.column_names) + "\n").encode("utf-8")
 
@@ -127,15 +105,15 @@ def save(network: DemoNetwork, out_dir, fmt: str) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     other = "parquet" if fmt == "csv" else "csv"
-    for name, df in network.tables().items():
-        write_table(df, out / f"{name}.{fmt}", fmt)
+    for name in TABLES:
+        write_table(network.arrow[name], out / f"{name}.{fmt}", fmt)
         stale = out / f"{name}.{other}"
         if stale.exists():
             stale.unlink()
     gt = out / GROUND_TRUTH_DIR
     gt.mkdir(exist_ok=True)
     for name in TRUTH_TABLES:
-        write_table(network.truth[name], gt / f"{name}.csv", "csv")
+        write_table(network.arrow_truth[name], gt / f"{name}.csv", "csv")
     readme = GROUND_TRUTH_README.format(size=network.size, seed=network.seed,
                                         as_of=network.as_of.strftime("%Y-%m-%d"))
     _atomic_write(gt / "README.md", lambda p: p.write_text(readme, encoding="utf-8", newline="\n"))

@@ -6,8 +6,9 @@ repair-order lines day by day against a policy (see :mod:`partsopt.simulate.engi
 """
 from partsopt.simulate.engine import SimulationResult, simulate
 from partsopt.simulate.causes import attribute_causes
+from partsopt.simulate.merge import merge_results
 from partsopt.simulate.kpis import KPIS, KPI, components, kpi_table, network_kpis
 from partsopt.simulate.misses import MISS_COLUMNS, misses_table
 
-__all__ = ["simulate", "SimulationResult", "attribute_causes", "KPIS", "KPI", "components", "kpi_table", "network_kpis",
+__all__ = ["simulate", "SimulationResult", "attribute_causes", "merge_results", "KPIS", "KPI", "components", "kpi_table", "network_kpis",
            "MISS_COLUMNS", "misses_table"]

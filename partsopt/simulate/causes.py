@@ -13,9 +13,12 @@ order:
 3. **configuration** — otherwise:
    ``configuration.not_stocked`` when the policy keeps no stock at the line's
    location (order-up-to 0) although the part sells there;
-   ``configuration.within_target`` when the policies give an
-   ``expected_hit_rate`` for the part-location and the replay's hit rate there
-   reaches it (a miss the chosen target allows for);
+   ``configuration.within_target`` when the policies give the chosen
+   target (``target_level``, with ``target_name`` hit_rate or fill_rate; else
+   ``expected_hit_rate``) and the part-location's misses are no more than the
+   target allows: at most the 95 % quantile of Binomial(n, 1 − target), n =
+   its lines (hit rate) or units (fill rate), misses = missed lines or units
+   short — a miss count a process meeting the target produces 19 times in 20;
    ``configuration.service_level`` otherwise (the target or the review cycle
    is too low for the demand).
 
@@ -29,9 +32,14 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from partsopt.simulate.engine import SimulationResult, simulate
 from partsopt.simulate.kpis import network_kpis
+
+
+#: misses at a part-location are "within target" up to this quantile of Binomial(lines, 1 − target)
+WITHIN_TARGET_QUANTILE = 0.95
 
 
 def _hits(result: SimulationResult) -> pd.Series:
@@ -84,13 +92,23 @@ def _configuration(m: pd.DataFrame, result: SimulationResult, policies: pd.DataF
     pol = pol.set_index(["part", "location"])
     S = pol["order_up_to"].reindex(key).fillna(0.0).to_numpy(np.float64)
     out = np.where(S <= 0, "configuration.not_stocked", "configuration.service_level").astype(object)
-    if "expected_hit_rate" in pol:
+    level = "target_level" if "target_level" in pol else "expected_hit_rate" if "expected_hit_rate" in pol else None
+    if level is not None:
         lines = result.lines
-        rate = lines.groupby([lines["part"].astype(str), lines["location"].astype(str)])["hit"].mean()
-        achieved = rate.reindex(key).to_numpy(np.float64)
-        target = pol["expected_hit_rate"].reindex(key).to_numpy(np.float64)
-        within = (S > 0) & np.isfinite(target) & (achieved >= target)
-        out[within] = "configuration.within_target"
+        g = lines.assign(part=lines["part"].astype(str), location=lines["location"].astype(str),
+                         miss=~lines["hit"].to_numpy(bool),
+                         short=lines["qty"] - lines["filled_qty_at_once"]).groupby(["part", "location"])
+        agg = g.agg(n_lines=("miss", "size"), n_miss=("miss", "sum"), units=("qty", "sum"), short=("short", "sum"))
+        agg = agg.reindex(key)
+        target = pd.to_numeric(pol[level], errors="coerce").reindex(key).to_numpy(np.float64)
+        by_fill = (pol["target_name"].reindex(key).astype(str).to_numpy() == "fill_rate") if (
+            level == "target_level" and "target_name" in pol) else np.zeros(len(key), bool)
+        trials = np.where(by_fill, agg["units"], agg["n_lines"]).astype(np.float64)
+        failures = np.where(by_fill, agg["short"], agg["n_miss"]).astype(np.float64)
+        ok = (S > 0) & np.isfinite(target) & (target > 0) & (target < 1) & np.isfinite(trials)
+        allowed = np.full(len(key), -1.0)
+        allowed[ok] = stats.binom.ppf(WITHIN_TARGET_QUANTILE, np.rint(trials[ok]), 1.0 - target[ok])
+        out[ok & (failures <= allowed)] = "configuration.within_target"
     return out
 
 

@@ -136,8 +136,11 @@ def simulate(dataset, policies: pd.DataFrame | None, start, end, *, config: dict
 
     dataset         a validated :class:`partsopt.validate.Dataset`
     policies        DataFrame with part, location, reorder_point, order_up_to
-                    (optional demand_class for grouping); may be None when a
-                    ``planner`` gives the first policy at ``start``
+                    (optional: order_quantity Q > 0 for an (s, nQ) row, as the
+                    order rule takes it; review_days, the cycle the policy was planned for,
+                    which then replaces the location's; demand_class, for
+                    grouping); may be None when a ``planner`` gives the first
+                    policy at ``start``
     config          a resolved scenario (:mod:`partsopt.config`): ``simulation.seed``
                     and ``simulation.replan_weeks`` are used when ``seed`` /
                     ``replan_weeks`` are not given; ``costs.*`` overrides and
@@ -248,10 +251,18 @@ def _apply_config(net: Network, cfg: dict) -> None:
         net.review_days[:] = review
 
 
-def _cut_dataset(dataset, as_of, state: pd.DataFrame | None):
-    """The data a planner may see at ``as_of``: nothing dated on or after it."""
+def _cut_dataset(dataset, as_of, state: pd.DataFrame | None, demand_by_date: pd.DataFrame | None = None):
+    """The data a planner may see at ``as_of``: nothing dated on or after it.
+
+    ``demand_by_date`` (the demand table stably sorted by date) makes the cut a
+    slice; the planner then sees the demand lines in date order.
+    """
     t = dict(dataset.tables)
-    t["demand"] = dataset.demand[dataset.demand["date"] < as_of].reset_index(drop=True)
+    if demand_by_date is not None:
+        k = int(np.searchsorted(demand_by_date["date"].to_numpy(), np.datetime64(as_of), side="left"))
+        t["demand"] = demand_by_date.iloc[:k]
+    else:
+        t["demand"] = dataset.demand[dataset.demand["date"] < as_of].reset_index(drop=True)
     rec = dataset.receipts
     if len(rec):
         rec = rec[rec["order_date"] < as_of].copy()
@@ -271,10 +282,13 @@ class _Replay:
         self.days = int((end - start).days) + 1
         self.lateral, self.planner, self.replan_weeks = lateral, planner, replan_weeks
         self.planned, self.progress = planned, progress
+        self._demand_by_date = None
         n = net.n
         self.s = np.zeros(n)
         self.S = np.zeros(n)
+        self.Q = np.zeros(n)  # order quantity of (s, nQ) rows; 0 = an (s, S) row
         self.demand_class = np.full(n, "", dtype=object)
+        self._base_review = net.review_days.copy()
         self._set_policies(policies)
         # demand lines sorted by (day, row, line order): each day is a slice
         rows = net.index(window["part"].to_numpy(object), window["location"].to_numpy(object))
@@ -340,8 +354,6 @@ class _Replay:
         self.value_total = 0.0
         self.child_rank = np.empty(n, np.int64)
         self.child_rank[net.children_by_parent] = np.arange(len(net.children_by_parent))
-        review_cycle = np.maximum(np.rint(np.nan_to_num(net.review_days, nan=7.0)), 1).astype(np.int64)
-        self.cycles, self.cycle_code = np.unique(review_cycle, return_inverse=True)
         self._initial(initial)
         self.units_total = float(self.oh.sum())
         self.value_total = float(self.oh @ net.unit_cost)
@@ -354,8 +366,19 @@ class _Replay:
         self.S[:] = 0.0
         self.s[idx[ok]] = policies["reorder_point"].to_numpy(np.float64)[ok]
         self.S[idx[ok]] = policies["order_up_to"].to_numpy(np.float64)[ok]
+        self.Q[:] = 0.0
+        if "order_quantity" in policies:
+            q = np.nan_to_num(pd.to_numeric(policies["order_quantity"], errors="coerce").to_numpy(np.float64))
+            self.Q[idx[ok]] = np.maximum(q[ok], 0.0)
         if "demand_class" in policies:
             self.demand_class[idx[ok]] = policies["demand_class"].astype(str).to_numpy(object)[ok]
+        review = self._base_review.copy()
+        if "review_days" in policies:  # the cycle the policy was planned for
+            r = pd.to_numeric(policies["review_days"], errors="coerce").to_numpy(np.float64)
+            m = ok & np.isfinite(r) & (r > 0)
+            review[idx[m]] = r[m]
+        cycle = np.maximum(np.rint(np.nan_to_num(review, nan=7.0)), 1).astype(np.int64)
+        self.cycles, self.cycle_code = np.unique(cycle, return_inverse=True)
 
     def _initial(self, initial: str) -> None:
         if initial == "order_up_to":
@@ -421,7 +444,9 @@ class _Replay:
         owed = self.owed["emergency"] + self.owed["normal"]
         state = pd.DataFrame({"part": self.net.part, "location": self.net.location, "on_hand": self.oh.copy(),
                               "on_order": self.oo.copy(), "backorders": self.bo + owed})
-        pol = _check_policies(self.planner(_cut_dataset(self.ds, as_of, state), as_of))
+        if self._demand_by_date is None:
+            self._demand_by_date = self.ds.demand.sort_values("date", kind="stable").reset_index(drop=True)
+        pol = _check_policies(self.planner(_cut_dataset(self.ds, as_of, state, self._demand_by_date), as_of))
         _check_known(self.ds, pol)
         self._set_policies(pol)
 
@@ -580,7 +605,8 @@ class _Replay:
                     continue
             o = order_rule(self.oh[rows] - self.owed["normal"][rows], self.oo[rows],
                            self.bo[rows] + self.owed["emergency"][rows], self.s[rows], self.S[rows],
-                           pack_size=net.pack_size[rows], moq=net.moq[rows], review_day=review)
+                           pack_size=net.pack_size[rows], moq=net.moq[rows], review_day=review,
+                           order_quantity=self.Q[rows])
             new_waits = []
             for kind, qty in (("emergency", o.emergency), ("normal", o.normal)):
                 sel = qty > 0
@@ -710,13 +736,17 @@ class _Replay:
         })
         return out
 
-    def _cat(self, name: str, rows: np.ndarray) -> pd.Categorical:
-        """A row attribute for ``rows`` as a categorical (cheap to build and to group by)."""
+    def _codes(self, name: str):
+        """(codes per row, sorted unique values) of a row attribute, computed once."""
         cache = self.__dict__.setdefault("_cats", {})
         if name not in cache:
             values = self.demand_class if name == "demand_class" else getattr(self.net, name)
             cache[name] = pd.factorize(values, sort=True)
-        codes, uniques = cache[name]
+        return cache[name]
+
+    def _cat(self, name: str, rows: np.ndarray) -> pd.Categorical:
+        """A row attribute for ``rows`` as a categorical (cheap to build and to group by)."""
+        codes, uniques = self._codes(name)
         return pd.Categorical.from_codes(codes[rows], uniques)
 
     def _orders(self) -> pd.DataFrame:
@@ -743,7 +773,7 @@ class _Replay:
         arr = to_date(np.where(arrival >= 0, arrival, 0)).where(arrival >= 0, pd.NaT)
         cost = np.where(kind == _KIND["emergency"], net.emergency_cost[row], net.order_cost[row])
         frm = cat["from_row"]
-        loc_codes, loc_names = self.__dict__.setdefault("_cats", {}).get("location") or pd.factorize(net.location, sort=True)
+        loc_codes, loc_names = self._codes("location")
         from_loc = pd.Categorical.from_codes(np.where(frm >= 0, loc_codes[np.maximum(frm, 0)] + 1, 0),
                                              np.r_[[""], np.asarray(loc_names, dtype=object)].astype(object))
         out = pd.DataFrame({"date": to_date(cat["day"]).to_numpy(), "part": self._cat("part", row),

@@ -18,5 +18,17 @@ def test_demo_generates_validates_and_plans(tmp_path, capsys):
     assert (out / "plan" / "orders.xlsx").is_file()
     pol = pd.read_parquet(out / "plan" / "policies.parquet")
     assert len(pol) > 1000 and (pol["expected_hit_rate"] >= 0.95 - 1e-9).mean() > 0.95
+    # the one-year replay and its report
+    for text in ("Replay", "Hit rate", "On-time delivery", "Normal-order rate", "Misses by cause", "report.html"):
+        assert text in stdout, text
+    import json
+    kpis = json.loads((out / "replay" / "kpis.json").read_text())
+    for key in ("hit_rate", "fill_rate", "otd_rate", "normal_order_rate", "turnover", "avg_inventory_value",
+                "holding_cost", "emergency_cost", "lines", "misses", "misses_by_cause"):
+        assert key in kpis, key
+    assert set(kpis["misses_by_cause"]) == {"data", "configuration", "execution"}
+    assert sum(kpis["misses_by_cause"].values()) == kpis["misses"]
+    assert 0.85 < kpis["hit_rate"] <= 1.0
+    assert (out / "replay" / "report.html").is_file()
     # the demo folder validates
     assert main(["validate", str(out / "data")]) == 0

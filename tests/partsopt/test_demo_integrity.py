@@ -112,3 +112,13 @@ def test_quantities_and_dates(ds):
     assert set(items.stocked) <= {"true", "false"}
     capped = items[items.max_qty != ""]
     assert (_int(capped.min_qty) <= _int(capped.max_qty)).all()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_the_project_loader_accepts_the_demo_without_issues(tmp_path, fmt):
+    from partsopt.io import load
+
+    out = write_demo(tmp_path / fmt, "small", seed=4, fmt=fmt)
+    data = load(out, strict=True)
+    assert data.issues.empty, data.issues.head(10).to_string()
+    assert len(data.demand) > 10_000 and set(data.locations.kind) == {"central", "regional", "dealer"}

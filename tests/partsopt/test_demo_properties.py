@@ -71,8 +71,9 @@ def test_gross_margin_around_30_percent(net):
     revenue = (d.qty * p.unit_price.reindex(d.part).to_numpy()).sum()
     cost = (d.qty * p.unit_cost.reindex(d.part).to_numpy()).sum()
     margin = (revenue - cost) / revenue
-    assert 0.27 <= margin <= 0.33, margin
-    assert (net.parts.unit_price > net.parts.unit_cost).all()
+    assert 0.26 <= margin <= 0.34, margin  # revenue-weighted: a few fast movers weigh a lot
+    per_part = 1 - net.parts.unit_cost / net.parts.unit_price
+    assert abs(per_part.mean() - S.MARGIN_MEAN) < 0.01 and (net.parts.unit_price > net.parts.unit_cost).all()
 
 
 def _cw_normal_lead_times(net):
@@ -144,8 +145,14 @@ def test_planted_defects_are_recorded_and_visible(net):
     short = pdf.part[pdf.defect == "master_lead_time_short"]
     assert (parts.lead_time_days[short] * 2 <= pt.lead_time_days[short]).all()
     lt = _cw_normal_lead_times(net)
-    real = lt[lt.part.isin(short)].groupby("part").lt.mean()
-    assert len(real) > 0 and (real >= 1.8 * parts.lead_time_days[real.index]).all()
+    real = lt[lt.part.isin(short)].groupby("part").lt.agg(["mean", "count"])
+    real = real[real["count"] >= 3]
+    ratio = real["mean"] / parts.lead_time_days[real.index]
+    assert len(ratio) >= 3 and ratio.median() >= 2.2 and (ratio >= 1.5).all(), ratio.to_dict()
+    # ... and the legacy policy planned on the master value, so CW ran short of them more often
+    cw = net.receipts[net.receipts.location == "CW"]
+    emergency_share = (cw.order_type == "emergency").groupby(cw.part.isin(short)).mean()
+    assert emergency_share[True] > 1.2 * emergency_share[False], emergency_share.to_dict()
     # supersession not linked in the master, linked in the truth
     ul = pdf.part[pdf.defect == "supersession_not_linked"]
     assert (parts.superseded_by[ul] == "").all() and (pt.superseded_by[ul] != "").all()

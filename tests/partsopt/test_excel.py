@@ -24,6 +24,7 @@ def test_workbook_layout(tmp_path):
     assert [c.value for c in s[1]] == ["location", "order_type", "lines", "units", "value"]
     assert s.freeze_panes == "A2"
     assert s["A4"].value == "Total" and s["C4"].value == "=SUM(C2:C3)"
+    assert s["C2"].value == 2 and s["E2"].value == 37.5  # D1 normal: 2 lines worth 30 + 7.5
     d1 = wb["D1"]
     header = [c.value for c in d1[1]]
     assert "location" not in header and header[0] == "as_of"
@@ -32,6 +33,8 @@ def test_workbook_layout(tmp_path):
     assert d1.cell(row=2, column=qty_col).number_format == "#,##0"
     assert d1.cell(row=2, column=header.index("value") + 1).number_format == "#,##0.00"
     assert d1.cell(row=2, column=1).number_format == "yyyy-mm-dd"
+    assert d1.cell(row=2, column=header.index("reason") + 1).value == "r1"
+    assert d1.auto_filter.ref is not None
     assert d1.column_dimensions["A"].width >= 10
     assert not list(tmp_path.glob("*.partsopt-tmp"))
 

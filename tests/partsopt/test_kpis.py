@@ -162,3 +162,60 @@ def test_hit_rate_by_period_adds_up_to_the_network_hit_rate():
     assert len(res.hit_rate_by_period("W")) == 10 and 0 < res.kpis["hit_rate"] < 1
     with pytest.raises(ValueError, match="freq must be"):
         res.hit_rate_by_period("Q")
+
+
+RATIOS = {"hit_rate", "fill_rate", "otd_rate", "normal_order_rate", "obsolete_share"}
+
+
+@pytest.fixture(scope="module")
+def replay():
+    """A small two-level replay with misses, emergencies and stock-outs."""
+    rng = np.random.default_rng(3)
+    parts = {"part": ["P", "Q", "R"], "unit_cost": [4.0, 9.0, 1.5], "unit_price": [6.0, np.nan, 2.0],
+             "lead_time_days": [10.0, 20.0, 5.0], "lead_time_sd_days": [2.0, 5.0, 0.0], "criticality": ["A", "B", "C"]}
+    locs = {"location": ["C", "D1", "D2"], "parent": ["", "C", "C"], "transit_days": [0, 2, 3],
+            "emergency_days": [3, 1, 1], "emergency_cost": [30, 10, 10], "order_cost": [2, 1, 1]}
+    rows = [(START + pd.Timedelta(days=int(d)), p, loc, int(1 + rng.poisson(0.5)))
+            for p in ("P", "Q", "R") for loc in ("D1", "D2") for d in np.flatnonzero(rng.random(120) < 0.3)]
+    demand = pd.DataFrame(rows, columns=["date", "part", "location", "qty"])
+    ds = dataset(parts, locs, demand)
+    pol = pd.DataFrame({"part": np.repeat(["P", "Q", "R"], 3), "location": ["C", "D1", "D2"] * 3,
+                        "reorder_point": [3, 1, 0] * 3, "order_up_to": [6, 2, 1] * 3,
+                        "demand_class": np.repeat(["smooth", "lumpy", "intermittent"], 3)})
+    return simulate(ds, pol, START, START + pd.Timedelta(days=119), seed=2)
+
+
+@pytest.mark.parametrize("name", sorted(KPIS))
+@pytest.mark.parametrize("by", [None, "location", "part", "criticality", "demand_class", "month"])
+def test_every_kpi_common_properties(replay, name, by):
+    """Every registered KPI: ratios in [0, 1], costs and stock measures >= 0, row order irrelevant."""
+    r = replay
+    table = kpi_table(r.lines, r.orders, r.stock, by=by)
+    vals = table[name].to_numpy(np.float64)
+    finite = vals[np.isfinite(vals)]
+    assert len(finite) > 0
+    if name in RATIOS:
+        assert ((finite >= 0) & (finite <= 1)).all()
+    elif name != "gross_margin":
+        assert (finite >= 0).all()
+    else:
+        assert (finite <= 1).all()
+    shuffled = kpi_table(r.lines.iloc[::-1], r.orders.sample(frac=1, random_state=0), r.stock.iloc[::-1], by=by)
+    np.testing.assert_allclose(shuffled[name].to_numpy(np.float64), vals, equal_nan=True)
+
+
+def test_replay_kpis_match_a_direct_computation_from_its_frames(replay):
+    r = replay
+    lines, orders, daily = r.lines, r.orders, r.daily
+    assert r.kpis["hit_rate"] == pytest.approx(lines["hit"].mean())
+    assert r.kpis["fill_rate"] == pytest.approx(lines["filled_qty_at_once"].sum() / lines["qty"].sum())
+    assert r.kpis["otd_rate"] == pytest.approx(lines["on_time"].mean())
+    assert r.kpis["normal_order_rate"] == pytest.approx((orders["order_type"] == "normal").mean())
+    assert r.kpis["avg_inventory_value"] == pytest.approx(daily["inventory_value"].mean())
+    delivered = lines["delivered_date"].notna()
+    cost = (lines["qty"] * lines["unit_cost"])[delivered].sum()
+    assert r.kpis["turnover"] == pytest.approx(cost * 365 / daily["inventory_value"].sum())
+    assert r.kpis["emergency_cost"] == pytest.approx(orders.loc[orders["order_type"] == "emergency", "line_cost"].sum())
+    assert 0 < r.kpis["hit_rate"] < 1 and r.kpis["emergency_cost"] > 0
+    by_loc = r.kpis_by_location.set_index("location")
+    assert by_loc.loc["D1", "lines"] + by_loc.loc["D2", "lines"] == len(lines)

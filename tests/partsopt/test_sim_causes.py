@@ -61,7 +61,7 @@ def test_every_cause_family_can_fire_and_each_miss_gets_one():
 def test_configuration_causes_without_true_data():
     ds, pol = _setup()
     end = START + pd.Timedelta(days=DAYS - 1)
-    pol = pol.assign(expected_hit_rate=[0.0, np.nan, np.nan])  # P's target allows any miss
+    pol = pol.assign(expected_hit_rate=[0.01, np.nan, np.nan])  # P's target allows (almost) any miss
     res = simulate(ds, pol, START, end, seed=0)
     out = attribute_causes(ds, pol, START, end, res, seed=0)
     m = out.misses
@@ -78,3 +78,25 @@ def test_attribute_causes_rejects_a_counterfactual_run():
         attribute_causes(ds, pol, START, end, res, counterfactual="planned_lead_times")
     with pytest.raises(ValueError, match="SimulationResult"):
         attribute_causes(ds, pol, START, end, res.lines)
+
+
+def test_within_target_is_a_binomial_allowance_of_the_chosen_target():
+    from scipy import stats
+
+    ds, pol = _setup()
+    end = START + pd.Timedelta(days=DAYS - 1)
+    res = simulate(ds, pol, START, end, seed=0)
+    p = res.lines[res.lines["part"] == "P"]
+    n, misses = len(p), int((~p["hit"]).sum())
+    units, short = p["qty"].sum(), (p["qty"] - p["filled_qty_at_once"]).sum()
+    assert misses > 5
+    # the lowest hit-rate target whose 95 % binomial allowance is below the observed misses
+    strict = next(t for t in np.arange(0.01, 1.0, 0.001) if stats.binom.ppf(0.95, n, 1 - t) < misses)
+    assert 0.05 < strict < 0.95
+    for name, level, expect in (("hit_rate", strict - 0.01, True), ("hit_rate", strict, False),
+                                ("fill_rate", 0.2, stats.binom.ppf(0.95, units, 0.8) >= short)):
+        tgt = pol.assign(target_name=name, target_level=level)
+        m = attribute_causes(ds, tgt, START, end, res, seed=0).misses
+        causes = set(m.loc[m["part"] == "P", "cause"])
+        assert ("configuration.within_target" in causes) == bool(expect), (name, level, causes)
+        assert "configuration.service_level" in causes or "configuration.within_target" in causes

@@ -11,42 +11,9 @@ import pytest
 from partsopt.simulate import MISS_COLUMNS, simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared helpers beside this file
-from test_sim_helpers import START, dataset  # noqa: E402
+from test_sim_helpers import START, dataset, network as _network  # noqa: E402
 
 DAY = pd.Timedelta(days=1)
-
-
-def _network(days=200, tail=0, seed=0, sd=4.0, receipts=True, n_parts=3):
-    """CW → RW → (D1, D2), a few parts with random demand at RW, D1, D2 for ``days`` days,
-    then ``tail`` days without demand."""
-    rng = np.random.default_rng(seed)
-    parts = {"part": [f"P{i}" for i in range(n_parts)], "unit_cost": 10.0 + np.arange(n_parts),
-             "unit_price": 15.0 + np.arange(n_parts), "lead_time_days": 12.0,
-             "lead_time_sd_days": sd, "pack_size": [1, 5, 1][:n_parts] + [1] * max(0, n_parts - 3),
-             "moq": [1, 10, 1][:n_parts] + [1] * max(0, n_parts - 3), "criticality": (["A", "B", "C"] * n_parts)[:n_parts]}
-    locs = {"location": ["CW", "RW", "D1", "D2"], "parent": ["", "CW", "RW", "RW"],
-            "transit_days": [0, 3, 1, 2], "review_days": [7, 7, 7, 14], "emergency_days": [3, 1, 1, 1],
-            "emergency_cost": [50, 30, 20, 20], "order_cost": [5, 3, 2, 2]}
-    rows = []
-    for p in parts["part"]:
-        for loc, rate in (("RW", 0.15), ("D1", 0.4), ("D2", 0.3)):
-            q = rng.poisson(rate, size=days)
-            for d in np.flatnonzero(q):
-                rows.append((START + d * DAY, p, loc, int(q[d]), START + (d + int(rng.integers(0, 3))) * DAY))
-    demand = pd.DataFrame(rows, columns=["date", "part", "location", "qty", "promised_date"])
-    extra = {}
-    if receipts:
-        # enough history for the RW leg of P0 to be bootstrapped (5 receipts of 4..6 days)
-        od = START - pd.to_timedelta([200, 170, 140, 110, 80], unit="D")
-        extra["receipts"] = {"part": ["P0"] * 5, "location": ["RW"] * 5, "order_date": od, "qty": [2.0] * 5,
-                             "received_date": od + pd.to_timedelta([4, 5, 6, 4, 5], unit="D"),
-                             "order_type": ["normal"] * 5}
-    ds = dataset(parts, locs, demand, **extra)
-    pol = pd.DataFrame([(p, loc, s, S) for p in parts["part"]
-                        for loc, s, S in (("CW", 4, 10), ("RW", 2, 5), ("D1", 1, 3), ("D2", 1, 3))],
-                       columns=["part", "location", "reorder_point", "order_up_to"])
-    end = START + (days + tail - 1) * DAY
-    return ds, pol, end
 
 
 # ----------------------------------------------------------------------------- conservation
@@ -316,3 +283,33 @@ def test_initial_stock_from_the_inventory_snapshot_and_progress_and_config():
     assert calls[-1] == (21, 21, "simulate")
     assert res.info["seed"] == 9
     assert res.kpis["holding_cost"] == pytest.approx((res.daily["inventory_value"] * 0.5 / 365).sum())
+
+
+def test_review_days_of_the_policy_replace_the_locations():
+    from partsopt.ordering import is_review_day
+
+    ds, pol, end = _network(days=60, n_parts=1)
+    base = simulate(ds, pol, START, end)
+    d2 = base.orders[(base.orders["location"] == "D2") & (base.orders["order_type"] == "normal")]
+    assert len(d2) > 1 and all(is_review_day(d, 14) for d in d2["date"])   # the location reviews every 14 days
+    res = simulate(ds, pol.assign(review_days=[7, 7, 7, 3]), START, end)   # rows: CW, RW, D1, D2
+    d2 = res.orders[(res.orders["location"] == "D2") & (res.orders["order_type"] == "normal")]
+    assert len(d2) > 1 and all(is_review_day(d, 3) for d in d2["date"])
+    assert not all(is_review_day(d, 14) for d in d2["date"])
+
+
+def test_s_nQ_rows_order_multiples_of_Q_through_the_order_rule():
+    parts = {"part": ["P", "R"], "unit_cost": [1.0, 1.0], "lead_time_days": [4.0, 4.0], "pack_size": [3, 1]}
+    locs = {"location": ["W"], "review_days": [1]}
+    rng = np.random.default_rng(1)
+    rows = [(START + int(d) * DAY, p, "W", int(1 + rng.poisson(4.0)))
+            for p in ("P", "R") for d in np.flatnonzero(rng.random(200) < 0.6)]
+    ds = dataset(parts, locs, pd.DataFrame(rows, columns=["date", "part", "location", "qty"]))
+    pol = pd.DataFrame({"part": ["P", "R"], "location": ["W", "W"], "reorder_point": [5, 5],
+                        "order_up_to": [8, 11], "order_quantity": [3, 0]})
+    res = simulate(ds, pol, START, START + 199 * DAY)
+    normal = res.orders[res.orders["order_type"] == "normal"]
+    p = normal[normal["part"] == "P"]["qty"]
+    assert len(p) > 10 and (p % 3 == 0).all() and (p > 3).any()       # n x Q, sometimes n > 1
+    r = normal[normal["part"] == "R"]["qty"]
+    assert len(r) > 10 and (r % 3 != 0).any()                           # (s, S): up to S, not batches

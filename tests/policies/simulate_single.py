@@ -12,11 +12,13 @@ import numpy as np
 
 
 def simulate(policy, s, Q, line_rate, size_pmf, lead_time, review_period, n_periods, reps,
-             seed, warmup=200, buffer=64):
+             seed, warmup=200, buffer=64, misses="backorder"):
     """Per-replication estimates (dict of arrays of length ``reps``).
 
     lead_time, review_period: integers [periods] (review_period 0 = continuous review);
     policy 'sS' (order up to S = s + Q) or 'snQ' (smallest multiple of Q bringing IP above s).
+    misses='emergency': a line that cannot be filled in full is supplied by an emergency order
+    from outside and does not touch the stock (instead of being backordered).
     """
     rng = np.random.default_rng(seed)
     sizes = np.arange(len(size_pmf))
@@ -86,8 +88,9 @@ def simulate(policy, s, Q, line_rate, size_pmf, lead_time, review_period, n_peri
                 acc["filled"] += np.where(act, np.minimum(k, oh), 0)
                 acc["oh"] += np.where(act, oh, 0)
                 acc["bo"] += np.where(act, np.maximum(-NS, 0), 0)
-            NS = NS - np.where(act, k, 0)
-            IP = IP - np.where(act, k, 0)
+            take = act if misses == "backorder" else act & (oh >= k)
+            NS = NS - np.where(take, k, 0)
+            IP = IP - np.where(take, k, 0)
             if review_period == 0:
                 order(act, tau, rec)
     out = {

@@ -124,6 +124,11 @@ def test_gamma_and_normal_second_order_loss_by_quadrature():
         ref, _ = integrate.quad(lambda t: (t - x) * stats.gamma.pdf(t, a, scale=th), x, np.inf)
         assert d.gamma_loss1(x, m, v) == pytest.approx(ref, rel=1e-8)
     assert d.gamma_loss1(-1.0, 2.0, 4.0) == pytest.approx(3.0)
+    for x, m, v in [(3.0, 2.0, 4.0), (0.5, 2.0, 1.0), (10.0, 4.0, 20.0), (-1.0, 2.0, 4.0)]:
+        a, th = m * m / v, v / m
+        ref, _ = integrate.quad(lambda t: 0.5 * (t - x) ** 2 * stats.gamma.pdf(t, a, scale=th),
+                                max(x, 0.0), np.inf)
+        assert d.gamma_loss2(x, m, v) == pytest.approx(ref, rel=1e-8)
     for x, m, s in [(11, 8, 3), (10.5, 15, 5)]:
         ref, _ = integrate.quad(lambda t: float(d.normal_loss1(t, m, s)), x, np.inf)
         assert d.normal_loss2(x, m, s) == pytest.approx(ref, rel=1e-8)

@@ -5,22 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from policies.milp import InfeasibleError
 from policies.network import (NetworkModel, build_options, evaluate_allocation,
                               optimise_network)
 
 
-def _model(seed, parts, max_level=((6, 4, 4),)):
+def _model(seed, parts, max_level=((6, 4, 4),), heavy_costs=False):
     rng = np.random.default_rng(seed)
     dr = np.c_[np.zeros(parts), rng.uniform(0.005, 0.1, (parts, 2))]
-    return NetworkModel.from_arrays([-1, 0, 0], dr, [20.0, 3.0, 3.0], rng.uniform(5, 100, parts),
+    # heavy_costs: log-normal unit costs spanning ~3 decades, like real spare parts
+    cost = rng.lognormal(3.0, 1.5, parts) if heavy_costs else rng.uniform(5, 100, parts)
+    return NetworkModel.from_arrays([-1, 0, 0], dr, [20.0, 3.0, 3.0], cost,
                                     max_level=np.array(max_level), emergency_days=[1, 1, 1],
                                     promise_days=[2, 2, 2])
 
 
-@pytest.fixture(scope="module", params=[(1, 20), (2, 30)])
+@pytest.fixture(scope="module", params=[(1, 20, False), (2, 30, False), (3, 25, True)])
 def small(request):
-    seed, parts = request.param
-    m = _model(seed, parts)
+    seed, parts, heavy = request.param
+    m = _model(seed, parts, heavy_costs=heavy)
     return m, build_options(m, "enumerate"), build_options(m, "greedy")
 
 
@@ -127,9 +130,10 @@ def test_three_level_network_target_met():
 @pytest.mark.parametrize("kwargs, match", [
     (dict(hit_target=0.99999), r"hit_target must be <= 0\.\d+ .* received 0\.99999"),
     (dict(hit_target=1.5), r"hit_target must be in \(0, 1\]"),
-    (dict(budget=1.0, otd_target=0.95), r"otd_target must be <= .* within budget=1\.0"),
+    (dict(budget=1.0, otd_target=0.95), r"otd_target must be <= 0\.\d+ .*within budget=1\.0"),
+    (dict(budget=100.0, hit_target=0.9), r"hit_target must be <= 0\.\d+ .*within budget=100\.0\), "
+                                          r"received hit_target=0\.9"),
     (dict(budget=-5.0), "budget must be finite and >= 0"),
-    (dict(hit_target=0.9, budget=100.0), "either hit_target"),
     (dict(hit_target=0.9, location_capacity=[1, 1, 1]), "need solver='milp'"),
     (dict(hit_target=0.9, solver="cplex"), "solver must be"),
 ])
@@ -139,6 +143,17 @@ def test_bad_input(kwargs, match):
         optimise_network(m, **kwargs)
 
 
+def test_target_under_budget_milp_names_binding_and_best():
+    m = _model(3, 5, max_level=((3, 2, 2),))
+    with pytest.raises(InfeasibleError, match=r"hit_target must be <= 0\.\d+ \(the best the MILP reaches "
+                                              r"within budget=100\.0\).*binding: hit_target, budget") as exc:
+        optimise_network(m, hit_target=0.9, budget=100.0, solver="milp",
+                         options=build_options(m, "enumerate"))
+    assert exc.value.binding == ["hit_target", "budget"]
+    ok = optimise_network(m, hit_target=0.5, budget=1e6, solver="milp", options=build_options(m, "enumerate"))
+    assert ok.status == "optimal" and ok.hit_rate >= 0.5
+
+
 def test_model_validation_messages():
     with pytest.raises(ValueError, match=r"unit_cost must be finite and > 0; received 0\.0"):
         NetworkModel.from_arrays([-1, 0], [[0.0, 1.0]], [5.0, 1.0], [0.0])
@@ -146,3 +161,51 @@ def test_model_validation_messages():
         NetworkModel.from_arrays([-1, 0], [[0.0, 1.0]], [5.0, 1.0], [1.0], min_level=3, max_level=2)
     with pytest.raises(ValueError, match=r"demand_rate must have shape \(parts, 2\)"):
         NetworkModel.from_arrays([-1, 0], [[0.0, 1.0, 2.0]], [5.0, 1.0], [1.0])
+
+
+def test_chunked_build_equals_one_batch():
+    m0 = _model(10, 11)
+    mx = m0.max_level.copy()
+    mx[:4, 0] = 2  # chunks with fewer central levels -> fewer options, padded as invalid
+    m = NetworkModel.from_arrays(m0.parent, m0.demand_rate, m0.lead_time, m0.unit_cost, max_level=mx,
+                                 emergency_days=1, promise_days=2)
+    one = build_options(m, "greedy", max_steps=20)
+    chunked = build_options(m, "greedy", max_steps=20, chunk_parts=4)
+    for p in range(m.shape[0]):  # same valid options per part (layouts may differ)
+        a = {tuple(lv) + (round(h, 12),) for lv, h in zip(one.levels[p][one.valid[p]], one.hits[p][one.valid[p]])}
+        b = {tuple(lv) + (round(h, 12),) for lv, h in zip(chunked.levels[p][chunked.valid[p]],
+                                                          chunked.hits[p][chunked.valid[p]])}
+        assert a == b
+
+
+def test_top_levels_subsample_keeps_ends():
+    m = _model(11, 4, max_level=((12, 4, 4),))
+    opts = build_options(m, "greedy", max_steps=10, top_levels=4)
+    tops = {int(x) for x in opts.levels[0][opts.valid[0]][:, 0]}
+    assert tops == {0, 4, 8, 12}
+
+
+def test_frames_round_trip():
+    import pandas as pd
+
+    from policies.network import model_from_frames, solution_frame
+
+    locations = pd.DataFrame({"location": ["CW", "D1", "D2"], "parent": ["", "CW", "CW"],
+                              "transit_days": [0.0, 2.0, 3.0], "emergency_days": [1, 1, 1],
+                              "promise_days": [2, 2, 2]})
+    rows = pd.DataFrame({"part": ["b", "b", "a", "a"], "location": ["D1", "CW", "D2", "CW"],
+                         "demand_rate": [0.2, 0.0, 0.05, 0.0], "unit_cost": [10.0, 10.0, 4.0, 4.0],
+                         "lead_time_days": [np.nan, 20.0, np.nan, 15.0], "max_level": [np.nan, 6, 3, np.nan]})
+    model, parts, locs = model_from_frames(locations, rows)
+    assert parts.tolist() == ["a", "b"] and locs.tolist() == ["CW", "D1", "D2"]
+    np.testing.assert_allclose(model.demand_rate, [[0, 0, 0.05], [0, 0.2, 0]])
+    np.testing.assert_allclose(model.lead_time, [[15, 2, 3], [20, 2, 3]])
+    assert model.max_level[0, 2] == 3 and model.max_level[1, 0] == 6
+    sol = optimise_network(model, hit_target=0.8, solver="milp", options=build_options(model, "enumerate"))
+    tab = solution_frame(model, sol, parts, locs)
+    assert set(tab["part"]) == {"a", "b"} and tab["stocked"].dtype == bool
+    assert (tab["lines"] * tab["ready"]).sum() / tab["lines"].sum() == pytest.approx(sol.hit_rate)
+    with pytest.raises(ValueError, match=r"lead_time_days .* required at the top location"):
+        model_from_frames(locations, rows.assign(lead_time_days=np.nan))
+    with pytest.raises(ValueError, match="must name a location"):
+        model_from_frames(locations.assign(parent=["", "XX", "CW"]), rows)

@@ -69,7 +69,7 @@ def test_batch_equals_rows_and_row_order_does_not_matter():
               pack_size=rng.choice([1, 1, 5], n), moq=rng.choice([1, 4], n))
     mu = rng.gamma(0.5, 1.0, n)
     var = mu * rng.uniform(1.0, 3.0, n)
-    full = optimize_single("nbinom", mu, var, chunk_size=7, **kw)
+    full = optimize_single("nbinom", mu, var, chunk_size=7, workers=2, **kw)
     perm = rng.permutation(n)
     shuffled = optimize_single("nbinom", mu[perm], var[perm],
                                **{k: np.asarray(v)[perm] for k, v in kw.items()})
@@ -86,7 +86,7 @@ def test_normal_order_rate_constraint_binds_and_is_met():
               target_level=0.5)
     free = optimize_single("poisson", 1.0, **kw)
     assert free.normal_order_rate[0] < 0.85
-    con = optimize_single("poisson", 1.0, normal_order_target=0.85, **kw)
+    con = optimize_single("poisson", 1.0, normal_order_target=True, **kw)  # True = 0.85
     assert con.normal_order_rate[0] >= 0.85
     assert con.annual_cost[0] >= free.annual_cost[0]
     ref = _brute_force("poisson", 1.0, None, 14, 7, 500.0, 0.25, 1.0, 0.0, 0.5, nor=0.85,
@@ -170,3 +170,59 @@ def test_nbinom_underdispersed_rows_fall_back_to_poisson():
     a = optimize_single("nbinom", [2.0], [1.0], lead_time=3, review_period=1, unit_cost=1.0)
     b = optimize_single("poisson", [2.0], lead_time=3, review_period=1, unit_cost=1.0)
     assert a.reorder_point[0] == b.reorder_point[0] and a.order_up_to[0] == b.order_up_to[0]
+    with pytest.raises(ValueError, match=r"var must be > mean.*var=1\.0 < mean=2\.0 at row 0"):
+        optimize_single("nbinom", [2.0], [1.0], lead_time=3, review_period=1, unit_cost=1.0,
+                        on_underdispersed="raise")
+
+
+def test_empirical_pmfs_give_the_family_optimum():
+    from policies import distributions as dist
+    mu = np.array([0.2, 1.5, 0.05])
+    L, R = np.array([10.0, 5.0, 20.0]), 7.0
+    x, w = np.polynomial.legendre.leggauss(16)
+    K = 120
+    avg = sum(0.5 * wg * dist.pmf_matrix("poisson", mu * (L + R * 0.5 * (xg + 1)), kmax=K - 1)
+              for xg, wg in zip(x, w))
+    kw = dict(lead_time=L, review_period=R, unit_cost=[10.0, 3.0, 80.0], order_cost=4.0,
+              emergency_cost=6.0, target_level=0.95, chunk_size=2)
+    emp = optimize_single("empirical", mu, pmf_lead=dist.pmf_matrix("poisson", mu * L, kmax=K - 1),
+                          pmf_cycle=dist.pmf_matrix("poisson", mu * (L + R), kmax=K - 1),
+                          pmf_review=dist.pmf_matrix("poisson", mu * R, kmax=K - 1),
+                          pmf_average=avg, **kw)
+    fam = optimize_single("poisson", mu, nodes=16, **kw)
+    for c in ("reorder_point", "order_up_to", "policy"):
+        assert emp[c].tolist() == fam[c].tolist()
+    np.testing.assert_allclose(emp.annual_cost, fam.annual_cost, rtol=1e-7)
+    with pytest.raises(ValueError, match="needs pmf_lead and pmf_cycle"):
+        optimize_single("empirical", mu, **kw)
+
+
+def test_reported_kpis_meet_every_constraint_on_random_rows():
+    rng = np.random.default_rng(21)
+    n = 300
+    mu = rng.gamma(0.4, 1.0, n)
+    lvl = rng.choice([0.8, 0.9, 0.95, 0.99], n)
+    tt = rng.choice(["hit_rate", "fill_rate", "ready_rate", "cycle_service_level"], n)
+    otd = rng.choice([np.nan, 0.97], n)
+    nor = rng.choice([np.nan, 0.85], n)
+    res = optimize_single("nbinom", mu, mu * rng.uniform(1, 4, n),
+                          lead_time=rng.integers(0, 25, n), review_period=rng.choice([0, 1, 7], n),
+                          unit_cost=rng.lognormal(2, 1, n), order_cost=rng.uniform(0, 10, n),
+                          emergency_cost=rng.uniform(0, 40, n), target_type=tt, target_level=lvl,
+                          otd_target=otd, emergency_on_time=0.6, normal_order_target=nor,
+                          pack_size=rng.choice([1, 1, 1, 4], n), moq=rng.choice([0, 1, 6], n),
+                          chunk_size=64)
+    assert res.feasible.all()
+    got = np.choose(pd.Series(tt).map({t: i for i, t in enumerate(
+        ["hit_rate", "fill_rate", "ready_rate", "cycle_service_level"])}).to_numpy(),
+        [res.expected_hit_rate, res.expected_fill_rate, res.expected_ready_rate,
+         res.expected_cycle_service_level])
+    assert (got >= lvl - 1e-9).all()
+    has_otd = ~np.isnan(otd)
+    assert (res.expected_otd_rate[has_otd] >= otd[has_otd] - 1e-9).all()
+    has_nor = ~np.isnan(nor)
+    assert (res.normal_order_rate[has_nor] >= nor[has_nor] - 1e-9).all()
+    assert (res.order_up_to > res.reorder_point).all()
+    assert ((res.order_quantity % np.where(res.policy == "snQ", 4, 1)) == 0).all()
+    cost = res.annual_holding_cost + res.annual_order_cost + res.annual_emergency_cost
+    np.testing.assert_allclose(res.annual_cost, cost)
