@@ -62,6 +62,19 @@ EPILOG_VALIDATE = """example:
   partsopt validate ./partsopt-demo
   partsopt validate ./mydata --strict --issues-out issues.csv
 """
+EPILOG_IMPORT_LINES = """examples:
+  partsopt import-lines service_lines.csv --out ./workshop
+  partsopt import-lines service_lines.csv --out ./workshop --mapping my_parts.csv \\
+      --unit-cost 1 --lead-time-days 7 --location WORKSHOP
+  partsopt validate ./workshop && partsopt plan ./workshop --as-of 2018-12-03 --out ./plan
+Each free-text line is normalised (upper case, no punctuation or X-masks, spelling synonyms),
+labour, service and fee lines (GENERAL SERVICE, CHAIN LUBRICATION, ...) are left out, and every
+other text becomes a part; one line = one unit unless the file has a qty/quantity column.
+MAP.csv (columns text, part) overrides: a text maps to the given part id, or is left out when
+part is empty.  OUT gets parts, locations, demand, install_base (distinct vehicles per model),
+bom (failure rates per vehicle-year from the history) and import_texts.csv (how every distinct
+text was mapped).
+"""
 EPILOG_EXPORT = """examples:
   partsopt export out/policies.parquet --format sap --to sap_minmax.csv
   partsopt export out/ --format odoo --to orderpoints.xlsx --dry-run
@@ -145,6 +158,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plans", nargs="*", default=None,
                    help="output folders of past 'partsopt plan' runs (their orders) for plan adherence")
     p.set_defaults(func=cmd_diagnose)
+
+    p = sub.add_parser("import-lines", help="turn free-text workshop invoice lines into a dataset folder",
+                       description="Import repair history as it arrives: workshop invoice lines with the part as "
+                                   "free text and the vehicle model (partsopt.importers.service_lines).",
+                       epilog=EPILOG_IMPORT_LINES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", help="CSV of invoice lines (date, free text, vehicle model; optional vehicle id, qty)")
+    p.add_argument("--out", required=True, help="dataset folder to write")
+    p.add_argument("--mapping", help="CSV with columns text, part (empty part = leave the text out)")
+    p.add_argument("--location", default="WORKSHOP", help="site id (default WORKSHOP)")
+    p.add_argument("--unit-cost", type=float, default=1.0,
+                   help="unit cost for every part, no price list (default 1.0: value counted in units)")
+    p.add_argument("--lead-time-days", type=float, default=7.0, help="supplier lead time for every part (default 7)")
+    p.set_defaults(func=cmd_import_lines)
 
     p = sub.add_parser("export", help="write policies to a file or an ERP staging table (generic, SAP, Odoo)",
                        description="Write the policies of a plan run to a CSV/Parquet/Excel file or to a "
@@ -620,11 +646,6 @@ def _print_network_summary(data) -> None:
         print(f"\n{len(data.issues)} data issue(s); see 'partsopt validate'.")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
-__all__ = ["main", "build_parser"]
 
 
 def cmd_diagnose(args) -> int:
@@ -661,6 +682,34 @@ def cmd_diagnose(args) -> int:
     if len(causes):
         print(format_table(causes))
     print(f"\noutputs in {out}: misses.csv, causes.csv")
+    return 0
+
+
+def cmd_import_lines(args) -> int:
+    from partsopt.errors import DataError
+    from partsopt.importers import import_service_lines, read_mapping
+    from partsopt.io import OutputSet
+
+    src = Path(args.file)
+    if not src.is_file():
+        raise UsageError(f"import-lines: file not found: {src}", fix="give the path of the invoice-lines CSV.")
+    try:
+        lines = pd.read_csv(src, dtype=str, keep_default_na=False, na_values=[""])
+        mapping = read_mapping(args.mapping) if args.mapping else None
+        res = import_service_lines(lines, mapping=mapping, location=args.location,
+                                   default_unit_cost=args.unit_cost, default_lead_time_days=args.lead_time_days)
+    except (ValueError, OSError) as exc:
+        raise DataError("import-lines: the lines cannot be imported.", where=str(src), received=str(exc),
+                        fix="see 'partsopt import-lines --help' for the expected columns.") from None
+    with OutputSet(Path(args.out)) as outputs:
+        for name, frame in res.tables.items():
+            outputs.write_table(frame, f"{name}.csv")
+        outputs.write_table(res.texts, "import_texts.csv")
+    sm = res.summary()
+    print(heading(f"partsopt import-lines: {src} → {args.out}"))
+    print(f"{sm['lines']} lines: {sm['part_lines']} part lines, {sm['excluded_lines']} left out "
+          f"(labour, services, fees, mapping), {sm['no_quantity_lines']} without a quantity; "
+          f"{sm['distinct_texts']} distinct texts → {sm['parts']} parts; {sm['models']} vehicle models.")
     return 0
 
 
@@ -721,3 +770,9 @@ def _print_export(result, max_rows: int) -> None:
               f"({result.unchanged} unchanged).")
     else:
         print("nothing to change: the target already holds these policies.")
+
+
+__all__ = ["main", "build_parser"]
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Forecast accuracy on all six real sets, with PIS, for the pipeline's method set.
+
+Run from the repository root::
+
+    python -m benchmarks.real.accuracy [--data-dir DIR] [--out benchmarks/results/real_accuracy.md]
+
+This re-uses F2's rolling-origin protocol and code (``benchmarks/forecasting_accuracy.py``: the
+last 12 periods, one-step forecasts re-fitted at every origin, MASE / RMSSE scaled by the naive
+error before the first origin, bias; the backtest selection replayed at every origin from cached
+forecasts, checked against ``select_by_backtest`` in tests/forecasting) and adds:
+
+* the refinery set (``benchmarks.real.common.load_refinery``: Nov 1997 out, blanks 0; the
+  forecast sees withdrawals, negative cells (returns) count as 0);
+* PIS (periods in stock, :func:`forecasting.metrics.pis`, mean over series [units x periods];
+  positive = forecasts ran ahead of demand) and its scaled form sPIS (mean [periods]);
+* the method set of partsopt's pipeline (``partsopt.forecast_step.BACKTEST_METHODS``: croston,
+  sba, tsb, ses) plus adida, and the automatic selection the pipeline uses (backtest over the
+  pipeline's methods, RMSE, 3 cut-offs).  F2's full 8-method run (imapa, holt, holt-winters too)
+  is in ``benchmarks/results/forecasting_accuracy.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import datetime as _dt
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.real.common import BACKTEST_METHODS, ROOT, default_data_dir, load_refinery, machine
+import forecasting  # noqa: E402
+from forecasting import metrics  # noqa: E402
+import forecasting_accuracy as fa  # noqa: E402
+
+EXTRA = ("adida",)
+
+
+def load(name: str, data_dir: Path):
+    if name == "refinery":
+        d = load_refinery(data_dir)
+        return np.maximum(d["y"], 0.0), f"refinery, {d['y'].shape[0]} materials x {d['y'].shape[1]} months (Nov 1997 left out)"
+    return fa.load_dataset(name, data_dir)
+
+
+def run_one(name: str, data_dir: Path) -> tuple[str, list]:
+    y, desc = load(name, data_dir)
+    methods = list(BACKTEST_METHODS) + list(EXTRA)
+    n_cache = fa.N_TEST + fa.N_INNER
+    cached, rows = {}, []
+    n = y.shape[1]
+    train, test = y[:, : n - fa.N_TEST], y[:, n - fa.N_TEST:]
+    for m in methods:
+        t0 = time.perf_counter()
+        cached[m] = fa.rolling_one_step(y, lambda tr, m=m: forecasting.forecast(tr, 1, m)[:, 0], n_origins=n_cache)
+        rows.append((m, cached[m][:, -fa.N_TEST:], time.perf_counter() - t0))
+    pipe = list(BACKTEST_METHODS)
+    t0 = time.perf_counter()
+    choice = fa.backtest_choice(y, {m: cached[m] for m in pipe}, pipe, "rmse", fa.N_INNER)
+    share = ", ".join(f"{pipe[i]} {np.mean(choice == i):.0%}" for i in range(len(pipe)) if np.any(choice == i))
+    rows.append((f"selection (pipeline: backtest over {'/'.join(pipe)}, rmse, 3 cut-offs) [{share}]",
+                 fa.pick(cached, pipe, choice), time.perf_counter() - t0))
+    out = []
+    for label, preds, dt in rows:
+        s = fa.score(y, preds)
+        p = np.maximum(preds, 0.0)
+        s["pis_mean"] = float(np.mean(metrics.pis(test, p)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s["spis_mean"] = float(np.nanmean(metrics.spis(test, p, y_train=train)))
+        out.append((label, s, dt))
+    return desc, out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--datasets", default="raf,auto,carparts,manufacturing,refinery,m5")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "real_accuracy.md"))
+    args = ap.parse_args(argv)
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    lines = [
+        "# Forecast accuracy on the six real sets (pipeline methods, with PIS)",
+        "",
+        f"- Date: {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- Machine: {machine()}",
+        f"- Data: `{data_dir}` (read in place)",
+        f"- Command: `python -m benchmarks.real.accuracy {' '.join(sys.argv[1:] if argv is None else argv)}`",
+        "- Protocol: module docstring of `benchmarks/real/accuracy.py` (F2's rolling origin, last 12 periods, h = 1). "
+        "Deterministic. Times: one run on a machine shared with other jobs, informative only.",
+        "",
+    ]
+    goal = ["## Goal: the automatic selection at least as accurate (MASE mean) as the best single method", "",
+            "| dataset | best single method | its MASE | pipeline selection MASE | goal |", "|---|---|---|---|---|"]
+    body = []
+    for ds in args.datasets.split(","):
+        desc, rows = run_one(ds, data_dir)
+        singles = [(m, s) for m, s, _ in rows if not m.startswith("selection")]
+        best = min(singles, key=lambda r: r[1]["mase_mean"])
+        sel = [s for m, s, _ in rows if m.startswith("selection")][0]
+        goal.append(f"| {ds} | {best[0]} | {best[1]['mase_mean']:.4f} | {sel['mase_mean']:.4f} | "
+                    f"{'met' if sel['mase_mean'] <= best[1]['mase_mean'] + 1e-12 else 'NOT met'} |")
+        body += [f"### {ds}: {desc}", "",
+                 "| method | series scored | zero-scale | MASE mean | MASE median | RMSSE mean | bias [units/period] | PIS mean [units x periods] | sPIS mean [periods] | fill rate @0.90 | time [s] |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for m, s, dt in rows:
+            body.append(f"| {m} | {s['n_scored']} | {s['n_zero_scale']} | {s['mase_mean']:.4f} | {s['mase_median']:.4f} | "
+                        f"{s['rmsse_mean']:.4f} | {s['bias_mean']:+.4f} | {s['pis_mean']:+.2f} | {s['spis_mean']:+.2f} | "
+                        f"{s['fill_rate_mean']:.4f} | {dt:.1f} |")
+        body.append("")
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines + goal + [""] + body) + "\n", encoding="utf-8")
+        print(f"{ds} done", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Plots of the real-data results for docs/results.md (from the CSVs the benchmarks write).
+
+Run from the repository root after ``benchmarks.real.tradeoff`` and ``benchmarks.real.refinery``::
+
+    python -m benchmarks.real.plots [--results benchmarks/results] [--data-dir DIR] [--out docs/img]
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from benchmarks.real.common import ROOT, default_data_dir  # noqa: E402
+
+NG = {"raf": "RAF", "manufacturing": "MAN", "auto": "AUTO"}
+
+
+def calibration_plot(results: Path, nguyen: pd.DataFrame, ds: str, out: Path) -> Path | None:
+    f = results / f"real_tradeoff.{ds}.csv"
+    if not f.is_file():
+        return None
+    df = pd.read_csv(f)
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    ng = nguyen[nguyen["dataset"] == NG[ds]]
+    for m, g in ng.groupby("method"):
+        ax.plot(g["target_fill_rate"], g["achieved_fill_rate_item_avg"], color="0.75", lw=1)
+    ax.plot([], [], color="0.75", lw=1, label="Nguyen (2023) methods, item avg")
+    for proto, m, style, label in (("A", "selection", "C0--", "protocol A, partsopt selection (our replay)"),
+                                   ("B0", "selection", "C1-o", "partsopt pipeline, lead time 0"),
+                                   ("BL", "selection", "C2-s", "partsopt pipeline, dataset lead times")):
+        g = df[(df["protocol"] == proto) & (df["method"] == m)]
+        if len(g):
+            ax.plot(g["target"], g["fill_item_avg_src"], style, ms=4, label=label)
+    ax.plot([0.75, 0.99], [0.75, 0.99], "k:", lw=1, label="achieved = target")
+    ax.set_xlabel("target fill rate")
+    ax.set_ylabel("achieved fill rate (item average)")
+    ax.set_title(f"{NG[ds]}: target vs achieved fill rate (test window)")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    path = out / f"real_calibration_{ds}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def refinery_plot(results: Path, out: Path) -> Path | None:
+    f = results / "real_refinery.curve.csv"
+    md = results / "real_refinery.md"
+    if not f.is_file():
+        return None
+    df = pd.read_csv(f)
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for crit, style in (("all", "C0-o"), ("all with history", "C1-s")):
+        g = df[df["criticality"] == crit]
+        if len(g):
+            ax.plot(g["stock_value"] / 1e6, g["fill_rate"], style, ms=4, label=f"partsopt (s, S), {crit}")
+    comp = pd.read_csv(results / "real_refinery.company.csv") if (results / "real_refinery.company.csv").is_file() else None
+    if comp is not None:
+        for crit, mk in (("all", "C0*"), ("all with history", "C1*")):
+            r = comp[comp["criticality"] == crit]
+            if len(r):
+                ax.plot(r["stock_value"] / 1e6, r["fill_rate"], mk, ms=12, label=f"company Min/Max, {crit}")
+    ax.set_xlabel("average stock value (millions, test window)")
+    ax.set_ylabel("achieved fill rate (units)")
+    ax.set_title("Refinery: partsopt (targets 0.80-0.99) vs company Min/Max", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    path = out / "real_refinery_tradeoff.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--results", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--out", default=str(ROOT / "docs" / "img"))
+    args = ap.parse_args(argv)
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    nguyen = pd.read_csv(data_dir / "benchmark_nguyen2023_fill_rates.csv")
+    made = [calibration_plot(Path(args.results), nguyen, ds, out) for ds in NG]
+    made.append(refinery_plot(Path(args.results), out))
+    for p in made:
+        if p is not None:
+            print(f"wrote {p}")
+
+
+if __name__ == "__main__":
+    main()
