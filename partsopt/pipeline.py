@@ -137,6 +137,59 @@ def plan_context(dataset: Dataset, as_of, config: dict | None = None) -> PlanCon
     return PlanContext(as_of=as_of, promise_days=promise_days_by_location(lines), first_date=first)
 
 
+@dataclass
+class PlanInputs:
+    """Steps 1-5 of :func:`plan`: everything the policy step needs (reused by what-if sweeps)."""
+
+    as_of: pd.Timestamp
+    final: pd.Series
+    forecasts: pd.DataFrame
+    lead_times: pd.DataFrame
+    depth: pd.Series
+    buckets: np.ndarray
+    context: "PlanContext"
+    successors: pd.Series | None
+
+
+def prepare_plan(dataset: Dataset, as_of, config: dict, *, context: "PlanContext | None" = None,
+                 progress: ProgressFn = no_progress) -> PlanInputs:
+    """History cut, supersession, part-locations, forecasts with flows and lead times (steps 1-5)."""
+    from partsopt.forecast_step import history_window
+
+    if context is None:
+        context = plan_context(dataset, as_of, config)
+    as_of = context.as_of
+    lines = dataset.demand[dataset.demand["date"] < as_of]
+    final = final_successor(dataset.parts)
+    lines = lines.assign(part=lines["part"].map(final).to_numpy())
+    receipts = dataset.receipts
+    if len(receipts):
+        receipts = receipts[receipts["order_date"] < as_of]
+    start, _ = history_window(as_of, config["forecast"]["freq"], int(config["forecast"]["history_periods"]))
+    keys = part_locations(lines, dataset, final, dataset.locations, start)
+    progress(1, 6, "plan: forecasts")
+    fc = forecast_part_locations(lines, keys, as_of, config, dataset.install_base, dataset.bom,
+                                 parent=dataset.locations.set_index("location")["parent"],
+                                 first_date=context.first_date)
+    fc = add_flows(fc, dataset.locations)
+    progress(2, 6, "plan: lead times")
+    lead = lead_time_table(keys, dataset.parts, dataset.locations, receipts, dataset.items, as_of=as_of)
+    # optimiser calls per bucket of parts: results independent of the partitioning (partsopt.partition)
+    buckets = row_buckets(fc["part"].to_numpy(), part_buckets(dataset.parts))
+    superseded = dataset.parts.loc[dataset.parts["superseded_by"] != "", "part"]
+    succ = final.loc[superseded.to_numpy()] if len(superseded) else None
+    return PlanInputs(as_of=as_of, final=final, forecasts=fc, lead_times=lead,
+                      depth=location_depth(dataset.locations), buckets=buckets, context=context, successors=succ)
+
+
+def solve_policies(prep: PlanInputs, dataset: Dataset, config: dict) -> pd.DataFrame:
+    """Step 6: policies echelon by echelon, overrides and supersession, re-evaluated where changed."""
+    pol = plan_policies(prep.forecasts, prep.lead_times, dataset.parts, dataset.locations, config,
+                        promise_days=prep.context.promise_days, depth=prep.depth, buckets=prep.buckets)
+    pol = apply_overrides(pol, dataset.items, prep.successors)
+    return reevaluate_overridden(pol, prep.forecasts, prep.lead_times, buckets=prep.buckets)
+
+
 def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: ProgressFn = no_progress,
          context: PlanContext | None = None) -> PlanResult:
     """Run the weekly planning cycle for ``as_of`` (see the module docstring).
@@ -146,38 +199,12 @@ def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: Progr
     ignored in favour of ``context.as_of``.
     """
     config = config or default_config()
-    if context is None:
-        context = plan_context(dataset, as_of, config)
-    as_of = context.as_of
     steps = 6
     progress(0, steps, "plan: history")
-    lines = dataset.demand[dataset.demand["date"] < as_of]
-    final = final_successor(dataset.parts)
-    lines = lines.assign(part=lines["part"].map(final).to_numpy())
-    receipts = dataset.receipts
-    if len(receipts):
-        receipts = receipts[receipts["order_date"] < as_of]
-
-    from partsopt.forecast_step import history_window
-    start, _ = history_window(as_of, config["forecast"]["freq"], int(config["forecast"]["history_periods"]))
-    keys = part_locations(lines, dataset, final, dataset.locations, start)
-    progress(1, steps, "plan: forecasts")
-    fc = forecast_part_locations(lines, keys, as_of, config, dataset.install_base, dataset.bom,
-                                 parent=dataset.locations.set_index("location")["parent"],
-                                 first_date=context.first_date)
-    fc = add_flows(fc, dataset.locations)
-
-    progress(2, steps, "plan: lead times")
-    lead = lead_time_table(keys, dataset.parts, dataset.locations, receipts, dataset.items, as_of=as_of)
+    prep = prepare_plan(dataset, as_of, config, context=context, progress=progress)
+    as_of, fc, lead = prep.as_of, prep.forecasts, prep.lead_times
     progress(3, steps, "plan: policies")
-    depth = location_depth(dataset.locations)
-    # optimiser calls per bucket of parts: results independent of the partitioning (partsopt.partition)
-    buckets = row_buckets(fc["part"].to_numpy(), part_buckets(dataset.parts))
-    pol = plan_policies(fc, lead, dataset.parts, dataset.locations, config,
-                        promise_days=context.promise_days, depth=depth, buckets=buckets)
-    superseded = dataset.parts.loc[dataset.parts["superseded_by"] != "", "part"]
-    pol = apply_overrides(pol, dataset.items, final.loc[superseded.to_numpy()] if len(superseded) else None)
-    pol = reevaluate_overridden(pol, fc, lead, buckets=buckets)
+    pol = solve_policies(prep, dataset, config)
 
     progress(4, steps, "plan: lead-time demand")
     ltd_mean, ltd_var = lead_time_moments(fc["flow_mean_per_day"].to_numpy(), fc["flow_var_per_day"].to_numpy(),
@@ -190,7 +217,7 @@ def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: Progr
     forecasts = forecasts[FORECAST_COLUMNS + [c for c in forecasts.columns if c not in FORECAST_COLUMNS]]
 
     progress(5, steps, "plan: orders")
-    orders = plan_orders(pol, dataset, final, as_of)
+    orders = plan_orders(pol, dataset, prep.final, as_of)
     policies_out = pol[POLICY_COLUMNS + [c for c in pol.columns if c not in POLICY_COLUMNS]]
     progress(6, steps, "plan: done")
     return PlanResult(forecasts=forecasts, policies=policies_out, orders=orders, as_of=as_of, config=config,

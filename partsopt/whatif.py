@@ -34,19 +34,15 @@ of each replay are the measured counterpart.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from partsopt.config import resolve_config
-from partsopt.forecast_step import add_flows, forecast_part_locations, history_window, location_depth
-from partsopt.leadtimes import lead_time_table
-from partsopt.pipeline import PlanResult, check_as_of, part_locations, plan, promise_days_by_location
-from partsopt.policy_step import apply_overrides, plan_policies
+from partsopt.pipeline import PlanResult, check_as_of, plan, prepare_plan, solve_policies
 from partsopt.progress import ProgressFn, no_progress
 from partsopt.simulate import KPIS, SimulationResult, attribute_causes, simulate
-from partsopt.supersession import final_successor
 
 DEFAULT_LEVELS = (0.80, 0.90, 0.95, 0.98, 0.995)
 #: rows of the side-by-side table, in order (KPIs of the registry, then counts and the plan's own figures)
@@ -118,29 +114,13 @@ def cost_availability_curve(dataset, as_of, config: dict, levels: Sequence[float
     as_of = check_as_of(dataset, as_of)
     total = len(lv) + 1
     progress(0, total, "curve: forecasts")
-    lines = dataset.demand[dataset.demand["date"] < as_of]
-    final = final_successor(dataset.parts)
-    lines = lines.assign(part=lines["part"].map(final).to_numpy())
-    receipts = dataset.receipts
-    if len(receipts):
-        receipts = receipts[receipts["order_date"] < as_of]
-    start, _ = history_window(as_of, config["forecast"]["freq"], int(config["forecast"]["history_periods"]))
-    keys = part_locations(lines, dataset, final, dataset.locations, start)
-    parent = dataset.locations.set_index("location")["parent"]
-    fc = forecast_part_locations(lines, keys, as_of, config, dataset.install_base, dataset.bom, parent=parent)
-    fc = add_flows(fc, dataset.locations)
-    lead = lead_time_table(keys, dataset.parts, dataset.locations, receipts, dataset.items, as_of=as_of)
-    depth = location_depth(dataset.locations)
-    promise = promise_days_by_location(lines)
-    superseded = dataset.parts.loc[dataset.parts["superseded_by"] != "", "part"]
-    succ = final.loc[superseded.to_numpy()] if len(superseded) else None
+    prep = prepare_plan(dataset, as_of, config)
     rows = []
     for i, level in enumerate(lv):
         progress(i + 1, total, f"curve: policies at {level:.1%}")
         cfg = resolve_config(_with_level(config, level), source="cost-availability sweep")
-        pol = plan_policies(fc, lead, dataset.parts, dataset.locations, cfg, promise_days=promise, depth=depth)
-        pol = apply_overrides(pol, dataset.items, succ)
-        hit, value = planned_point(fc, pol)
+        pol = solve_policies(prep, dataset, cfg)
+        hit, value = planned_point(prep.forecasts, pol)
         rows.append({"level": float(level), "expected_hit_rate": hit, "inventory_value": value,
                      "stocked": int((pol["order_up_to"] > 0).sum())})
     progress(total, total, "curve: done")
