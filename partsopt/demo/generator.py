@@ -133,7 +133,6 @@ def generate(size: str = "small", seed: int = 0, *, end_date="2026-11-16") -> De
     pid = cat.part_ids
     lid = net.location_ids
     off = net.dealer_offset
-    N = pid.size
 
     succ_master = np.where(cat.successor_master >= 0, pid[np.maximum(cat.successor_master, 0)], "")
     succ_true = np.where(cat.successor >= 0, pid[np.maximum(cat.successor, 0)], "")
@@ -201,7 +200,6 @@ def generate(size: str = "small", seed: int = 0, *, end_date="2026-11-16") -> De
     })
     items.loc[hist.o_min[o] < 0, ["min_qty", "max_qty"]] = pd.NA
 
-    D = net.n_dealers
     ib_l, ib_m = np.nonzero(net.install_base)
     install_base = pd.DataFrame({
         "location": _str(lid[off + ib_l]),

@@ -68,7 +68,7 @@ def read_file_target(path: Path, layout: Layout) -> pd.DataFrame:
                         "nothing was written", where=str(path),
                         received="missing columns: " + ", ".join(missing)
                                  + "; found: " + ", ".join(map(str, frame.columns)),
-                        fix=f"export to another path, or move the file away to replace it")
+                        fix="export to another path, or move the file away to replace it")
     return normalise_layout_frame(frame, layout)
 
 
