@@ -22,10 +22,10 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from machine import cpu_model as _cpu_model  # noqa: E402 (benchmarks/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,17 +56,6 @@ with tempfile.TemporaryDirectory() as d:
 print(json.dumps(dict(total=t2 - t0, cpu=c2 - c0, read_back=t4 - t3, rows=rows, bytes=nbytes,
                       fmt=fmt, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 """
-
-
-def _cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
 
 
 def run_one(size: str, seed: int) -> dict:

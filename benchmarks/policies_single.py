@@ -18,13 +18,14 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+
+from machine import cpu_model as cpu_model  # noqa: E402 (benchmarks/ is on sys.path)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from policies import optimize_single  # noqa: E402
@@ -46,17 +47,6 @@ def synthetic_rows(n: int, seed: int = 7) -> dict:
         pack_size=np.where(packed, 5, 1),
         moq=np.where(packed, 10, 1),
     )
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv=None) -> int:

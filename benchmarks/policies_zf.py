@@ -13,13 +13,14 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+
+from machine import cpu_model as cpu_model  # noqa: E402 (benchmarks/ is on sys.path)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from policies import optimal_ss_poisson  # noqa: E402
@@ -61,17 +62,6 @@ def run_group(mu, K, h, p, repeats, s_s_discrete_exact):
         theirs.append(statistics.median(per))
     return dict(n=n, same=same, rel=rel, ours=ours, ours_cpu=ours_cpu, theirs=theirs,
                 theirs_cpu=theirs_cpu)
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv=None) -> int:
