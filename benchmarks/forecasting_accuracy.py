@@ -51,8 +51,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -66,6 +64,8 @@ if str(ROOT) not in sys.path:
 
 import forecasting  # noqa: E402
 from forecasting import bootstrap, leadtime, metrics, selection  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/machine.py
+from machine import machine_summary  # noqa: E402 (benchmarks/ is on sys.path)
 
 N_TEST = 12
 TARGET_FILL = 0.90
@@ -302,16 +302,7 @@ def ltd_calibration(y: np.ndarray, seed: int = 2004):
 # report
 # ---------------------------------------------------------------------------
 def machine() -> str:
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {model}; Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}"
+    return machine_summary()
 
 
 def run(args) -> str:

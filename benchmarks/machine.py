@@ -15,3 +15,14 @@ def cpu_model() -> str:
     except (OSError, subprocess.CalledProcessError):
         pass
     return platform.processor() or "unknown"
+
+
+def machine_summary() -> str:
+    """One line: cores, CPU model, Python, numpy and pandas versions."""
+    import os
+
+    import numpy as np
+    import pandas as pd
+
+    return (f"{os.cpu_count()} cores, {cpu_model()}; Python {platform.python_version()}, numpy {np.__version__}, "
+            f"pandas {pd.__version__}")

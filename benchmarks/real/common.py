@@ -28,6 +28,7 @@ if str(ROOT / "benchmarks") not in sys.path:
     sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import forecasting  # noqa: E402
+from machine import machine_summary  # noqa: E402
 from forecasting.leadtime import one_step_error_variance  # noqa: E402
 from partsopt.forecast_step import BACKTEST_METHODS  # noqa: E402
 from policies.single import optimize_single  # noqa: E402
@@ -45,19 +46,8 @@ def default_data_dir() -> Path:
 
 
 def machine() -> str:
-    import os
-    import platform
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} cores, {model}; Python {platform.python_version()}, numpy {np.__version__}, "
-            f"pandas {pd.__version__}")
+    """Cores, CPU model and library versions (:func:`machine.machine_summary`)."""
+    return machine_summary()
 
 
 def choose_methods(y_train: np.ndarray, method: str = "auto") -> np.ndarray:
