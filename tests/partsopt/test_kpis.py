@@ -1,8 +1,6 @@
 """The KPI registry: every definition computed by hand on small frames, and common properties."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,8 +8,7 @@ import pytest
 
 from partsopt.simulate import KPIS, components, kpi_table, misses_table, network_kpis, simulate
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared helpers beside this file
-from test_sim_helpers import START, dataset  # noqa: E402
+from sim_helpers import START, dataset
 
 D = pd.Timestamp
 

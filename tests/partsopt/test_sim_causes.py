@@ -1,8 +1,6 @@
 """Root causes by counterfactual replay: every rule can fire, one cause per miss."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,8 +9,7 @@ import pytest
 from partsopt.simulate import simulate
 from partsopt.simulate.causes import attribute_causes
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared helpers beside this file
-from test_sim_helpers import START, dataset, poisson_lines  # noqa: E402
+from sim_helpers import START, dataset, poisson_lines
 
 DAYS = 300
 

@@ -1,8 +1,6 @@
 """Simulator behaviour: conservation, determinism, no look-ahead, multi-echelon waits, emergencies."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,8 +8,7 @@ import pytest
 
 from partsopt.simulate import MISS_COLUMNS, simulate
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared helpers beside this file
-from test_sim_helpers import START, dataset, network as _network  # noqa: E402
+from sim_helpers import START, dataset, network as _network
 
 DAY = pd.Timedelta(days=1)
 

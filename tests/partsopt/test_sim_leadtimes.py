@@ -1,8 +1,6 @@
 """Lead-time draws: counter-based uniforms, gamma from the master data, bootstrap from receipts."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +10,7 @@ from scipy import stats
 from partsopt.simulate.leadtimes import build_lead_times, gamma_days, row_keys, uniforms
 from partsopt.simulate.network import build_network
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared helpers beside this file
-from test_sim_helpers import START, dataset  # noqa: E402
+from sim_helpers import START, dataset
 
 
 def test_uniforms_are_uniform_reproducible_and_keyed():

@@ -1,8 +1,6 @@
 """Replaying parts in partitions and merging equals one replay of everything (DESIGN.md §9)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,8 +9,7 @@ import pytest
 from partsopt.simulate import simulate
 from partsopt.simulate.merge import merge_results
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared helpers beside this file
-from test_sim_helpers import START, dataset, network as _network  # noqa: E402
+from sim_helpers import START, dataset, network as _network
 
 
 def _part_subset(ds, parts):

@@ -26,11 +26,8 @@ import pandas as pd
 from scipy import stats
 
 from partsopt.simulate import simulate
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared helpers beside this file
-from test_sim_helpers import START, batch_means, dataset, poisson_lines  # noqa: E402
+from sim_helpers import START, batch_means, dataset, poisson_lines
 
 
 def _exact(lam, L, S, R):

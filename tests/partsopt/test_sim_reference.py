@@ -13,17 +13,14 @@ parts, pack sizes and MOQs, several lines per day.
 from __future__ import annotations
 
 import math
-import sys
 from collections import deque
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from partsopt.simulate import simulate
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared helpers beside this file
-from test_sim_helpers import START, dataset  # noqa: E402
+from sim_helpers import START, dataset
 
 MONDAY = pd.Timestamp("1970-01-05")
 

@@ -8,17 +8,14 @@ lines and queue entries (fixed lead times; CW → RW → D1, D2 and CW → D3).
 from __future__ import annotations
 
 import math
-import sys
 from collections import deque
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from partsopt.simulate import simulate
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared helpers beside this file
-from test_sim_helpers import START, dataset  # noqa: E402
+from sim_helpers import START, dataset
 
 MONDAY = pd.Timestamp("1970-01-05")
 LOCS = ["CW", "D1", "D2", "D3", "RW"]                   # row order of the engine: sorted names
