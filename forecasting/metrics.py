@@ -53,6 +53,7 @@ import numpy as np
 from scipy import special
 
 __all__ = [
+    "order_up_to_levels",
     "mae",
     "rmse",
     "mase",
@@ -268,15 +269,16 @@ def _normal_loss(mu: np.ndarray, sigma: np.ndarray, x: np.ndarray) -> np.ndarray
     return np.where(pos, loss, np.maximum(mu - x, 0.0))
 
 
-def _order_up_to_levels(mu, sigma, cap, target):
+def order_up_to_levels(mu, sigma, cap, target):
     """Order-up-to levels R = min(R*, cap) of :func:`fill_rate`, vectorised.
 
     R* is the smallest integer R >= 0 with E[(D-R)^+] <= (1-target)*mu; where
     no integer up to ceil(cap) qualifies, R = cap.  The loss is non-increasing
     in R, so an integer bisection over [0, ceil(cap)] finds the same R as the
     reference script's upward search R = 0, 1, 2, ... that stops at the cap.
-    mu < 0 gives R = 0 (as in the reference).
+    mu < 0 gives R = 0 (as in the reference).  Arguments broadcast [units/period].
     """
+    mu, sigma, cap = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (mu, sigma, cap)))
     limit = (1.0 - target) * mu
     top = np.ceil(cap)
     ok0 = _normal_loss(mu, sigma, np.zeros(mu.shape)) <= limit
@@ -365,7 +367,7 @@ def _fill_rate_kernel(yt, yp, tr, target):
         var = (s2 - s1 * s1 / cnt) / (cnt - 1.0)
         sigma = np.sqrt(np.maximum(var, 0.0))
         mu = yp[:, k]
-        r = _order_up_to_levels(mu, sigma, mx, target)
+        r = order_up_to_levels(mu, sigma, mx, target)
         level = r if level_post is None else np.maximum(level_post, r)
         d = yt[:, k]
         supplied += np.minimum(np.maximum(level, 0.0), d)

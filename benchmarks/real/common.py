@@ -34,7 +34,7 @@ from partsopt.forecast_step import BACKTEST_METHODS  # noqa: E402
 from policies.single import optimize_single  # noqa: E402
 
 __all__ = ["default_data_dir", "machine", "moments", "pipeline_policy", "choose_methods", "load_refinery",
-           "BACKTEST_METHODS"]
+           "BACKTEST_METHODS", "md_table"]
 
 
 def default_data_dir() -> Path:
@@ -124,3 +124,19 @@ def load_refinery(data_dir: Path) -> dict:
         "price": df["price"].to_numpy(float), "s": df["min_reorder_point"].to_numpy(float),
         "S": df["max_stock_level"].to_numpy(float), "criticality": crit,
     }
+
+
+def md_table(df: pd.DataFrame) -> list[str]:
+    """A markdown table (one string per line): floats with 4 decimals below 10, thousands otherwise."""
+    cols = list(df.columns)
+    out = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for _, r in df.iterrows():
+        cells = []
+        for c in cols:
+            v = r[c]
+            if isinstance(v, (float, np.floating)):
+                cells.append("" if np.isnan(v) else (f"{v:.4f}" if abs(v) < 10 else f"{v:,.0f}"))
+            else:
+                cells.append(str(v))
+        out.append("| " + " | ".join(cells) + " |")
+    return out

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.real.common import (ROOT, choose_methods, default_data_dir, load_refinery, machine, moments,
+from benchmarks.real.common import (ROOT, choose_methods, default_data_dir, load_refinery, machine, md_table, moments,
                                     pipeline_policy)
 from benchmarks.real.replay import ss_replay
 
@@ -119,18 +119,7 @@ def run(data_dir: Path, order_cost: float = 0.0) -> dict:
 
 
 def _fmt_table(df: pd.DataFrame) -> list[str]:
-    cols = list(df.columns)
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in df.iterrows():
-        cells = []
-        for c in cols:
-            v = r[c]
-            if isinstance(v, (float, np.floating)):
-                cells.append("" if np.isnan(v) else (f"{v:.4f}" if abs(v) < 10 else f"{v:,.0f}"))
-            else:
-                cells.append(str(v))
-        out.append("| " + " | ".join(cells) + " |")
-    return out
+    return md_table(df)
 
 
 def report(res: dict, data_dir: Path, argv: str, order_cost: float) -> str:

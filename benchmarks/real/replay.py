@@ -23,50 +23,11 @@ over all series (no loop over series):
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
+
+# the order-up-to level of the Nguyen protocol is the one of forecasting.metrics.fill_rate
+from forecasting.metrics import order_up_to_levels
 
 __all__ = ["order_up_to_levels", "order_up_to_replay", "ss_replay"]
-
-_SQRT2PI = np.sqrt(2.0 * np.pi)
-
-
-def _normal_shortage(mu, sigma, r):
-    """E[(D - r)^+] for D ~ N(mu, sigma^2) [units]; sigma = 0 gives (mu - r)^+.
-
-    = sigma^2 phi(r; mu, sigma) + (mu - r)(1 - Phi(r; mu, sigma)) (the source's ``ESC_NORM``;
-    standard normal loss function, e.g. Silver, Pyke & Thomas 2017, eq. B.12).
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (r - mu) / sigma
-        pdf = np.exp(-0.5 * z * z) / (_SQRT2PI * sigma)
-        val = sigma * sigma * pdf + (mu - r) * (1.0 - ndtr(z))
-    return np.where(sigma > 0, val, np.maximum(mu - r, 0.0))
-
-
-def order_up_to_levels(mu, sigma, cap, target: float) -> np.ndarray:
-    """R = min(smallest integer R >= 0 with E[(D - R)^+] <= (1 - target) mu, cap); mu < 0 -> 0.
-
-    The source searches R = 0, 1, 2, ... and stops at the cap; the shortage is non-increasing in
-    R, so an integer bisection gives the same R.  Arrays broadcast; units [units/period].
-    """
-    mu, sigma, cap = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (mu, sigma, cap)))
-    limit = (1.0 - target) * mu
-    top = np.ceil(cap)
-    ok0 = _normal_shortage(mu, sigma, 0.0) <= limit
-    ok_top = _normal_shortage(mu, sigma, top) <= limit
-    lo = np.zeros(mu.shape)
-    hi = top.copy()
-    while True:
-        step = ok_top & ~ok0 & (hi - lo > 1)
-        if not step.any():
-            break
-        mid = np.floor((lo + hi) / 2.0)
-        good = _normal_shortage(mu, sigma, mid) <= limit
-        hi = np.where(step & good, mid, hi)
-        lo = np.where(step & ~good, mid, lo)
-    r = np.where(ok0, 0.0, np.where(ok_top, np.minimum(hi, cap), cap))
-    return np.where(mu < 0, 0.0, r)
-
 
 def order_up_to_replay(y_test, preds, y_train, target: float):
     """Zero-lead-time order-up-to replay (module docstring): (supplied, demanded, mean IL_pre^+).

@@ -45,7 +45,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.real.common import ROOT, choose_methods, default_data_dir, machine, moments, pipeline_policy
+from benchmarks.real.common import (ROOT, choose_methods, default_data_dir, machine, md_table, moments,
+                                    pipeline_policy)
 from benchmarks.real.replay import order_up_to_replay, ss_replay
 
 import forecasting  # noqa: E402
@@ -174,17 +175,7 @@ def run_dataset(name: str, data_dir: Path, quick: bool = False) -> dict:
 
 
 def _table(df: pd.DataFrame, cols: list[str]) -> list[str]:
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in df[cols].iterrows():
-        cells = []
-        for c in cols:
-            v = r[c]
-            if isinstance(v, (float, np.floating)):
-                cells.append("" if np.isnan(v) else (f"{v:.4f}" if abs(v) < 10 else f"{v:,.0f}"))
-            else:
-                cells.append(str(v))
-        out.append("| " + " | ".join(cells) + " |")
-    return out
+    return md_table(df[cols])
 
 
 def report(results: list[dict], nguyen: pd.DataFrame, data_dir: Path, argv: str) -> str:
