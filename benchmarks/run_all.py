@@ -39,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES_PY = Path(__file__).resolve().parent / "scale_cases.py"
+if str(ROOT) not in sys.path:  # the checkout's partsopt, also when it is not pip-installed
+    sys.path.insert(0, str(ROOT))
 
 FULL = {"forecast": 100_000, "policy": 1_000_000, "policy_peer": 2_000, "zf": 100_000, "zf_peer": 200,
         "replay_parts": 1000, "replay_days": 365, "replay_peer": 20, "plan_sizes": ["medium", "large"]}
