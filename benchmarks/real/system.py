@@ -106,14 +106,21 @@ def per_item_levels(level, fill, valid, target) -> np.ndarray:
     return np.take_along_axis(level, first[:, None], 1)[:, 0]
 
 
-def system_levels(level, fill, on_hand, valid, mean, price, classes, targets: dict) -> tuple[np.ndarray, dict]:
+def system_levels(level, fill, on_hand, valid, mean, price, classes, targets: dict,
+                  weights=None) -> tuple[np.ndarray, dict]:
     """Sherbrooke's system approach per class (module docstring): the levels (materials,) and, per
     class, the shadow price [filled units per period per money] and whether the target was met.
 
     ``targets``: class label -> aggregate unit fill-rate target in (0, 1); classes missing from it
     keep level 0.  ``price``: money per unit (> 0); ``mean``: demand per period [units/period].
+    ``weights``: the weight of each material's fill rate in the class target (default ``mean``: the
+    unit fill rate of the class; ones: the item-average fill rate, as Nguyen's protocol scores).
     """
     mean = np.asarray(mean, dtype=float)
+    wts = mean if weights is None else np.broadcast_to(np.asarray(weights, dtype=float), mean.shape)
+    if np.any(~np.isfinite(wts) | (wts < 0)):
+        raise ValueError(f"weights must be finite and >= 0, received {wts[~(wts >= 0)][:1]!r}")
+    mean = wts
     price = np.asarray(price, dtype=float)
     cls = np.asarray(classes)
     if np.any(~(price > 0)):
