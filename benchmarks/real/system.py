@@ -117,10 +117,9 @@ def system_levels(level, fill, on_hand, valid, mean, price, classes, targets: di
     unit fill rate of the class; ones: the item-average fill rate, as Nguyen's protocol scores).
     """
     mean = np.asarray(mean, dtype=float)
-    wts = mean if weights is None else np.broadcast_to(np.asarray(weights, dtype=float), mean.shape)
-    if np.any(~np.isfinite(wts) | (wts < 0)):
-        raise ValueError(f"weights must be finite and >= 0, received {wts[~(wts >= 0)][:1]!r}")
-    mean = wts
+    w = mean if weights is None else np.broadcast_to(np.asarray(weights, dtype=float), mean.shape)
+    if np.any(~np.isfinite(w) | (w < 0)):
+        raise ValueError(f"weights must be finite and >= 0, received {w[~(w >= 0)][:1]!r}")
     price = np.asarray(price, dtype=float)
     cls = np.asarray(classes)
     if np.any(~(price > 0)):
@@ -134,11 +133,13 @@ def system_levels(level, fill, on_hand, valid, mean, price, classes, targets: di
         if rows.size == 0:
             continue
         cost = on_hand[rows] * price[rows, None]
-        value = fill[rows] * mean[rows, None]
+        value = fill[rows] * w[rows, None]
+        # the tabulated levels reach fill 1 - tail or so; a target above what they can give is
+        # capped at their best (reported as ``capped``)
         top = float(np.where(valid[rows], value, -np.inf).max(axis=1).sum())
-        goal = min(tgt * float(mean[rows].sum()), top)
-        sol = lagrangian_solve(cost, value, target_value=goal, valid=valid[rows])
+        want = tgt * float(w[rows].sum())
+        sol = lagrangian_solve(cost, value, target_value=min(want, top), valid=valid[rows])
         out[rows] = level[rows, sol.choice]
-        info[c] = {"shadow_price": sol.price, "feasible": sol.feasible, "expected_fill": sol.value / mean[rows].sum(),
-                   "expected_stock_value": sol.cost}
+        info[c] = {"shadow_price": sol.price, "feasible": sol.feasible, "capped": want > top,
+                   "expected_fill": sol.value / w[rows].sum(), "expected_stock_value": sol.cost}
     return out, info
