@@ -94,7 +94,7 @@ def main(argv=None):
         f"- Date: {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {machine()}",
         f"- Data: `{data_dir}` (read in place)",
-        f"- Command: `python -m benchmarks.real.accuracy {' '.join(sys.argv[1:] if argv is None else argv)}`",
+        f"- Command: `{' '.join(['python -m benchmarks.real.accuracy'] + (sys.argv[1:] if argv is None else argv))}`",
         "- Protocol: module docstring of `benchmarks/real/accuracy.py` (F2's rolling origin, last 12 periods, h = 1). "
         "Deterministic. Times: one run on a machine shared with other jobs, informative only.",
         "",
