@@ -157,3 +157,32 @@ def test_system_levels_validates_price_and_targets():
         system_levels(level, fill, oh, valid, mean, np.zeros(5), np.array(["a"] * 5), {"a": 0.9})
     with pytest.raises(ValueError, match="target for class"):
         system_levels(level, fill, oh, valid, mean, price, np.array(["a"] * 5), {"a": 1.2})
+
+
+def _refinery_like(n=40, T=55, seed=2):
+    rng = np.random.default_rng(seed)
+    y = rng.poisson(rng.gamma(0.5, 0.6, n)[:, None], (n, T)).astype(float)
+    y[:6, :35] = 0.0                                   # materials without history in the fitting window
+    crit = np.array(["high", "medium", "low", "none"] * (n // 4))
+    inst = np.where(crit == "none", 0.0, rng.integers(1, 10, n).astype(float))
+    return y, crit, inst, rng.integers(0, 4, n), rng.lognormal(3.0, 1.0, n)
+
+
+def test_refinery_forecast_choice_and_plan_use_the_training_window_only():
+    from benchmarks.real.refinery import CLASSES, N_TRAIN, inner_forecast_choice, plan
+    y, crit, inst, L, price = _refinery_like()
+    f1, tab = inner_forecast_choice(y)
+    y2 = y.copy()
+    y2[:, N_TRAIN:] *= 3.0
+    f2, _ = inner_forecast_choice(y2)
+    assert f1 == f2 and f1 == tab.loc[tab["bias"].abs().idxmin(), "forecast"]
+    tg = {c: 0.9 for c in CLASSES}
+    p = plan(y[:, :N_TRAIN], L, price, crit, inst, [("u", tg)], f1)
+    lv = p["levels"]["u"]
+    hist = p["hist"]
+    assert (lv["item_hist"][~hist] == 0).all()           # history only: nothing without history
+    assert (p["prior_mean"] > 0).all()                    # the prior gives every material a forecast
+    assert (lv["item_prior"][~hist] >= 1).all()           # ... and, per item at 0.9, stock
+    for c in CLASSES:                                     # the system approach meets each class target
+        assert p["info"]["u"][c]["expected_fill"] >= 0.9 - 1e-9
+        assert p["info"]["u"][c]["feasible"] and not p["info"]["u"][c]["capped"]
