@@ -110,6 +110,8 @@ def load_refinery(data_dir: Path) -> dict:
     * Lead time in months = round(delivery_time_days / 30.4375), at least 0.
     * Criticality: ``high`` if any installation in high-criticality equipment, else ``medium``,
       else ``low``, else ``none`` (no criticality given).
+    * Installations: high + medium + low counts (0 when none is given; ``n_installed_total`` is
+      not used, it has implausible values up to 10 million).
     """
     df = pd.read_csv(data_dir / "refinery_spares_1b_wide.csv")
     months = [c for c in df.columns if len(c) == 7 and c[4] == "-" and c[:4].isdigit()]
@@ -123,6 +125,8 @@ def load_refinery(data_dir: Path) -> dict:
         "lead_months": np.maximum(np.floor(df["delivery_time_days"].to_numpy(float) / 30.4375 + 0.5), 0).astype(int),
         "price": df["price"].to_numpy(float), "s": df["min_reorder_point"].to_numpy(float),
         "S": df["max_stock_level"].to_numpy(float), "criticality": crit,
+        "installations": df[["n_installed_high_crit", "n_installed_med_crit", "n_installed_low_crit"]]
+        .fillna(0).sum(axis=1).to_numpy(float),
     }
 
 

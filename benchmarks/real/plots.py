@@ -56,18 +56,23 @@ def refinery_plot(results: Path, out: Path) -> Path | None:
         return None
     df = pd.read_csv(f)
     fig, ax = plt.subplots(figsize=(6, 4.2))
-    for crit, style in (("all", "C0-o"), ("all with history", "C1-s")):
-        g = df[df["criticality"] == crit]
-        if len(g):
-            ax.plot(g["stock_value"] / 1e6, g["fill_rate"], style, ms=4, label=f"partsopt (s, S), {crit}")
+    labels = {"system": "partsopt system approach", "item_prior": "partsopt per item"}
+    variants = df["variant"].unique() if "variant" in df.columns else [None]
+    for i, v in enumerate(variants):
+        for crit, style in (("all", "-o"), ("all with history", "--s")):
+            g = df[(df["criticality"] == crit) & ((df["variant"] == v) if v is not None else True)]
+            if len(g):
+                ax.plot(g["stock_value"] / 1e6, g["fill_rate"], f"C{2 * i}{style}" if crit == "all" else f"C{2 * i + 1}{style}",
+                        ms=4, label=f"{labels.get(v, 'partsopt (s, S)')}, {crit}")
     comp = pd.read_csv(results / "real_refinery.company.csv") if (results / "real_refinery.company.csv").is_file() else None
     if comp is not None:
-        for crit, mk in (("all", "C0*"), ("all with history", "C1*")):
+        for crit, mk in (("all", "k*"), ("all with history", "C7*")):
             r = comp[comp["criticality"] == crit]
             if len(r):
                 ax.plot(r["stock_value"] / 1e6, r["fill_rate"], mk, ms=12, label=f"company Min/Max, {crit}")
     ax.set_xlabel("average stock value (millions, test window)")
     ax.set_ylabel("achieved fill rate (units)")
+    ax.set_xscale("log")
     ax.set_title("Refinery: partsopt (targets 0.80-0.99) vs company Min/Max", fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()

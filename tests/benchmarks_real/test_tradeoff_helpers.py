@@ -39,3 +39,51 @@ def test_refinery_kpis_by_class():
     assert k.loc["all", "stock_value"] == pytest.approx(23.0)
     assert k.loc["all with history", "fill_rate"] == pytest.approx(0.5)
     assert k.loc["all", "orders_per_year"] == pytest.approx(1.0)
+
+
+def _synthetic_panel(n=60, T=40, seed=5):
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(0.6, 0.8, n)
+    y = rng.poisson(rate[:, None] * rng.gamma(2.0, 0.5, (n, T))).astype(float)
+    att = {"lead": rng.integers(0, 3, n), "price": rng.lognormal(2.0, 1.0, n), "order_cost": 0.0,
+           "holding_rate": 0.25, "moq": 1, "ppy": 12.0, "unit": "GBP"}
+    return y, att
+
+
+def test_system_protocol_meets_item_average_target_in_expectation_and_is_cheaper_than_per_item():
+    from benchmarks.real.common import choose_methods, moments
+    from benchmarks.real.system import base_stock_options, per_item_levels, system_levels
+    from benchmarks.real.tradeoff import protocol_s
+    y, att = _synthetic_panel()
+    n_train = 28
+    rows, tmap = protocol_s(y, n_train, att, "dataset", calibrate=False)
+    assert tmap is None and len(rows) == 8 and set(rows["method"]) == {"system"}
+    # expected item average of the chosen levels meets each target; per-item levels cost at least as much
+    train = y[:, :n_train]
+    mean, var = moments(train, choose_methods(train, "auto"))
+    act = mean > 0
+    level, fill, oh, valid = base_stock_options(mean[act], var[act], att["lead"][act])
+    cost = att["price"][act]
+    for t in (0.8, 0.95):
+        S, _ = system_levels(level, fill, oh, valid, mean[act], cost, np.zeros(act.sum(), int), {0: t},
+                             weights=np.ones(act.sum()))
+        pos = (level == S[:, None]).argmax(axis=1)
+        r = np.arange(S.size)
+        assert fill[r, pos].mean() >= t - 1e-9
+        Sp = per_item_levels(level, fill, valid, t)
+        posp = (level == Sp[:, None]).argmax(axis=1)
+        assert (oh[r, pos] * cost).sum() <= (oh[r, posp] * cost).sum() + 1e-9
+
+
+def test_inner_target_map_uses_training_window_only():
+    from benchmarks.real.tradeoff import inner_target_map
+    y, att = _synthetic_panel(40, 40, seed=9)
+    cost = att["price"]
+    m1 = inner_target_map(y, 28, att["lead"], cost, targets=(0.8, 0.9))
+    y2 = y.copy()
+    y2[:, 28:] = 0.0                                   # the test window changes, the map must not
+    m2 = inner_target_map(y2, 28, att["lead"], cost, targets=(0.8, 0.9))
+    pd.testing.assert_frame_equal(m1, m2)
+    assert ((m1["ask"] >= 0.5) & (m1["ask"] <= 0.998)).all()
+    with pytest.raises(ValueError, match="inner split"):
+        inner_target_map(y[:, :12], 8, att["lead"], cost)

@@ -1,0 +1,188 @@
+"""Installed-base prior (Bühlmann–Straub) and the system approach of the refinery benchmark."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.real.common import pipeline_policy
+from benchmarks.real.credibility import buhlmann_straub, installed_base_prior
+from benchmarks.real.system import base_stock_options, per_item_levels, system_levels
+from policies.marginal import efficient_frontier
+from policies.service import evaluate_policy
+
+
+def _reference_bs(y, n):
+    """Plain per-material Bühlmann–Straub for one collective (Bühlmann & Gisler 2005, §4.8)."""
+    I, T = y.shape
+    wi = [n[i] * T for i in range(I)]
+    Xi = [y[i].sum() / wi[i] for i in range(I)]
+    s2 = sum(sum(n[i] * (y[i, j] / n[i] - Xi[i]) ** 2 for j in range(T)) / (T - 1) for i in range(I)) / I
+    w = sum(wi)
+    Xbar = sum(wi[i] / w * Xi[i] for i in range(I))
+    c = (I - 1) / I / sum(wi[i] / w * (1 - wi[i] / w) for i in range(I))
+    t2 = max(0.0, c * (I / (I - 1) * sum(wi[i] / w * (Xi[i] - Xbar) ** 2 for i in range(I)) - I * s2 / w))
+    a = [wi[i] / (wi[i] + s2 / t2) for i in range(I)]
+    mu0 = sum(a[i] * Xi[i] for i in range(I)) / sum(a)
+    return [mu0 + a[i] * (Xi[i] - mu0) for i in range(I)], a, mu0, s2, t2
+
+
+def test_buhlmann_straub_matches_per_material_reference_in_each_group():
+    rng = np.random.default_rng(3)
+    y = rng.poisson(rng.gamma(0.8, 0.5, (30, 1)) * np.arange(1, 31)[:, None] / 10, (30, 12)).astype(float)
+    n = rng.integers(1, 9, 30).astype(float)
+    g = np.array(["a", "b"] * 15)
+    fit = buhlmann_straub(y, n, g)
+    for lab in ("a", "b"):
+        rows = np.flatnonzero(g == lab)
+        est, a, mu0, s2, t2 = _reference_bs(y[rows], n[rows])
+        assert fit.estimate[rows] == pytest.approx(est, rel=1e-10)
+        assert fit.alpha[rows] == pytest.approx(a, rel=1e-10)
+        assert fit.mu0[lab] == pytest.approx(mu0, rel=1e-10)
+        assert fit.sigma2[lab] == pytest.approx(s2, rel=1e-10)
+        assert fit.tau2[lab] == pytest.approx(t2, rel=1e-10)
+
+
+def test_buhlmann_straub_recovers_structural_parameters_by_monte_carlo():
+    # gamma-Poisson collective: mu(theta) ~ Gamma(k, s) per installation, Y_ij ~ Poisson(n_i mu_i):
+    # mu0 = k s, tau2 = k s^2, sigma2 = E[mu] = k s (Poisson: Var(X_ij | theta) = mu / n_i)
+    rng = np.random.default_rng(11)
+    k, s = 2.0, 0.05
+    I, T = 4000, 24
+    n = rng.integers(1, 20, I).astype(float)
+    mu = rng.gamma(k, s, I)
+    y = rng.poisson(n[:, None] * mu[:, None], (I, T)).astype(float)
+    fit = buhlmann_straub(y, n, np.zeros(I, int))
+    assert fit.mu0[0] == pytest.approx(k * s, rel=0.05)
+    assert fit.sigma2[0] == pytest.approx(k * s, rel=0.05)
+    assert fit.tau2[0] == pytest.approx(k * s * s, rel=0.15)
+    # the credibility estimate beats the raw mean in mean squared error on the true rates
+    assert np.mean((fit.estimate - mu) ** 2) < 0.9 * np.mean((fit.own_mean - mu) ** 2)
+
+
+def test_prior_gives_materials_without_history_a_smaller_rate_than_the_class_mean():
+    y = np.zeros((4, 10))
+    y[0, ::2] = 2.0
+    y[1, 1::3] = 1.0
+    own = np.array([1.0, 0.3, 0.0, 0.0])
+    mean, var, fit = installed_base_prior(y, np.array([4.0, 2.0, 3.0, np.nan]), np.array(["x"] * 4), own, own)
+    assert (mean > 0).all() and (var >= mean - 1e-12).all()
+    # no history: (1 - alpha) n mu0, below n mu0
+    assert mean[2] == pytest.approx((1 - fit.alpha[2]) * 3.0 * fit.mu0["x"])
+    assert mean[3] == pytest.approx((1 - fit.alpha[3]) * 1.0 * fit.mu0["x"])   # unknown installations: 1
+    assert mean[2] < 3.0 * fit.mu0["x"]
+
+
+@pytest.mark.parametrize("bad", [np.array([[1.0, -1.0]]), np.array([1.0, 2.0])])
+def test_buhlmann_straub_rejects_bad_y(bad):
+    with pytest.raises(ValueError, match="y must"):
+        buhlmann_straub(bad, 1.0, ["a"])
+
+
+def test_buhlmann_straub_rejects_bad_exposure():
+    with pytest.raises(ValueError, match="exposure"):
+        buhlmann_straub(np.ones((2, 3)), np.array([1.0, 0.0]), ["a", "a"])
+
+
+def _panel(n=30, seed=1):
+    rng = np.random.default_rng(seed)
+    mean = rng.gamma(0.5, 2.0, n) + 0.01
+    var = mean * rng.uniform(1.0, 4.0, n)
+    L = rng.integers(0, 6, n)
+    price = rng.lognormal(3.0, 1.0, n)
+    return mean, var, L, price
+
+
+def test_per_item_levels_equal_optimize_single_with_no_order_cost():
+    mean, var, L, price = _panel()
+    *_, exact = base_stock_options(mean, var, L, targets=[0.9, 0.97])
+    for a, t in enumerate((0.9, 0.97)):
+        p = pipeline_policy(mean, var, lead_time=L, unit_cost=price, target_level=t, periods_per_year=12.0)
+        assert np.array_equal(p["order_up_to"].to_numpy(), exact[:, a])
+        assert np.array_equal(p["reorder_point"].to_numpy(), exact[:, a] - 1)
+
+
+def test_option_tables_are_the_policy_evaluation_at_each_level():
+    mean, var, L, _ = _panel(12, seed=4)
+    level, fill, oh, valid = base_stock_options(mean, var, L, max_options=8, tail=1e-9)  # evaluate_policy's tail
+    for j in (1, 3, 7):
+        ok = valid[:, j] & (level[:, j] >= 1)
+        ev = evaluate_policy("nbinom", mean[ok], np.maximum(var, mean)[ok], L[ok], 1.0,
+                             reorder_point=level[ok, j] - 1, order_up_to=level[ok, j], line_size_pmf="family")
+        assert fill[ok, j] == pytest.approx(ev["fill_rate"].to_numpy(), abs=1e-9)
+        assert oh[ok, j] == pytest.approx(ev["expected_on_hand"].to_numpy(), abs=1e-9)
+    # wide rows: max_options levels spread over the support, increasing
+    assert (np.diff(np.where(valid, level, level.max() + 1), axis=1) > 0).all()
+
+
+def test_per_item_levels_smallest_level_meeting_the_target():
+    level = np.array([[0, 1, 2, 3], [0, 2, 4, 6]])
+    fill = np.array([[0.0, 0.5, 0.9, 0.99], [0.0, 0.8, 0.95, 0.97]])
+    valid = np.ones_like(level, bool)
+    assert per_item_levels(level, fill, valid, 0.9).tolist() == [2, 4]
+    assert per_item_levels(level, fill, valid, 0.98).tolist() == [3, 6]   # none reaches: largest
+    with pytest.raises(ValueError, match="target"):
+        per_item_levels(level, fill, valid, 1.0)
+
+
+def test_system_approach_meets_class_target_at_no_more_cost_than_per_item_and_matches_frontier():
+    mean, var, L, price = _panel(40, seed=7)
+    cls = np.where(np.arange(40) % 3 == 0, "high", "low")
+    level, fill, oh, valid = base_stock_options(mean, var, L)
+    targets = {"high": 0.95, "low": 0.85}
+    S, info = system_levels(level, fill, oh, valid, mean, price, cls, targets)
+    rows = np.arange(40)
+    for c, t in targets.items():
+        m = cls == c
+        pos = np.array([np.flatnonzero(level[i] == S[i])[0] for i in rows[m]])
+        f = fill[rows[m], pos]
+        cost = (oh[rows[m], pos] * price[m]).sum()
+        assert (f * mean[m]).sum() / mean[m].sum() >= t - 1e-9
+        assert info[c]["feasible"]
+        # per item (every item at the target) also meets the class target, at no lower cost
+        Sp = per_item_levels(level[m], fill[m], valid[m], t)
+        posp = np.array([np.flatnonzero(level[i] == s)[0] for i, s in zip(rows[m], Sp)])
+        assert cost <= (oh[rows[m], posp] * price[m]).sum() + 1e-9
+        # and no cheaper than the first point of the greedy frontier reaching the target minus one step
+        fr = efficient_frontier(oh[m] * price[m, None], fill[m] * mean[m, None], valid[m])
+        reach = fr[fr["value"] >= t * mean[m].sum() - 1e-9]
+        assert cost <= float(reach["cost"].iloc[0]) + 1e-9
+        prev = fr[fr["value"] < t * mean[m].sum() - 1e-9]
+        assert cost >= float(prev["cost"].iloc[-1]) - 1e-9
+
+
+def test_system_levels_validates_price_and_targets():
+    mean, var, L, price = _panel(5)
+    level, fill, oh, valid = base_stock_options(mean, var, L)
+    with pytest.raises(ValueError, match="price"):
+        system_levels(level, fill, oh, valid, mean, np.zeros(5), np.array(["a"] * 5), {"a": 0.9})
+    with pytest.raises(ValueError, match="target for class"):
+        system_levels(level, fill, oh, valid, mean, price, np.array(["a"] * 5), {"a": 1.2})
+
+
+def _refinery_like(n=40, T=55, seed=2):
+    rng = np.random.default_rng(seed)
+    y = rng.poisson(rng.gamma(0.5, 0.6, n)[:, None], (n, T)).astype(float)
+    y[:6, :35] = 0.0                                   # materials without history in the fitting window
+    crit = np.array(["high", "medium", "low", "none"] * (n // 4))
+    inst = np.where(crit == "none", 0.0, rng.integers(1, 10, n).astype(float))
+    return y, crit, inst, rng.integers(0, 4, n), rng.lognormal(3.0, 1.0, n)
+
+
+def test_refinery_forecast_choice_and_plan_use_the_training_window_only():
+    from benchmarks.real.refinery import CLASSES, N_TRAIN, inner_forecast_choice, plan
+    y, crit, inst, L, price = _refinery_like()
+    f1, tab = inner_forecast_choice(y)
+    y2 = y.copy()
+    y2[:, N_TRAIN:] *= 3.0
+    f2, _ = inner_forecast_choice(y2)
+    assert f1 == f2 and f1 == tab.loc[tab["bias"].abs().idxmin(), "forecast"]
+    tg = {c: 0.9 for c in CLASSES}
+    p = plan(y[:, :N_TRAIN], L, price, crit, inst, [("u", tg)], f1)
+    lv = p["levels"]["u"]
+    hist = p["hist"]
+    assert (lv["item_hist"][~hist] == 0).all()           # history only: nothing without history
+    assert (p["prior_mean"] > 0).all()                    # the prior gives every material a forecast
+    assert (lv["item_prior"][~hist] >= 1).all()           # ... and, per item at 0.9, stock
+    for c in CLASSES:                                     # the system approach meets each class target
+        assert p["info"]["u"][c]["expected_fill"] >= 0.9 - 1e-9
+        assert p["info"]["u"][c]["feasible"] and not p["info"]["u"][c]["capped"]
