@@ -159,12 +159,12 @@ class PartitionRunner:
     def _map(self, label: str, fn, items: list, *args) -> list:
         """``[fn(*item, *args) for item in items]`` (items are tuples), on the cluster when there is one; progress per partition."""
         total = len(items)
-        self.progress(0, total, label)
+        self.progress(0, total, f"{label}: 0/{total} partitions")
         if self.client is None:
             out = []
             for i, item in enumerate(items):
                 out.append(fn(*item, *args))
-                self.progress(i + 1, total, label)
+                self.progress(i + 1, total, f"{label}: {i + 1}/{total} partitions")
             return out
         from partsopt.dask_backend import _import_distributed
 
@@ -174,7 +174,7 @@ class PartitionRunner:
         out = [None] * total
         for done, (future, value) in enumerate(as_completed(futures, with_results=True), start=1):
             out[index[future.key]] = value
-            self.progress(done, total, label)
+            self.progress(done, total, f"{label}: {done}/{total} partitions")
         return out
 
     def plan(self, dataset, as_of, config: dict) -> PlanResult:
@@ -220,7 +220,7 @@ class PartitionRunner:
         if not keep:  # nothing to partition: the whole replay (it is empty) in one piece
             keep, pieces, pol_parts, true_parts = [0], [dataset], [policies], [true_policies]
         items = [(pieces[k], pol_parts[k], true_parts[k]) for k in keep]
-        results = self._map(f"replay {name}: partitions", _replay_partition, items, start, end, config, int(seed),
+        results = self._map(f"replay {name}", _replay_partition, items, start, end, config, int(seed),
                             contexts, bool(causes))
         result = merge_results(results)
         if causes:
@@ -245,7 +245,7 @@ class PartitionRunner:
         parts = [p for p in split_dataset(dataset, self.n_partitions) if is_plannable(p)]
         if not parts:
             return cost_availability_curve(dataset, as_of, config, lv, progress=progress)
-        answers = self._map("curve: partitions", _curve_partition, [(p,) for p in parts], config, ctx, [float(x) for x in lv])
+        answers = self._map("curve", _curve_partition, [(p,) for p in parts], config, ctx, [float(x) for x in lv])
         forecasts = combine_frames([a[0] for a in answers], ["part", "location"])
         rows = []
         for i, level in enumerate(lv):
