@@ -50,15 +50,15 @@ def assert_same_run(a, b):
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory):
-    """An eighth of the parts of the small demo network (every location), with recorded master data that
+    """A sixteenth of the parts of the small demo network (every location), with recorded master data that
     wrongly marks the three busiest dealer part-locations as not stocked, and the true data."""
     from partsopt.demo import generate
     from partsopt.demo.writer import save
 
     net = generate("small", 5)
     ds = load(save(net, tmp_path_factory.mktemp("small") / "data", None))
-    true = split_dataset(ds, 8)[1]
-    window = replay_window(true, days=28)
+    true = split_dataset(ds, 16)[1]
+    window = replay_window(true, days=21)
     d = true.demand
     d = d[(d["date"] >= window[0]) & (d["location"].str.startswith("D"))]
     busiest = d.groupby(["part", "location"]).size().sort_values(ascending=False, kind="stable").index[:3]
@@ -78,8 +78,8 @@ def test_the_reference_has_misses_of_every_family_and_several_partitions(network
     recorded, _, _ = network
     by = reference.result.kpis["misses_by_cause"]
     assert by["data"] > 0 and by["configuration"] > 0, by
-    # the piece holds the buckets 1, 9, 17, ... (1 mod 8): 3 or 5 partitions spread them, 2, 4 or 8 would not
-    assert len(set(part_partitions(recorded.parts, 3))) == 3 and len(set(part_partitions(recorded.parts, 5))) == 5
+    # the piece holds the buckets 1, 17, 33, 49 (1 mod 16): 3 or 5 partitions spread them, 2, 4 or 8 would not
+    assert len(set(part_partitions(recorded.parts, 3))) == 3 and len(set(part_partitions(recorded.parts, 5))) == 4
 
 
 def test_scenario_on_the_cluster_is_identical_to_one_process(network, reference, dask_client):
@@ -93,34 +93,32 @@ def test_scenario_on_the_cluster_is_identical_to_one_process(network, reference,
     assert seen[-1] == "replay base: 3/3 partitions"
 
 
-def test_partitioned_in_one_process_is_identical_too(network, reference):
-    recorded, true, window = network
-    run = PartitionRunner(None, n_partitions=5).run_scenario(recorded, "base", default_config(), *window, seed=SEED,
-                                                             true_dataset=true)
-    assert_same_run(reference, run)
-    assert run.result.info["partitions"] == 5
-
-
 def test_given_policies_and_replanning_on_the_cluster_are_identical(network, dask_client):
     """Re-planning every week: each partition's planner has the whole network's context at each date."""
     recorded, _, window = network
-    piece = split_dataset(recorded, 3)[0]  # buckets 9, 33, 57: three partitions of 5
+    piece = recorded
     cfg = default_config()
     cfg["simulation"]["replan_weeks"] = 1
-    start, end = window[0], window[0] + pd.Timedelta(days=16)
-    assert replan_dates(start, end, 1) == [start + pd.Timedelta(days=7), start + pd.Timedelta(days=14)]
+    start, end = window[0], window[0] + pd.Timedelta(days=13)
+    assert replan_dates(start, end, 1) == [start + pd.Timedelta(days=7)]
+    assert replan_dates(*window, 1) == [window[0] + pd.Timedelta(days=7), window[0] + pd.Timedelta(days=14)]
     one = run_scenario(piece, "weekly", cfg, start, end, seed=SEED)
     run = run_scenario_on_cluster(dask_client, piece, "weekly", cfg, start, end, seed=SEED, n_partitions=5)
     assert_same_run(one, run)
-    assert run.result.info["partitions"] == 3
+    assert run.result.info["partitions"] == 4
     assert one.result.info["replan_weeks"] == 1
     # given policies (no plan): the planned hit rate is NaN in both, the value their sum
     pol = one.plan.policies
-    given_one = run_scenario(piece, "given", default_config(), *window, seed=SEED, policies=pol, causes=False)
-    given = run_scenario_on_cluster(dask_client, piece, "given", default_config(), *window, seed=SEED, policies=pol,
+    given_one = run_scenario(piece, "given", default_config(), start, end, seed=SEED, policies=pol, causes=False)
+    given = run_scenario_on_cluster(dask_client, piece, "given", default_config(), start, end, seed=SEED, policies=pol,
                                     causes=False, n_partitions=5)
     assert_same_run(given_one, given)
     assert np.isnan(given.planned_hit_rate)
+    # partitioned in this process (client None): the same too
+    here = PartitionRunner(None, n_partitions=5).run_scenario(piece, "given", default_config(), start, end, seed=SEED,
+                                                              policies=pol, causes=False)
+    assert_same_run(given_one, here)
+    assert here.result.info["partitions"] == given.result.info["partitions"] == 4
 
 
 def test_whatif_with_two_scenarios_and_a_curve_is_identical(network, dask_client):
@@ -153,7 +151,7 @@ def small_net(tmp_path_factory):
 
 
 SIM_OUTPUTS = ("kpis.json", "kpis_by_location.csv", "misses.csv", "curve.csv", "report.html")
-SIM_ARGS = ["--start", "2025-09-01", "--end", "2025-10-26", "--curve", "0.8,0.9"]
+SIM_ARGS = ["--start", "2025-09-29", "--end", "2025-10-26", "--curve", "0.9"]
 
 
 def test_cli_simulate_with_dask_local_writes_the_same_bytes(small_net, tmp_path, capsys):
@@ -164,6 +162,7 @@ def test_cli_simulate_with_dask_local_writes_the_same_bytes(small_net, tmp_path,
     assert "partitions" in err  # progress per partition on stderr
     for name in SIM_OUTPUTS:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+    assert len(pd.read_csv(tmp_path / "two" / "misses.csv")) > 0
     run_one = json.loads((tmp_path / "one" / "run.json").read_text())
     run_two = json.loads((tmp_path / "two" / "run.json").read_text())
     assert {k for k in run_one if run_one[k] != run_two[k]} <= {"created_at"}
@@ -172,7 +171,7 @@ def test_cli_simulate_with_dask_local_writes_the_same_bytes(small_net, tmp_path,
 def test_cli_whatif_on_a_scheduler_writes_the_same_bytes(small_net, tmp_path, dask_client):
     sc = _write_scenarios(tmp_path / "scenarios")
     args = ["whatif", str(small_net), "--scenario", str(sc / "base.toml"), "--scenario", str(sc / "lean.toml"),
-            "--start", "2025-09-01", "--end", "2025-10-26", "--levels", "0.8,0.9,0.95"]
+            "--start", "2025-09-29", "--end", "2025-10-26", "--levels", "0.9"]
     assert main(args + ["--out", str(tmp_path / "one")]) == 0
     assert main(args + ["--out", str(tmp_path / "two"), "--scheduler", dask_client.scheduler.address]) == 0
     for name in ("kpis.csv", "curve.csv", "scenarios.csv", "kpis.json", "whatif.html"):
