@@ -128,6 +128,22 @@ def _curve_partition(part, config, context, levels):
     return prep.forecasts[["part", "location", "mean_per_day"]], pols
 
 
+def check_replay_workers(client) -> None:
+    """Raise ConfigError unless every worker can import this module (a worker with an older partsopt cannot)."""
+    import importlib.util
+
+    from partsopt.errors import ConfigError
+
+    found = client.run(importlib.util.find_spec, __name__)
+    lacking = sorted(addr for addr, spec in found.items() if spec is None)
+    if lacking or not found:
+        raise ConfigError("some Dask workers cannot run simulate/whatif: their partsopt lacks "
+                          f"{__name__} (another version) or there are no workers.", where="--scheduler",
+                          received=", ".join(lacking) or "no workers",
+                          fix="install this partsopt version in every worker's Python environment, then restart "
+                              "the workers.")
+
+
 class PartitionRunner:
     """Runs scenarios and curves partition by partition on ``client`` (None: in this process).
 
@@ -148,6 +164,8 @@ class PartitionRunner:
         if retries is not None and (isinstance(retries, bool) or not isinstance(retries, (int, np.integer))
                                     or retries < 0):
             raise ValueError(f"retries must be an integer >= 0 or None, received {retries!r}")
+        if client is not None:
+            check_replay_workers(client)
         self.client = client
         if n_partitions is None:
             n_partitions = DEFAULT_LOCAL_PARTITIONS if client is None else default_partitions(client)
@@ -172,9 +190,17 @@ class PartitionRunner:
         futures = [self.client.submit(fn, *item, *args, pure=False, retries=self.retries) for item in items]
         index = {f.key: i for i, f in enumerate(futures)}
         out = [None] * total
-        for done, (future, value) in enumerate(as_completed(futures, with_results=True), start=1):
-            out[index[future.key]] = value
-            self.progress(done, total, f"{label}: {done}/{total} partitions")
+        try:
+            for done, (future, value) in enumerate(as_completed(futures, with_results=True), start=1):
+                out[index[future.key]] = value
+                self.progress(done, total, f"{label}: {done}/{total} partitions")
+        except ImportError as exc:  # a worker with another partsopt (or none) cannot load the task
+            from partsopt.errors import ConfigError
+
+            raise ConfigError("a Dask worker cannot run partsopt's tasks (it lacks partsopt or has another "
+                              "version).", where="--scheduler", received=f"{type(exc).__name__}: {exc}",
+                              fix="install this partsopt version in every worker's Python environment, then "
+                                  "restart the workers.") from None
         return out
 
     def plan(self, dataset, as_of, config: dict) -> PlanResult:
@@ -281,5 +307,5 @@ def run_whatif_on_cluster(client, dataset, scenarios, start, end, *, seed: int |
                       runner=runner)
 
 
-__all__ = ["DEFAULT_LOCAL_PARTITIONS", "PartitionRunner", "curve_on_cluster", "network_coupled", "replan_dates",
+__all__ = ["DEFAULT_LOCAL_PARTITIONS", "PartitionRunner", "check_replay_workers", "curve_on_cluster", "network_coupled", "replan_dates",
            "run_scenario_on_cluster", "run_whatif_on_cluster", "split_by_part"]

@@ -19,6 +19,7 @@ from partsopt.cli import main  # noqa: E402
 from partsopt.config import default_config  # noqa: E402
 from partsopt.dask_replay import (PartitionRunner, network_coupled, replan_dates,  # noqa: E402
                                   run_scenario_on_cluster, run_whatif_on_cluster, split_by_part)
+from partsopt.errors import ConfigError  # noqa: E402
 from partsopt.io import load  # noqa: E402
 from partsopt.partition import part_partitions, split_dataset  # noqa: E402
 from partsopt.whatif import replay_window, run_scenario, run_whatif  # noqa: E402
@@ -238,3 +239,25 @@ def test_a_worker_killed_mid_replay_is_survived_with_identical_results(network, 
     assert killed, "no worker was killed"
     assert killed[0][0] not in dask_client.scheduler_info()["workers"]  # it died (the nanny starts a new one)
     assert_same_run(reference, run)
+
+
+def test_a_worker_that_cannot_load_partsopt_tasks_is_a_clear_error(dask_client):
+    """What a worker with an older partsopt (no such module) raises becomes a ConfigError naming the fix."""
+    import importlib
+
+    with pytest.raises(ConfigError, match="cannot run partsopt's tasks") as info:
+        PartitionRunner(dask_client, retries=0)._map("x", importlib.import_module, [("partsopt_no_such_module",)])
+    assert "partsopt_no_such_module" in info.value.received and "install this partsopt" in info.value.fix
+
+
+class _ClusterWithAnOldPartsopt:
+    """A client whose second worker has a partsopt without partsopt.dask_replay."""
+
+    def run(self, fn, *args, **kw):
+        return {"tcp://10.0.0.1:1": fn(*args), "tcp://10.0.0.2:1": None}
+
+
+def test_a_worker_without_the_replay_module_is_named_before_any_work():
+    with pytest.raises(ConfigError, match="cannot run simulate/whatif") as info:
+        PartitionRunner(_ClusterWithAnOldPartsopt())
+    assert info.value.received == "tcp://10.0.0.2:1" and "install this partsopt" in info.value.fix
