@@ -52,6 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from partsopt.config import resolve_config
 from partsopt.partition import combine_frames, is_plannable, part_buckets, row_buckets, split_dataset
 from partsopt.pipeline import PlanResult, plan, plan_context, prepare_plan, solve_policies
 from partsopt.progress import ProgressFn, no_progress
@@ -122,7 +123,7 @@ def _curve_partition(part, config, context, levels):
     prep = prepare_plan(part, context.as_of, config, context=context)
     pols = []
     for level in levels:
-        cfg = resolved(_with_level(config, level), source="cost-availability sweep")
+        cfg = resolve_config(_with_level(config, level), source="cost-availability sweep")
         pol = solve_policies(prep, part, cfg)
         pols.append(pol[["part", "location", "expected_hit_rate", "inventory_value", "order_up_to"]])
     return prep.forecasts[["part", "location", "mean_per_day"]], pols
