@@ -261,3 +261,21 @@ def test_a_worker_without_the_replay_module_is_named_before_any_work():
     with pytest.raises(ConfigError, match="cannot run simulate/whatif") as info:
         PartitionRunner(_ClusterWithAnOldPartsopt())
     assert info.value.received == "tcp://10.0.0.2:1" and "install this partsopt" in info.value.fix
+
+
+def test_merged_frames_get_the_sorted_union_of_categories_and_skip_empty_partitions():
+    """What one replay of everything would hold: categories = sorted values of all rows; a partition with
+    no rows (its frame untyped, as a replay without orders returns it) changes nothing."""
+    from partsopt.simulate.merge import _concat
+
+    a = pd.DataFrame({"date": pd.to_datetime(["2025-01-02", "2025-01-01"]),
+                      "part": pd.Categorical(["P2", "P2"], categories=["P2"]), "qty": [1.0, 2.0]})
+    b = pd.DataFrame({"date": pd.to_datetime(["2025-01-01"]),
+                      "part": pd.Categorical(["P1"], categories=["P1", "P3"]), "qty": [3.0]})
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in ("date", "part", "qty")})
+    out = _concat([a, empty, b], ["date", "part"])
+    expected = pd.DataFrame({"date": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-02"]),
+                             "part": pd.Categorical(["P1", "P2", "P2"], categories=["P1", "P2", "P3"]),
+                             "qty": [3.0, 2.0, 1.0]})
+    pd.testing.assert_frame_equal(out, expected, check_exact=True)
+    pd.testing.assert_frame_equal(_concat([empty, empty]), empty)
