@@ -39,18 +39,23 @@ EPILOG_SIMULATE = """example:
   partsopt simulate ./partsopt-demo/data --start 2025-11-17 --end 2026-11-14 --out ./replay
   partsopt simulate ./mydata --start 2025-01-06 --end 2025-12-28 --out ./replay --policies ./plan/policies.parquet
   partsopt simulate ./mydata --start 2025-01-06 --end 2025-12-28 --out ./replay --curve 0.8,0.9,0.95,0.98
+  partsopt simulate ./mydata --start 2025-01-06 --end 2025-12-28 --out ./replay --dask local:2
+  partsopt simulate ./mydata --start 2025-01-06 --end 2025-12-28 --out ./replay --scheduler tcp://10.0.0.5:8786
 
 without --policies the policies are planned as of --start from the data before it (and re-planned every
 simulation.replan_weeks weeks when the scenario sets it).  Writes kpis.json, kpis_by_location.csv,
-misses.csv (with root causes), report.html and run.json to --out.
+misses.csv (with root causes), report.html and run.json to --out.  With --dask / --scheduler the plan,
+the replay and the cause analysis run partition by part on a Dask cluster: the same outputs.
 """
 EPILOG_WHATIF = """example:
   partsopt whatif ./partsopt-demo/data --scenario base.toml --scenario lean.toml --out ./whatif
+  partsopt whatif ./mydata --scenario base.toml --scenario lean.toml --out ./whatif --dask local:2
 
 replays every scenario over the same demand with the same random draws (default window: the last
 365 days of history) and writes kpis.csv (side by side, deltas against the first scenario),
 curve.csv and scenarios.csv (the cost-availability curve and each scenario's point on it),
-whatif.html and run.json to --out.
+whatif.html and run.json to --out.  With --dask / --scheduler every scenario and the curve run
+partition by part on a Dask cluster: the same outputs.
 """
 EPILOG_DIAGNOSE = """example:
   partsopt diagnose ./partsopt-demo/data --start 2026-05-18 --end 2026-11-14 --out ./diagnosis
@@ -210,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed of the lead-time draws (default: simulation.seed of the scenario)")
     p.add_argument("--curve", help="service levels for the planned cost-availability curve in the report, "
                                    "comma-separated (e.g. 0.8,0.9,0.95,0.98); default: none")
+    add_cluster_options(p)
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("whatif", help="several scenarios side by side over the same demand",
@@ -227,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--levels", default=",".join(str(x) for x in (0.80, 0.90, 0.95, 0.98, 0.995)),
                    help="service levels of the cost-availability curve, comma-separated, or 'none' "
                         "(default: 0.8,0.9,0.95,0.98,0.995)")
+    add_cluster_options(p)
     p.set_defaults(func=cmd_whatif)
     return parser
 
@@ -501,15 +508,36 @@ def cmd_simulate(args) -> int:
     policies = read_policies(args.policies, data) if args.policies else None
     if args.seed is not None:
         config["simulation"]["seed"] = int(args.seed)
-    scenario, run = run_simulate(data, start, end, config, Path(args.out), policies=policies, levels=levels)
+    scenario, run = run_simulate(data, start, end, config, Path(args.out), policies=policies, levels=levels,
+                                 cluster=cluster_spec(args))
     _print_simulation_summary(scenario, run, Path(args.out))
     return 0
 
 
-def run_simulate(data, start, end, config, out: Path, *, policies=None, levels=(), true_data=None):
+def _partition_runner(cluster: dict | None, progress):
+    """A context giving None (one process) or a :class:`partsopt.dask_replay.PartitionRunner` on the cluster."""
+    from contextlib import contextmanager, nullcontext
+
+    if cluster is None:
+        return nullcontext(None)
+
+    @contextmanager
+    def on_cluster():
+        from partsopt.dask_backend import connect
+        from partsopt.dask_replay import PartitionRunner
+
+        with connect(**cluster) as client:
+            yield PartitionRunner(client, progress=progress)
+
+    return on_cluster()
+
+
+def run_simulate(data, start, end, config, out: Path, *, policies=None, levels=(), true_data=None,
+                 cluster: dict | None = None):
     """Replay (plan as of start unless policies are given), attribute causes, write every output to ``out``.
 
     ``true_data``: the dataset with the true master data (the demo's ground truth), for ``data.*`` causes.
+    ``cluster``: :func:`cluster_spec` options - run partition by part on a Dask cluster (the same outputs).
     """
     import json
 
@@ -522,14 +550,17 @@ def run_simulate(data, start, end, config, out: Path, *, policies=None, levels=(
     progress = stderr_progress()
     progress(0, 3, "simulate: plan and replay")
     name = config.get("name", "base")
-    scenario = run_scenario(data, name, config, start, end, seed=int(config["simulation"]["seed"]), policies=policies,
-                            true_dataset=true_data)
-    curve = None
-    if levels:
-        progress(1, 3, "simulate: cost-availability curve")
-        curve = cost_availability_curve(data, start, config, levels)
-        if scenario.plan is not None:  # the replayed plan is the curve's point at its own level
-            curve = with_planned_point(curve, config, scenario.plan)
+    with _partition_runner(cluster, progress) as runner:
+        scenario_fn = run_scenario if runner is None else runner.run_scenario
+        curve_fn = cost_availability_curve if runner is None else runner.cost_availability_curve
+        scenario = scenario_fn(data, name, config, start, end, seed=int(config["simulation"]["seed"]),
+                               policies=policies, true_dataset=true_data)
+        curve = None
+        if levels:
+            progress(1, 3, "simulate: cost-availability curve")
+            curve = curve_fn(data, start, config, levels)
+            if scenario.plan is not None:  # the replayed plan is the curve's point at its own level
+                curve = with_planned_point(curve, config, scenario.plan)
     progress(2, 3, "simulate: report")
     res = scenario.result
     run = make_run_info("simulate", config, data.tables, start=start.date().isoformat(), end=end.date().isoformat(),
@@ -588,8 +619,10 @@ def cmd_whatif(args) -> int:
     data = load(args.data)
     start, end = _dates_or_exit(data, args.start, args.end, "what-if")
     names = scenario_names(configs, [Path(p).stem for p in args.scenario])
-    result = run_whatif(data, list(zip(names, configs)), start, end, seed=args.seed, levels=levels,
-                        progress=stderr_progress())
+    progress = stderr_progress()
+    with _partition_runner(cluster_spec(args), progress) as runner:
+        result = run_whatif(data, list(zip(names, configs)), start, end, seed=args.seed, levels=levels,
+                            progress=progress, runner=runner)
     run = make_run_info("whatif", configs[0], data.tables, start=start.date().isoformat(),
                         end=end.date().isoformat(), seed=result.seed)
     run["dataset"] = str(data.path or "")

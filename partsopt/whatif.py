@@ -249,13 +249,18 @@ def scenario_names(configs: Sequence[dict], fallbacks: Sequence[str]) -> list[st
 
 def run_whatif(dataset, scenarios: Sequence[tuple[str, dict]], start, end, *, seed: int | None = None,
                levels: Sequence[float] | None = DEFAULT_LEVELS, causes: bool = True,
-               progress: ProgressFn = no_progress) -> WhatifResult:
+               progress: ProgressFn = no_progress, runner=None) -> WhatifResult:
     """Replay every ``(name, config)`` over ``start..end`` with one seed; KPIs side by side; the curve.
 
     seed    the lead-time draws' seed for every scenario (default: the first
             scenario's ``simulation.seed``)
     levels  service levels of the cost–availability curve (of the first
             scenario's configuration); None or empty: no curve
+    runner  where the work runs: None (this process), or an object with the
+            methods ``run_scenario`` and ``cost_availability_curve`` taking the
+            arguments of the functions of that name - e.g.
+            :class:`partsopt.dask_replay.PartitionRunner` (partition by part,
+            on a Dask cluster; the same results)
     """
     if not scenarios:
         raise ValueError("scenarios must hold at least one (name, config) pair; received none.")
@@ -267,11 +272,13 @@ def run_whatif(dataset, scenarios: Sequence[tuple[str, dict]], start, end, *, se
     if seed < 0:
         raise ValueError(f"seed must be an integer >= 0; received {seed}.")
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    scenario_fn = run_scenario if runner is None else runner.run_scenario
+    curve_fn = cost_availability_curve if runner is None else runner.cost_availability_curve
     runs = []
     n = len(scenarios) + (1 if levels else 0)
     for i, (name, cfg) in enumerate(zip(names, configs)):
         progress(i, n, f"whatif: scenario {name}")
-        runs.append(run_scenario(dataset, name, cfg, start, end, seed=seed, causes=causes))
+        runs.append(scenario_fn(dataset, name, cfg, start, end, seed=seed, causes=causes))
     curve = pd.DataFrame(columns=["level", "expected_hit_rate", "inventory_value", "stocked"])
     if levels:
         progress(len(scenarios), n, "whatif: cost-availability curve")
@@ -281,7 +288,7 @@ def run_whatif(dataset, scenarios: Sequence[tuple[str, dict]], start, end, *, se
         if not any(v is not None for v in configs[0]["service"]["by_criticality"].values()):
             same = np.isclose(lv, float(configs[0]["service"]["level"]))
         if (~same).any():
-            curve = cost_availability_curve(dataset, start, configs[0], lv[~same])
+            curve = curve_fn(dataset, start, configs[0], lv[~same])
         if same.any():
             curve = with_planned_point(curve, configs[0], runs[0].plan)
     progress(n, n, "whatif: done")
