@@ -34,6 +34,10 @@ All series of a block step together, each with its own bracket ``[a, b]``; a
 series stops when ``|b - a| < 1e-12`` or when its two interior values tie
 exactly (so a series with fewer than 3 values ends at the bracket midpoint), and
 the result is ``(a + b) / 2``.
+That search (``optimizer="golden"``, :func:`golden_tm`) is statsforecast's and
+gives its alphas bit for bit.  The default (``optimizer="newton"``,
+:func:`newton_tm`) minimises the same SSE on the same interval with far fewer
+passes over the data; see the section "Fast exact minimiser" below.
 """
 from __future__ import annotations
 
@@ -43,11 +47,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 __all__ = ["pack_events", "ragged", "ses_levels", "ses_sse", "golden_section_alpha",
-           "ses_levels_tm", "ses_sse_tm", "golden_tm", "BLOCK"]
+           "optimal_alpha", "ses_sse_derivatives", "ses_levels_tm", "ses_sse_tm", "golden_tm",
+           "newton_tm", "optimal_alpha_tm", "check_optimizer", "OPTIMIZERS", "DEFAULT_OPTIMIZER",
+           "BLOCK"]
 
 GOLDEN_RATIO = (math.sqrt(5.0) + 1.0) / 2.0
 _TOL = 1e-12
 BLOCK = 16384           # series per block: keeps the working arrays in cache (measured best)
+NEWTON_BLOCK = 8192     # series per block of the fast minimiser (its scan holds GRID states)
 
 
 # ----------------------------------------------------------------------------- layout
@@ -290,6 +297,281 @@ def golden_tm(x: np.ndarray, active: np.ndarray, lower: float = 0.1, upper: floa
     return out
 
 
+# ------------------------------------------------------- fast exact minimiser
+#
+# The default optimiser.  It minimises the same SSE over the same interval as the
+# golden section, with a derivative scan and a safeguarded Newton iteration:
+#
+# 1. Derivatives by forward-mode recursion (error form of the SSE recursion).
+#    With ``c = 1 - alpha``, ``dx_i = x_i - x_{i-1}`` and ``e_i = x_i - f_i``::
+#
+#        e_0 = 0,  e_i = dx_i + c e_{i-1}                       [units of x]
+#        u_0 = 0,  u_i = e_{i-1} + c u_{i-1}      (u_i = -de_i/dalpha)
+#        w_0 = 0,  w_i = u_{i-1} + c w_{i-1}      (w_i = -1/2 du_i/dalpha)
+#        SSE   = sum_{i>=1} e_i^2
+#        SSE'  = -2 sum e_i u_i                                  [units^2]
+#        SSE'' =  2 sum u_i^2 + 4 sum e_i w_i
+#
+#    (differentiate ``e_i`` in alpha; the first line is the one-step recursion of
+#    the module docstring rewritten for the error).  One pass over the data gives
+#    SSE and SSE' (4 multiply-adds per value), or SSE' and SSE'' (6).
+# 2. Scan: SSE and SSE' at GRID equally spaced points of [lower, upper], ends
+#    included, evaluated in one pass.  Candidates for the minimum: ``lower`` if
+#    SSE'(lower) >= 0, ``upper`` if SSE'(upper) <= 0, and every grid interval with
+#    SSE' < 0 at its left end and >= 0 at its right end (it holds a local
+#    minimum).  A series whose SSE' is exactly 0 at every grid point has an SSE
+#    that does not depend on alpha (fewer than 3 values, or all values but the
+#    last equal): it gets the midpoint ``(lower + upper) / 2``, which is what the
+#    golden section returns for it (its first comparison is a tie).
+# 3. Each bracket is refined by Newton's method on SSE' safeguarded by bisection
+#    (Press et al., *Numerical Recipes* 3rd ed. section 9.4, ``rtsafe``): the
+#    bracket keeps SSE' < 0 at its left end and > 0 at its right end, so the
+#    limit is a local minimum; a Newton step that leaves the bracket or meets
+#    SSE'' <= 0 is replaced by bisection.  The start is the minimiser of the
+#    cubic that interpolates SSE and SSE' at the bracket ends (Nocedal & Wright,
+#    *Numerical Optimization* 2nd ed., eq. 3.59).  A bracket stops when the Newton
+#    step is below STEP_TOL (the step is then applied: Newton's error after it is
+#    of order step^2), when SSE' is exactly 0, or when it is narrower than 1e-12.
+# 4. A series with several candidates (an SSE with several local minima on the
+#    interval) takes the one with the smallest SSE (ties: the smallest alpha).
+#
+# Cost: one scan pass (5 points) and typically 2-3 Newton passes, against the
+# golden section's 57 SSE passes.
+#
+# How the result differs from the golden section's (documented deviation):
+# * Near its minimum the SSE is flat to within rounding over an alpha interval of
+#   width about sqrt(eps * SSE / SSE''), typically 1e-8; the golden section's
+#   last ~25 comparisons fall in that interval and follow rounding noise, so its
+#   alpha is only determined to ~1e-8, and the forecasts that use it to ~1e-8
+#   relative.  This minimiser solves SSE' = 0 to ~1e-13 instead.  Forecasts from
+#   the two agree to about 1e-7 relative (tests/forecasting/test_fast_optimizer.py
+#   measures the spread); the SSE at this alpha is never larger than at the
+#   golden alpha beyond rounding.
+# * When the SSE has several local minima on the interval (about 0.3 % of the
+#   aggregated series of the benchmark panel), the golden section converges to
+#   the one its first comparisons happen to choose, not always the lowest; this
+#   minimiser takes the lowest of those the scan detects, so its SSE is lower
+#   and the alpha (and forecast) can differ by much more than 1e-8.  A local
+#   minimum narrower than the scan spacing (0.05 on [0.1, 0.3]) can be missed;
+#   the tests count both cases.
+# * Minima on the interval's ends are returned exactly (``lower``/``upper``);
+#   the golden section stops within 1e-12 of them.
+
+OPTIMIZERS = ("newton", "golden")
+DEFAULT_OPTIMIZER = "newton"
+GRID = 5               # points of the derivative scan, ends included
+STEP_TOL = 1e-9        # Newton step accepted as converged [units of alpha]
+_MAX_NEWTON = 100      # safety cap; bisection alone needs < 40 halvings to 1e-12
+
+
+def check_optimizer(optimizer) -> str:
+    """Validate the ``optimizer`` parameter ("newton", the default, or "golden")."""
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)} ('newton': fast exact "
+                         f"minimiser, 'golden': statsforecast's search, bit-identical), "
+                         f"received {optimizer!r}")
+    return optimizer
+
+
+def _diffs(x: np.ndarray) -> np.ndarray:
+    """``dx[0] = 0``, ``dx[i] = x[i] - x[i-1]`` (time-major)."""
+    dx = np.empty_like(x)
+    dx[0] = 0.0
+    np.subtract(x[1:], x[:-1], out=dx[1:])
+    return dx
+
+
+def _derivatives_dx(dx: np.ndarray, alpha, active: np.ndarray, second: bool):
+    """SSE, SSE' and (with ``second``) SSE'' per column from the differences ``dx``.
+
+    ``alpha`` broadcasts against the series axis: a scalar, an (N,) array (one value
+    per column) or a (P, 1) column (P values for every column; results (P, N)).
+    Recursions in the comment block above.  Returns ``(sse, d1, None)``, or with
+    ``second`` ``(None, d1, d2)``.
+    """
+    n = dx.shape[1]
+    c = 1.0 - np.asarray(alpha, dtype=np.float64)
+    shape = np.broadcast_shapes(c.shape, (n,))
+    per_col = c.ndim >= 1 and c.shape[-1] != 1
+    e = np.zeros(shape)
+    u = np.zeros(shape)
+    t = np.empty(shape)
+    sse = np.zeros(shape)
+    g = np.zeros(shape)
+    if second:
+        w = np.zeros(shape)
+        h1 = np.zeros(shape)
+        h2 = np.zeros(shape)
+    for i in range(1, dx.shape[0]):
+        k = int(active[i])
+        if k == 0:
+            break
+        ck = c[..., :k] if per_col else c
+        ek, uk, tk = e[..., :k], u[..., :k], t[..., :k]
+        if second:
+            wk = w[..., :k]
+            np.multiply(wk, ck, out=wk)                 # w_i = u_{i-1} + c w_{i-1}
+            np.add(wk, uk, out=wk)
+        np.multiply(uk, ck, out=uk)                     # u_i = e_{i-1} + c u_{i-1}
+        np.add(uk, ek, out=uk)
+        np.multiply(ek, ck, out=ek)                     # e_i = dx_i + c e_{i-1}
+        np.add(ek, dx[i, :k], out=ek)
+        if not second:
+            np.multiply(ek, ek, out=tk)
+            np.add(sse[..., :k], tk, out=sse[..., :k])
+        np.multiply(ek, uk, out=tk)
+        np.add(g[..., :k], tk, out=g[..., :k])
+        if second:
+            np.multiply(uk, uk, out=tk)
+            np.add(h1[..., :k], tk, out=h1[..., :k])
+            np.multiply(ek, wk, out=tk)
+            np.add(h2[..., :k], tk, out=h2[..., :k])
+    d1 = -2.0 * g
+    if second:
+        return None, d1, 2.0 * h1 + 4.0 * h2
+    return sse, d1, None
+
+
+def _sub_active(cols: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """``active`` of the gathered columns ``cols`` (non-decreasing indices into a
+    length-sorted array): column j has a value at step i iff j < active[i]."""
+    return np.searchsorted(cols, active, side="left").astype(np.int64)
+
+
+def _cubic_start(a, b, sa, da, sb, db):
+    """Minimiser of the cubic interpolating (SSE, SSE') at a and b, where
+    SSE'(a) < 0 <= SSE'(b) (Nocedal & Wright 2006, eq. 3.59); the midpoint where
+    that fails numerically."""
+    with np.errstate(all="ignore"):
+        z = da + db - 3.0 * (sa - sb) / (a - b)
+        r = np.sqrt(z * z - da * db)
+        x = b - (b - a) * (db + r - z) / (db - da + 2.0 * r)
+    ok = np.isfinite(x) & (x > a) & (x < b)
+    return np.where(ok, x, 0.5 * (a + b))
+
+
+def _refine(dx, active, cols, a, b, sa, da, sb, db):
+    """Safeguarded Newton on SSE' for the brackets ``[a, b]`` of columns ``cols``
+    (non-decreasing).  Returns the roots (one per bracket) and the number of passes."""
+    m = cols.size
+    root = np.empty(m)
+    pos = np.arange(m)                  # bracket of each working entry
+    x = _cubic_start(a, b, sa, da, sb, db)
+    dxw = dx[:, cols] if m < dx.shape[1] or not np.array_equal(cols, np.arange(m)) else dx
+    actw = _sub_active(cols, active)
+    passes = 0
+    while pos.size:
+        passes += 1
+        _, d1, d2 = _derivatives_dx(dxw, x, actw, second=True)
+        neg = d1 < 0
+        a = np.where(neg, x, a)
+        b = np.where(neg, b, x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = d1 / d2
+        xn = x - step
+        newton = (d2 > 0) & (xn > a) & (xn < b)
+        zero = d1 == 0
+        narrow = (b - a) < _TOL
+        # a converged step may land on or just past an end that was set by the
+        # previous iterate (both within rounding of the root): clip it into the bracket
+        small = (d2 > 0) & (np.abs(step) <= STEP_TOL)
+        done = zero | small | narrow | (passes >= _MAX_NEWTON)
+        if done.any():
+            val = np.where(zero, x, np.where(small, np.clip(xn, a, b), 0.5 * (a + b)))
+            root[pos[done]] = val[done]
+            keep = np.nonzero(~done)[0]
+            pos, a, b = pos[keep], a[keep], b[keep]
+            xn, newton, x = xn[keep], newton[keep], x[keep]
+            cols = cols[keep]
+            dxw = dxw[:, keep]
+            actw = _sub_active(cols, active)
+        x = np.where(newton, xn, 0.5 * (a + b))
+    return root, passes
+
+
+def _newton_block(x: np.ndarray, active: np.ndarray, lower: float, upper: float) -> np.ndarray:
+    """Fast exact minimiser (comment block above) for one block of sorted columns."""
+    n = x.shape[1]
+    mid = (lower + upper) / 2.0
+    if not upper - lower >= _TOL:       # the golden section returns the midpoint at once
+        return np.full(n, mid)
+    dx = _diffs(x)
+    pts = lower + (upper - lower) * np.arange(GRID) / (GRID - 1.0)
+    pts[-1] = upper
+    sse, d1, _ = _derivatives_dx(dx, pts[:, None], active, second=False)    # (GRID, n)
+    flat = (d1 == 0).all(axis=0)
+    cand_lo = ~flat & (d1[0] >= 0)
+    cand_hi = ~flat & (d1[-1] <= 0)
+    brk = (d1[:-1] < 0) & (d1[1:] >= 0)                                       # (GRID-1, n)
+    n_cand = cand_lo.astype(np.int64) + cand_hi + brk.sum(axis=0)
+    out = np.full(n, mid)
+    out[cand_lo] = lower
+    out[cand_hi & ~cand_lo] = upper
+    cols, j = np.nonzero(brk.T)                       # sorted by column
+    if cols.size:
+        roots, _ = _refine(dx, active, cols, pts[j], pts[j + 1], sse[j, cols], d1[j, cols],
+                           sse[j + 1, cols], d1[j + 1, cols])
+        single = n_cand[cols] == 1
+        out[cols[single]] = roots[single]
+    multi = n_cand > 1
+    if multi.any():
+        mcols = np.nonzero(multi)[0]
+        c_col = [mcols[cand_lo[mcols]], mcols[cand_hi[mcols]]]
+        c_val = [np.full(c_col[0].size, lower), np.full(c_col[1].size, upper)]
+        if cols.size:
+            sel = multi[cols]
+            c_col.append(cols[sel])
+            c_val.append(roots[sel])
+        c_col = np.concatenate(c_col)
+        c_val = np.concatenate(c_val)
+        srt = np.argsort(c_col, kind="stable")
+        c_col, c_val = c_col[srt], c_val[srt]
+        c_sse = ses_sse_tm(np.ascontiguousarray(x[:, c_col]), c_val, _sub_active(c_col, active))
+        best = np.lexsort((c_val, c_sse, c_col))
+        first = np.ones(best.size, dtype=bool)
+        first[1:] = c_col[best][1:] != c_col[best][:-1]
+        out[c_col[best][first]] = c_val[best][first]
+    return out
+
+
+def _map_blocks(kernel, x, active, lower, upper, block, n_jobs):
+    n = x.shape[1]
+    out = np.empty(n)
+
+    def run(bounds):
+        s, e = bounds
+        act = np.clip(active - s, 0, e - s)
+        out[s:e] = kernel(np.ascontiguousarray(x[:, s:e]), act, lower, upper)
+
+    parts = _blocks(n, block)
+    if n_jobs > 1 and len(parts) > 1:
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            list(pool.map(run, parts))
+    else:
+        for p in parts:
+            run(p)
+    return out
+
+
+def newton_tm(x: np.ndarray, active: np.ndarray, lower: float = 0.1, upper: float = 0.3,
+              block: int | None = None, n_jobs: int = 1) -> np.ndarray:
+    """Per-column SSE-minimising alpha on ``[lower, upper]`` of a sorted time-major
+    array by the fast exact minimiser (derivative scan + safeguarded Newton; comment
+    block above), in blocks of series, ``n_jobs`` threads."""
+    return _map_blocks(_newton_block, x, active, lower, upper,
+                       NEWTON_BLOCK if block is None else block, n_jobs)
+
+
+def optimal_alpha_tm(x: np.ndarray, active: np.ndarray, lower: float = 0.1,
+                     upper: float = 0.3, optimizer: str = "newton", block: int | None = None,
+                     n_jobs: int = 1) -> np.ndarray:
+    """SSE-minimising alpha per column: ``optimizer="newton"`` (default, fast exact) or
+    ``"golden"`` (statsforecast's golden section, bit-identical)."""
+    if check_optimizer(optimizer) == "golden":
+        return golden_tm(x, active, lower, upper, block, n_jobs)
+    return newton_tm(x, active, lower, upper, block, n_jobs)
+
+
 # ------------------------------------------------- row-major convenience wrappers
 
 def ses_levels(x: np.ndarray, alpha, lengths=None, return_all: bool = False):
@@ -330,3 +612,23 @@ def golden_section_alpha(x: np.ndarray, lengths=None, lower: float = 0.1,
     """Per-row golden-section minimiser of :func:`ses_sse` over ``[lower, upper]``."""
     xt, active, order = ragged(np.ascontiguousarray(x.T), lengths)
     return _unsort(golden_tm(xt, active, lower, upper, n_jobs=n_jobs), order)
+
+
+def optimal_alpha(x: np.ndarray, lengths=None, lower: float = 0.1, upper: float = 0.3,
+                  optimizer: str = "newton", n_jobs: int = 1) -> np.ndarray:
+    """Per-row SSE-minimising alpha over ``[lower, upper]`` of a row-major ragged array
+    (``optimizer`` as in :func:`optimal_alpha_tm`)."""
+    xt, active, order = ragged(np.ascontiguousarray(x.T), lengths)
+    return _unsort(optimal_alpha_tm(xt, active, lower, upper, optimizer, n_jobs=n_jobs), order)
+
+
+def ses_sse_derivatives(x: np.ndarray, alpha, lengths=None):
+    """SSE, dSSE/dalpha and d2SSE/dalpha2 per row of a row-major ragged array at
+    ``alpha`` (scalar or one value per row), by the forward-mode recursions of the
+    fast minimiser.  Returns three (N,) arrays."""
+    xt, active, order = ragged(np.ascontiguousarray(x.T), lengths)
+    a = alpha if np.isscalar(alpha) or order is None else np.asarray(alpha)[order]
+    dx = _diffs(xt)
+    sse, _, _ = _derivatives_dx(dx, a, active, second=False)
+    _, d1, d2 = _derivatives_dx(dx, a, active, second=True)
+    return _unsort(sse, order), _unsort(d1, order), _unsort(d2, order)

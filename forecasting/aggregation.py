@@ -41,7 +41,7 @@ import numpy as np
 
 from ._result import FitResult
 from . import _ses
-from ._ses import golden_tm, ses_levels_tm
+from ._ses import check_optimizer, optimal_alpha_tm, ses_levels_tm
 
 __all__ = ["aggregation_levels", "block_sums", "block_sums_tm", "adida_kernel", "imapa_kernel",
            "level_forecasts", "imapa_from_levels", "adida_from_levels"]
@@ -94,7 +94,8 @@ def _expand_blocks(levels: np.ndarray, t: int, k: int) -> np.ndarray:
     return out
 
 
-def _aggregate_many(groups, adida_rules: bool, fitted: bool, n_jobs: int = 1):
+def _aggregate_many(groups, adida_rules: bool, fitted: bool, n_jobs: int = 1,
+                    optimizer: str = "newton"):
     """Aggregate forecasts for several groups at once.
 
     ``groups`` is a list of ``(ytm, k)`` with ``ytm`` a time-major (T, n_g) view of
@@ -132,12 +133,12 @@ def _aggregate_many(groups, adida_rules: bool, fitted: bool, n_jobs: int = 1):
             width += item[1].shape[1]
             continue
         if batch:
-            _run_batch(batch, groups, results, fitted, n_jobs)
+            _run_batch(batch, groups, results, fitted, n_jobs, optimizer)
         batch, width = ([item], item[1].shape[1]) if item is not None else ([], 0)
     return results
 
 
-def _run_batch(batch, groups, results, fitted, n_jobs):
+def _run_batch(batch, groups, results, fitted, n_jobs, optimizer):
     if len(batch) == 1:
         gi, x = batch[0]
         lengths = np.full(x.shape[1], x.shape[0])
@@ -153,7 +154,7 @@ def _run_batch(batch, groups, results, fitted, n_jobs):
             col += s.shape[1]
     # groups come in increasing k, so lengths are already non-increasing
     active = np.searchsorted(-lengths, -np.arange(x.shape[0]), side="left").astype(np.int64)
-    alpha = golden_tm(x, active, 0.1, 0.3, n_jobs=n_jobs)
+    alpha = optimal_alpha_tm(x, active, 0.1, 0.3, optimizer, n_jobs=n_jobs)
     lv = np.empty_like(x) if fitted else None
     fc = ses_levels_tm(x, alpha, active, lv)
     col = 0
@@ -167,8 +168,9 @@ def _run_batch(batch, groups, results, fitted, n_jobs):
 
 
 def adida_kernel(y: np.ndarray, fitted: bool = True, method: str = "adida",
-                 n_jobs: int = 1) -> FitResult:
+                 n_jobs: int = 1, optimizer: str = "newton") -> FitResult:
     """ADIDA per series (see the module docstring for the equations)."""
+    check_optimizer(optimizer)
     n, t = y.shape
     k = aggregation_levels(y)
     order = np.argsort(k, kind="stable")
@@ -182,7 +184,8 @@ def adida_kernel(y: np.ndarray, fitted: bool = True, method: str = "adida",
     values, starts = np.unique(ks, return_index=True)
     ends = np.append(starts[1:], n)
     spans = [(int(kk), s, e) for kk, s, e in zip(values, starts, ends) if kk > 0]
-    results = _aggregate_many([(ytm[:, s:e], kk) for kk, s, e in spans], True, fitted, n_jobs)
+    results = _aggregate_many([(ytm[:, s:e], kk) for kk, s, e in spans], True, fitted, n_jobs,
+                              optimizer)
     for (kk, s, e), (fc, al, ff) in zip(spans, results):
         rows = order[s:e]
         level[rows] = fc / kk
@@ -192,7 +195,8 @@ def adida_kernel(y: np.ndarray, fitted: bool = True, method: str = "adida",
     return FitResult(method=method, params={"alpha": alpha, "k": k}, level=level, fitted=fit)
 
 
-def level_forecasts(y: np.ndarray, fitted: bool = False, n_jobs: int = 1):
+def level_forecasts(y: np.ndarray, fitted: bool = False, n_jobs: int = 1,
+                    optimizer: str = "newton"):
     """Aggregate forecasts per level for IMAPA (and ADIDA, which is one of them).
 
     Series are sorted by K = round(mean interval), largest first; level k covers the
@@ -201,6 +205,7 @@ def level_forecasts(y: np.ndarray, fitted: bool = False, n_jobs: int = 1):
     SES on the block sums; a single block gives its own sum) and ``fits[k-1]`` the
     fitted values (already / k) or None.
     """
+    check_optimizer(optimizer)
     kmax = aggregation_levels(y)
     order = np.argsort(-kmax, kind="stable")
     ks = kmax[order]
@@ -211,7 +216,7 @@ def level_forecasts(y: np.ndarray, fitted: bool = False, n_jobs: int = 1):
     for kk in range(1, top + 1):
         n_k = int(np.count_nonzero(ks >= kk))
         groups.append((ytm[:, :n_k], kk, _pairwise_sums(y_sorted[:n_k], kk)))
-    results = _aggregate_many(groups, False, fitted, n_jobs)
+    results = _aggregate_many(groups, False, fitted, n_jobs, optimizer)
     return order, ks, [r[0] for r in results], [r[2] for r in results]
 
 
@@ -263,10 +268,10 @@ def adida_from_levels(n: int, order, ks, fcs) -> np.ndarray:
 
 
 def imapa_kernel(y: np.ndarray, fitted: bool = True, method: str = "imapa",
-                 n_jobs: int = 1) -> FitResult:
+                 n_jobs: int = 1, optimizer: str = "newton") -> FitResult:
     """IMAPA per series: mean over k = 1..K of the level-k aggregate forecast / k."""
     n, t = y.shape
-    order, ks, fcs, fits = level_forecasts(y, fitted, n_jobs)
+    order, ks, fcs, fits = level_forecasts(y, fitted, n_jobs, optimizer)
     level = imapa_from_levels(n, order, ks, fcs)
     kmax = np.empty_like(ks)
     kmax[order] = ks

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._result import FitResult
 from . import _ses
-from ._ses import golden_tm, pack_events, pack_events_tm, ses_levels_tm
+from ._ses import check_optimizer, optimal_alpha_tm, pack_events, pack_events_tm, ses_levels_tm
 
 __all__ = ["croston_kernel", "tsb_kernel", "tsb_sktime_kernel", "ses_kernel"]
 
@@ -90,18 +90,22 @@ def _unperm(values, order):
     return out
 
 
-def croston_alphas(y: np.ndarray, bounds=(0.1, 0.3), n_jobs: int = 1):
-    """Per-series optimised (alpha_size, alpha_interval): golden section on the SSE of
-    the size and of the interval series separately (statsforecast CrostonOptimized)."""
+def croston_alphas(y: np.ndarray, bounds=(0.1, 0.3), n_jobs: int = 1,
+                   optimizer: str = "newton"):
+    """Per-series optimised (alpha_size, alpha_interval): the alphas minimising the SSE
+    of the size and of the interval series separately over ``bounds`` (statsforecast
+    CrostonOptimized; ``optimizer`` as in :func:`forecasting._ses.optimal_alpha_tm`)."""
+    check_optimizer(optimizer)
     sizes, intervals, active, order = _sorted_events(y)
-    a_z = golden_tm(sizes, active, *bounds, n_jobs=n_jobs)
-    a_p = golden_tm(intervals, active, *bounds, n_jobs=n_jobs)
+    a_z = optimal_alpha_tm(sizes, active, *bounds, optimizer, n_jobs=n_jobs)
+    a_p = optimal_alpha_tm(intervals, active, *bounds, optimizer, n_jobs=n_jobs)
     return _unperm(a_z, order), _unperm(a_p, order)
 
 
 def croston_kernel(y: np.ndarray, alpha_size=0.1, alpha_interval=None, factor=1.0,
                    optimize: bool = False, bounds=(0.1, 0.3), fitted: bool = True,
-                   method: str = "croston", n_jobs: int = 1) -> FitResult:
+                   method: str = "croston", n_jobs: int = 1,
+                   optimizer: str = "newton") -> FitResult:
     """Croston (1972) / SBA (Syntetos & Boylan 2005) per series.
 
     Equations (Croston 1972, Oper. Res. Q. 23:289-303; SBA: Syntetos & Boylan 2005,
@@ -118,16 +122,18 @@ def croston_kernel(y: np.ndarray, alpha_size=0.1, alpha_interval=None, factor=1.
     last demand are ignored (the forecast does not decay).  A series without any
     demand forecasts 0 (statsforecast's naive fallback on an all-zero series).
 
-    ``optimize=True`` chooses ``a_z`` and ``a_p`` separately per series by
-    golden-section search over ``bounds`` on the in-sample one-step SSE of the
-    size and interval series (statsforecast ``CrostonOptimized``).
+    ``optimize=True`` chooses ``a_z`` and ``a_p`` separately per series as the
+    minimisers over ``bounds`` of the in-sample one-step SSE of the size and
+    interval series (statsforecast ``CrostonOptimized``), by the fast exact
+    minimiser (``optimizer="newton"``) or statsforecast's golden section
+    (``"golden"``, bit-identical); see :mod:`forecasting._ses`.
 
     Fitted values: ``fitted[:, t] = factor * zhat / phat`` after the demands in
     periods ``0..t-1``, 0 before the first demand, NaN at t = 0.
     """
     n, t_len = y.shape
     if optimize:
-        a_z, a_p = croston_alphas(y, bounds, n_jobs)
+        a_z, a_p = croston_alphas(y, bounds, n_jobs, optimizer)
     else:
         a_z = alpha_size
         a_p = alpha_size if alpha_interval is None else alpha_interval
@@ -239,14 +245,17 @@ def tsb_sktime_kernel(y: np.ndarray, alpha_d=0.1, alpha_p=0.1, p0: float = 0.5) 
 
 
 def ses_kernel(y: np.ndarray, alpha=0.1, optimize: bool = False, bounds=(0.01, 0.99),
-               fitted: bool = True, method: str = "ses", n_jobs: int = 1) -> FitResult:
+               fitted: bool = True, method: str = "ses", n_jobs: int = 1,
+               optimizer: str = "newton") -> FitResult:
     """Simple exponential smoothing of the demand itself (Brown 1959).
 
     ``l_0 = y_0, l_t = a y_t + (1 - a) l_{t-1}``, forecast ``l_{T-1}`` for every step
-    [units/period].  ``optimize=True`` picks ``a`` per series by golden section over
+    [units/period].  ``optimize=True`` picks ``a`` per series as the minimiser over
     ``bounds`` (statsforecast ``SimpleExponentialSmoothingOptimized`` uses
-    (0.01, 0.99)) on the one-step in-sample SSE.  Fitted: previous level, NaN at 0.
+    (0.01, 0.99)) of the one-step in-sample SSE, with ``optimizer`` as in
+    :func:`forecasting._ses.optimal_alpha_tm`.  Fitted: previous level, NaN at 0.
     """
+    check_optimizer(optimizer)
     n, t_len = y.shape
     active = np.full(t_len, 0, dtype=np.int64)
     level = np.empty(n)
@@ -255,7 +264,8 @@ def ses_kernel(y: np.ndarray, alpha=0.1, optimize: bool = False, bounds=(0.01, 0
     for s, e in _blocks(n):
         ytm = np.ascontiguousarray(y[s:e].T)
         active[:] = e - s
-        a = golden_tm(ytm, active, *bounds) if optimize else _slice(alpha, s, e)
+        a = (optimal_alpha_tm(ytm, active, *bounds, optimizer) if optimize
+             else _slice(alpha, s, e))
         if optimize:
             alphas[s:e] = a
         lv = np.empty_like(ytm) if fitted else None

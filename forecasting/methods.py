@@ -46,7 +46,7 @@ from ._result import FitResult
 from .aggregation import (adida_from_levels, adida_kernel, imapa_from_levels, imapa_kernel,
                           level_forecasts)
 from .intermittent import croston_alphas, croston_kernel, ses_kernel, tsb_kernel
-from ._ses import golden_section_alpha
+from ._ses import DEFAULT_OPTIMIZER, check_optimizer, optimal_alpha
 from .smooth import holt_kernel, holt_winters_kernel
 
 __all__ = ["METHODS", "MethodSpec", "register", "available_methods", "fit", "forecast", "forecast_many",
@@ -93,6 +93,10 @@ def _bounds(params):
     return lo, hi
 
 
+def _optimizer(params) -> str:
+    return check_optimizer(params.get("optimizer", DEFAULT_OPTIMIZER))
+
+
 def _alpha(value, name, n, optimizable=True):
     """Validate a smoothing parameter; returns a float, an (n,) array or OPTIMIZE."""
     if isinstance(value, str):
@@ -123,7 +127,7 @@ def _run_croston(y, p, fitted, sba=False, name="croston"):
             factor = check_unit_interval(factor, "factor", n)
     res = croston_kernel(y, a if not optimize else 0.1, ai if not optimize else None,
                          factor=1.0, optimize=optimize, bounds=bounds, fitted=fitted, method=name,
-                         n_jobs=p.get("n_jobs", 1))
+                         n_jobs=p.get("n_jobs", 1), optimizer=_optimizer(p))
     if sba:
         if factor is None:
             factor = 1.0 - np.asarray(res.params["alpha_interval"]) / 2.0
@@ -140,11 +144,12 @@ def _run_tsb(y, p, fitted):
     ad = _alpha(p["alpha_d"], "alpha_d", n)
     ap = _alpha(p["alpha_p"], "alpha_p", n)
     bounds = _bounds(p) or (0.1, 0.3)
+    optimizer = _optimizer(p)
     if isinstance(ap, str):
-        ap = golden_section_alpha((y != 0).astype(np.float64), None, *bounds,
-                                  n_jobs=p.get("n_jobs", 1))
+        ap = optimal_alpha((y != 0).astype(np.float64), None, *bounds, optimizer=optimizer,
+                           n_jobs=p.get("n_jobs", 1))
     if isinstance(ad, str):
-        ad = croston_alphas(y, bounds, p.get("n_jobs", 1))[0]
+        ad = croston_alphas(y, bounds, p.get("n_jobs", 1), optimizer)[0]
     return tsb_kernel(y, ad, ap, fitted=fitted)
 
 
@@ -152,7 +157,7 @@ def _run_ses(y, p, fitted):
     a = _alpha(p["alpha"], "alpha", y.shape[0])
     if isinstance(a, str):
         return ses_kernel(y, optimize=True, bounds=_bounds(p) or (0.01, 0.99), fitted=fitted,
-                          n_jobs=p.get("n_jobs", 1))
+                          n_jobs=p.get("n_jobs", 1), optimizer=_optimizer(p))
     return ses_kernel(y, a, fitted=fitted)
 
 
@@ -174,22 +179,29 @@ def _run_hw(y, p, fitted):
 
 
 register(MethodSpec("croston", _run_croston, {"alpha": 0.1, "alpha_interval": None,
-                                              "bounds": None},
+                                              "bounds": None, "optimizer": DEFAULT_OPTIMIZER},
                     "Croston (1972): SES of sizes / SES of intervals; R croston and "
                     "statsforecast CrostonClassic (alpha='optimize' = CrostonOptimized)"))
 register(MethodSpec("sba", lambda y, p, f: _run_croston(y, p, f, sba=True, name="sba"),
-                    {"alpha": 0.1, "alpha_interval": None, "factor": None, "bounds": None},
+                    {"alpha": 0.1, "alpha_interval": None, "factor": None, "bounds": None,
+                     "optimizer": DEFAULT_OPTIMIZER},
                     "Syntetos-Boylan approximation: Croston x (1 - alpha_interval/2); "
                     "factor=0.95 reproduces statsforecast CrostonSBA at any alpha"))
-register(MethodSpec("tsb", _run_tsb, {"alpha_d": 0.1, "alpha_p": 0.1, "bounds": None},
+register(MethodSpec("tsb", _run_tsb, {"alpha_d": 0.1, "alpha_p": 0.1, "bounds": None,
+                                      "optimizer": DEFAULT_OPTIMIZER},
                     "Teunter-Syntetos-Babai (2011): occurrence probability x size"))
-register(MethodSpec("adida", lambda y, p, f: adida_kernel(y, fitted=f, n_jobs=p.get("n_jobs", 1)), {},
+register(MethodSpec("adida", lambda y, p, f: adida_kernel(y, fitted=f, n_jobs=p.get("n_jobs", 1),
+                                                          optimizer=_optimizer(p)),
+                    {"optimizer": DEFAULT_OPTIMIZER},
                     "ADIDA (Nikolopoulos et al. 2011): aggregate at k = round(mean "
                     "interval), optimised SES, disaggregate"))
-register(MethodSpec("imapa", lambda y, p, f: imapa_kernel(y, fitted=f, n_jobs=p.get("n_jobs", 1)), {},
+register(MethodSpec("imapa", lambda y, p, f: imapa_kernel(y, fitted=f, n_jobs=p.get("n_jobs", 1),
+                                                          optimizer=_optimizer(p)),
+                    {"optimizer": DEFAULT_OPTIMIZER},
                     "IMAPA (Petropoulos & Kourentzes 2015): mean of ADIDA-style "
                     "forecasts over k = 1..K"))
-register(MethodSpec("ses", _run_ses, {"alpha": 0.1, "bounds": None},
+register(MethodSpec("ses", _run_ses, {"alpha": 0.1, "bounds": None,
+                                      "optimizer": DEFAULT_OPTIMIZER},
                     "simple exponential smoothing of the demand"))
 register(MethodSpec("holt", _run_holt, {"alpha": OPTIMIZE, "beta": OPTIMIZE, "phi": 1.0},
                     "Holt's linear trend (optionally damped), additive; for smooth "
@@ -251,10 +263,11 @@ def forecast(y, h: int, method: str, n_jobs: int = 1, **params) -> np.ndarray:
 
 
 def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa", "ses"),
-                  n_jobs: int = 1) -> dict:
+                  n_jobs: int = 1, optimizer: str = DEFAULT_OPTIMIZER) -> dict:
     """Default-parameter forecasts of several methods on one panel: {name: (N, h)}.
 
-    Equal to ``{m: forecast(y, h, m) for m in methods}``; when both ADIDA and IMAPA
+    Equal to ``{m: forecast(y, h, m, optimizer=optimizer) for m in methods}`` (the
+    optimiser matters for ADIDA and IMAPA, whose alphas are optimised); when both ADIDA and IMAPA
     are asked for, their shared aggregate forecasts (ADIDA's level-K forecast is
     IMAPA's level-K term, except for the summation order of blocks of k >= 8
     periods of non-integer data, which are recomputed) are computed once, and
@@ -265,13 +278,14 @@ def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa",
         _spec(m)
     panel = as_panel(y)
     n_jobs = _n_jobs(n_jobs)
+    check_optimizer(optimizer)
     out = {}
     n = panel.shape[0]
 
     def flat(level):
         return np.repeat(level[:, None], h, axis=1)
     if "adida" in methods and "imapa" in methods:
-        order, ks, fcs, _ = level_forecasts(panel, False, n_jobs)
+        order, ks, fcs, _ = level_forecasts(panel, False, n_jobs, optimizer)
         out["imapa"] = flat(imapa_from_levels(n, order, ks, fcs))
         adida = adida_from_levels(n, order, ks, fcs)
         # IMAPA sums blocks of k >= 8 pairwise (numpy), ADIDA left to right (C++):
@@ -280,7 +294,8 @@ def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa",
         k[order] = ks
         redo = (k >= 8) & (panel != np.round(panel)).any(axis=1)
         if redo.any():
-            adida[redo] = adida_kernel(panel[redo], fitted=False, n_jobs=n_jobs).level
+            adida[redo] = adida_kernel(panel[redo], fitted=False, n_jobs=n_jobs,
+                                       optimizer=optimizer).level
         out["adida"] = flat(adida)
     if "croston" in methods and "sba" in methods:
         cr = forecast(panel, h, "croston")
@@ -288,7 +303,7 @@ def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa",
         out["sba"] = 0.95 * cr
     for m in methods:
         if m not in out:
-            out[m] = forecast(panel, h, m, n_jobs=n_jobs)
+            out[m] = forecast(panel, h, m, n_jobs=n_jobs, optimizer=optimizer)
     return {m: out[m] for m in methods}
 
 
