@@ -54,7 +54,9 @@ __all__ = ["pack_events", "ragged", "ses_levels", "ses_sse", "golden_section_alp
 GOLDEN_RATIO = (math.sqrt(5.0) + 1.0) / 2.0
 _TOL = 1e-12
 BLOCK = 16384           # series per block: keeps the working arrays in cache (measured best)
-NEWTON_BLOCK = 8192     # series per block of the fast minimiser (its scan holds GRID states)
+NEWTON_BLOCK = 8192     # series per block of the fast minimiser's scan (it holds GRID states)
+REFINE_CHUNK = 32768    # brackets refined together by the fast minimiser
+NEWTON_BATCH = 131072   # series of small aggregation groups optimised in one call (fast minimiser)
 
 
 # ----------------------------------------------------------------------------- layout
@@ -359,9 +361,20 @@ def golden_tm(x: np.ndarray, active: np.ndarray, lower: float = 0.1, upper: floa
 
 OPTIMIZERS = ("newton", "golden")
 DEFAULT_OPTIMIZER = "newton"
-GRID = 5               # points of the derivative scan, ends included
+SCAN_SPACING = 0.05    # widest spacing of the derivative scan [units of alpha]
+PROBE = 15             # interior points of the finer scan of a suspect interval
 STEP_TOL = 1e-9        # Newton step accepted as converged [units of alpha]
 _MAX_NEWTON = 100      # safety cap; bisection alone needs < 40 halvings to 1e-12
+
+
+def scan_points(lower: float, upper: float) -> np.ndarray:
+    """Points of the derivative scan: equally spaced on ``[lower, upper]``, ends
+    included, at most SCAN_SPACING apart and at least 5 (0.1, 0.15, ..., 0.3 for
+    the intermittent methods' interval)."""
+    n_int = max(4, math.ceil((upper - lower) / SCAN_SPACING - 1e-9))
+    pts = lower + (upper - lower) * np.arange(n_int + 1) / n_int
+    pts[-1] = upper
+    return pts
 
 
 def check_optimizer(optimizer) -> str:
@@ -450,15 +463,15 @@ def _cubic_start(a, b, sa, da, sb, db):
     return np.where(ok, x, 0.5 * (a + b))
 
 
-def _refine(dx, active, cols, a, b, sa, da, sb, db):
-    """Safeguarded Newton on SSE' for the brackets ``[a, b]`` of columns ``cols``
-    (non-decreasing).  Returns the roots (one per bracket) and the number of passes."""
-    m = cols.size
+def _refine(xw, actw, a, b, sa, da, sb, db):
+    """Safeguarded Newton on SSE' for one bracket ``[a, b]`` per column of the sorted
+    time-major array ``xw`` (``actw`` its active counts); ``sa, da, sb, db`` are SSE
+    and SSE' at the ends.  Returns the roots and the number of passes."""
+    m = xw.shape[1]
     root = np.empty(m)
     pos = np.arange(m)                  # bracket of each working entry
     x = _cubic_start(a, b, sa, da, sb, db)
-    dxw = dx[:, cols] if m < dx.shape[1] or not np.array_equal(cols, np.arange(m)) else dx
-    actw = _sub_active(cols, active)
+    dxw = _diffs(xw)
     passes = 0
     while pos.size:
         passes += 1
@@ -482,48 +495,130 @@ def _refine(dx, active, cols, a, b, sa, da, sb, db):
             keep = np.nonzero(~done)[0]
             pos, a, b = pos[keep], a[keep], b[keep]
             xn, newton, x = xn[keep], newton[keep], x[keep]
-            cols = cols[keep]
             dxw = dxw[:, keep]
-            actw = _sub_active(cols, active)
+            actw = _sub_active(keep, actw)
         x = np.where(newton, xn, 0.5 * (a + b))
     return root, passes
 
 
-def _newton_block(x: np.ndarray, active: np.ndarray, lower: float, upper: float) -> np.ndarray:
-    """Fast exact minimiser (comment block above) for one block of sorted columns."""
+def _scan(x: np.ndarray, active: np.ndarray, pts: np.ndarray, block: int, n_jobs: int):
+    """SSE and SSE' at the grid ``pts`` for every column, in blocks: two (GRID, N)."""
+    n = x.shape[1]
+    sse = np.empty((pts.size, n))
+    d1 = np.empty((pts.size, n))
+
+    def run(bounds):
+        s, e = bounds
+        act = np.clip(active - s, 0, e - s)
+        ss, dd, _ = _derivatives_dx(_diffs(x[:, s:e]), pts[:, None], act, second=False)
+        sse[:, s:e] = ss
+        d1[:, s:e] = dd
+
+    _run_parts(run, _blocks(n, block), n_jobs)
+    return sse, d1
+
+
+def _run_parts(run, parts, n_jobs):
+    if n_jobs > 1 and len(parts) > 1:
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            list(pool.map(run, parts))
+    else:
+        for p in parts:
+            run(p)
+
+
+def _hidden_minimum(pts, sse, d1):
+    """(GRID-1, N) mask of the scan intervals whose ends have SSE' of the same sign
+    but which may still hold a local minimum: the SSE moves against the slopes
+    (SSE' > 0 at both ends and SSE lower at the right end, or SSE' < 0 at both
+    ends and SSE higher at the right end -- then the interval certainly holds a
+    local maximum and a local minimum), or the cubic interpolating (SSE, SSE') at
+    the ends has a local minimum inside."""
+    h = np.diff(pts)[:, None]
+    sa, sb, da, db = sse[:-1], sse[1:], d1[:-1], d1[1:]
+    pos = (da > 0) & (db > 0)
+    neg = (da < 0) & (db < 0)
+    certain = (pos & (sb < sa)) | (neg & (sb > sa))
+    # Hermite cubic on t in [0, 1]: p'(t) = A + B t + C t^2
+    dl = sb - sa
+    A = h * da
+    B = 2.0 * (3.0 * dl - 2.0 * h * da - h * db)
+    C = 3.0 * (h * da + h * db - 2.0 * dl)
+    with np.errstate(all="ignore"):
+        disc = B * B - 4.0 * A * C
+        root = np.sqrt(disc)
+        # the root where p' goes from - to + (p'' = B + 2 C t > 0)
+        t_min = np.where(C > 0, (-B + root) / (2.0 * C), (-B - root) / (2.0 * C))
+        dip = (C != 0) & (disc > 0) & (t_min > 0) & (t_min < 1)
+    return (pos | neg) & (certain | dip)
+
+
+def _probe(x, active, cols, a, b, sa, da, sb, db):
+    """Finer derivative scan (PROBE points) of the intervals ``[a, b]`` of columns
+    ``cols`` (sorted): the brackets where SSE' goes from < 0 to >= 0, in the layout
+    of :func:`newton_tm`'s bracket lists."""
+    frac = (np.arange(1, PROBE + 1) / (PROBE + 1.0))[:, None]
+    inner = a + (b - a) * frac                                     # (PROBE, m)
+    ss, dd, _ = _derivatives_dx(_diffs(x[:, cols]), inner, _sub_active(cols, active),
+                                second=False)
+    grid = np.vstack([a, inner, b])
+    gs = np.vstack([sa, ss, sb])
+    gd = np.vstack([da, dd, db])
+    k, i = np.nonzero(((gd[:-1] < 0) & (gd[1:] >= 0)).T)
+    return (cols[k], grid[i, k], grid[i + 1, k], gs[i, k], gd[i, k], gs[i + 1, k],
+            gd[i + 1, k])
+
+
+def newton_tm(x: np.ndarray, active: np.ndarray, lower: float = 0.1, upper: float = 0.3,
+              block: int | None = None, n_jobs: int = 1) -> np.ndarray:
+    """Per-column SSE-minimising alpha on ``[lower, upper]`` of a sorted time-major
+    array by the fast exact minimiser (derivative scan + safeguarded Newton; comment
+    block above).  The scan runs in blocks of ``block`` series; the brackets of all
+    blocks are refined together (in chunks of :data:`REFINE_CHUNK`), so the Newton
+    passes work on long arrays; ``n_jobs`` threads share the blocks and chunks."""
     n = x.shape[1]
     mid = (lower + upper) / 2.0
     if not upper - lower >= _TOL:       # the golden section returns the midpoint at once
         return np.full(n, mid)
-    dx = _diffs(x)
-    pts = lower + (upper - lower) * np.arange(GRID) / (GRID - 1.0)
-    pts[-1] = upper
-    sse, d1, _ = _derivatives_dx(dx, pts[:, None], active, second=False)    # (GRID, n)
+    pts = scan_points(lower, upper)
+    sse, d1 = _scan(x, active, pts, NEWTON_BLOCK if block is None else block, n_jobs)
     flat = (d1 == 0).all(axis=0)
     cand_lo = ~flat & (d1[0] >= 0)
     cand_hi = ~flat & (d1[-1] <= 0)
-    brk = (d1[:-1] < 0) & (d1[1:] >= 0)                                       # (GRID-1, n)
-    n_cand = cand_lo.astype(np.int64) + cand_hi + brk.sum(axis=0)
     out = np.full(n, mid)
     out[cand_lo] = lower
     out[cand_hi & ~cand_lo] = upper
-    cols, j = np.nonzero(brk.T)                       # sorted by column
-    if cols.size:
-        roots, _ = _refine(dx, active, cols, pts[j], pts[j + 1], sse[j, cols], d1[j, cols],
-                           sse[j + 1, cols], d1[j + 1, cols])
-        single = n_cand[cols] == 1
-        out[cols[single]] = roots[single]
+    # brackets: (column, a, b, SSE(a), SSE'(a), SSE(b), SSE'(b)), from the scan ...
+    cols, j = np.nonzero(((d1[:-1] < 0) & (d1[1:] >= 0)).T)         # sorted by column
+    parts = [(cols, pts[j], pts[j + 1], sse[j, cols], d1[j, cols], sse[j + 1, cols],
+              d1[j + 1, cols])]
+    # ... and from a finer scan of the intervals that may hide a local minimum
+    hc, hj = np.nonzero(_hidden_minimum(pts, sse, d1).T)
+    if hc.size:
+        parts.append(_probe(x, active, hc, pts[hj], pts[hj + 1], sse[hj, hc], d1[hj, hc],
+                            sse[hj + 1, hc], d1[hj + 1, hc]))
+    cols, a, b, sa, da, sb, db = (np.concatenate(v) for v in zip(*parts))
+    srt = np.argsort(cols, kind="stable")
+    cols, a, b, sa, da, sb, db = (v[srt] for v in (cols, a, b, sa, da, sb, db))
+    n_cand = cand_lo.astype(np.int64) + cand_hi + np.bincount(cols, minlength=n)
+    roots = np.empty(cols.size)
+
+    def refine(bounds):
+        s, e = bounds
+        c = cols[s:e]
+        roots[s:e] = _refine(x[:, c], _sub_active(c, active), a[s:e], b[s:e], sa[s:e],
+                             da[s:e], sb[s:e], db[s:e])[0]
+
+    _run_parts(refine, _blocks(cols.size, REFINE_CHUNK), n_jobs)
+    single = n_cand[cols] == 1
+    out[cols[single]] = roots[single]
     multi = n_cand > 1
     if multi.any():
         mcols = np.nonzero(multi)[0]
-        c_col = [mcols[cand_lo[mcols]], mcols[cand_hi[mcols]]]
-        c_val = [np.full(c_col[0].size, lower), np.full(c_col[1].size, upper)]
-        if cols.size:
-            sel = multi[cols]
-            c_col.append(cols[sel])
-            c_val.append(roots[sel])
-        c_col = np.concatenate(c_col)
-        c_val = np.concatenate(c_val)
+        sel = multi[cols]
+        c_col = np.concatenate([mcols[cand_lo[mcols]], mcols[cand_hi[mcols]], cols[sel]])
+        c_val = np.concatenate([np.full(int(cand_lo[mcols].sum()), lower),
+                                np.full(int(cand_hi[mcols].sum()), upper), roots[sel]])
         srt = np.argsort(c_col, kind="stable")
         c_col, c_val = c_col[srt], c_val[srt]
         c_sse = ses_sse_tm(np.ascontiguousarray(x[:, c_col]), c_val, _sub_active(c_col, active))
@@ -532,34 +627,6 @@ def _newton_block(x: np.ndarray, active: np.ndarray, lower: float, upper: float)
         first[1:] = c_col[best][1:] != c_col[best][:-1]
         out[c_col[best][first]] = c_val[best][first]
     return out
-
-
-def _map_blocks(kernel, x, active, lower, upper, block, n_jobs):
-    n = x.shape[1]
-    out = np.empty(n)
-
-    def run(bounds):
-        s, e = bounds
-        act = np.clip(active - s, 0, e - s)
-        out[s:e] = kernel(np.ascontiguousarray(x[:, s:e]), act, lower, upper)
-
-    parts = _blocks(n, block)
-    if n_jobs > 1 and len(parts) > 1:
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            list(pool.map(run, parts))
-    else:
-        for p in parts:
-            run(p)
-    return out
-
-
-def newton_tm(x: np.ndarray, active: np.ndarray, lower: float = 0.1, upper: float = 0.3,
-              block: int | None = None, n_jobs: int = 1) -> np.ndarray:
-    """Per-column SSE-minimising alpha on ``[lower, upper]`` of a sorted time-major
-    array by the fast exact minimiser (derivative scan + safeguarded Newton; comment
-    block above), in blocks of series, ``n_jobs`` threads."""
-    return _map_blocks(_newton_block, x, active, lower, upper,
-                       NEWTON_BLOCK if block is None else block, n_jobs)
 
 
 def optimal_alpha_tm(x: np.ndarray, active: np.ndarray, lower: float = 0.1,

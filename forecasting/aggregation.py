@@ -127,8 +127,9 @@ def _aggregate_many(groups, adida_rules: bool, fitted: bool, n_jobs: int = 1,
             continue
         pending.append((gi, sums))
     batch, width = [], 0
+    limit = _ses.BLOCK if optimizer == "golden" else _ses.NEWTON_BATCH
     for item in pending + [None]:
-        if item is not None and (not batch or width + item[1].shape[1] <= _ses.BLOCK):
+        if item is not None and (not batch or width + item[1].shape[1] <= limit):
             batch.append(item)
             width += item[1].shape[1]
             continue
