@@ -533,23 +533,30 @@ def _hidden_minimum(pts, sse, d1):
     (SSE' > 0 at both ends and SSE lower at the right end, or SSE' < 0 at both
     ends and SSE higher at the right end -- then the interval certainly holds a
     local maximum and a local minimum), or the cubic interpolating (SSE, SSE') at
-    the ends has a local minimum inside."""
+    the ends has a local minimum inside.
+
+    With ``t`` in [0, 1] across an interval of width h and ``D = SSE(b) - SSE(a)``,
+    the cubic's derivative is ``A + B t + C t^2`` with ``A = h SSE'(a)``,
+    ``B = 2 (3 D - 2 h SSE'(a) - h SSE'(b))``, ``C = 3 (h SSE'(a) + h SSE'(b) - 2 D)``;
+    where it goes from - to + (``t = (sqrt(B^2 - 4AC) - B) / (2C)``) the cubic has a
+    local minimum; only one lower than both ends can be the interval's best point,
+    so only those are probed.
+    """
     h = np.diff(pts)[:, None]
-    sa, sb, da, db = sse[:-1], sse[1:], d1[:-1], d1[1:]
+    sa, da, db = sse[:-1], d1[:-1], d1[1:]
     pos = (da > 0) & (db > 0)
     neg = (da < 0) & (db < 0)
-    certain = (pos & (sb < sa)) | (neg & (sb > sa))
-    # Hermite cubic on t in [0, 1]: p'(t) = A + B t + C t^2
-    dl = sb - sa
-    A = h * da
-    B = 2.0 * (3.0 * dl - 2.0 * h * da - h * db)
-    C = 3.0 * (h * da + h * db - 2.0 * dl)
+    dl = sse[1:] - sa
+    certain = (pos & (dl < 0)) | (neg & (dl > 0))
+    ha = h * da
+    hb = h * db
+    big_b = 2.0 * (3.0 * dl - 2.0 * ha - hb)
+    big_c = 3.0 * (ha + hb - 2.0 * dl)
+    disc = big_b * big_b - 4.0 * ha * big_c
     with np.errstate(all="ignore"):
-        disc = B * B - 4.0 * A * C
-        root = np.sqrt(disc)
-        # the root where p' goes from - to + (p'' = B + 2 C t > 0)
-        t_min = np.where(C > 0, (-B + root) / (2.0 * C), (-B - root) / (2.0 * C))
-        dip = (C != 0) & (disc > 0) & (t_min > 0) & (t_min < 1)
+        t = (np.sqrt(disc) - big_b) / (2.0 * big_c)     # where the cubic's p' goes - to +
+        low = sa + t * (ha + t * (big_b / 2.0 + t * big_c / 3.0))
+    dip = (disc > 0) & (t > 0) & (t < 1) & (pos | (low < np.minimum(sa, sse[1:])))
     return (pos | neg) & (certain | dip)
 
 
