@@ -13,9 +13,12 @@ for intermittent demand", JORS 66:914-924.  Definitions as in statsforecast 2.1.
   non-overlapping blocks of k periods: ``B_i = sum_{j<k} y[T mod k + i k + j]``
   [units per k periods].
 * ADIDA: if there are fewer than k periods after the drop, the forecast is the
-  last observation; with one block it is that block's sum; otherwise SES with a
-  per-series golden-section alpha on [0.1, 0.3] on the block sums.  Forecast =
-  that value / k [units/period].
+  last observation; with one block it is that block's sum; otherwise SES on the
+  block sums with the per-series alpha in [0.1, 0.3] that minimises their
+  in-sample one-step SSE.  Forecast = that value / k [units/period].  The alpha is
+  found by the fast exact minimiser (default) or by statsforecast's golden
+  section (``optimizer="golden"``, bit-identical to it); the two differ as
+  documented in :mod:`forecasting._ses`.
 * IMAPA: the same aggregate forecast (always optimised SES, a single block giving
   its own sum) for every level 1..K, each divided by its level, then averaged
   (numpy's mean of the K values).  statsforecast sums IMAPA's blocks with numpy
@@ -25,8 +28,8 @@ for intermittent demand", JORS 66:914-924.  Definitions as in statsforecast 2.1.
 
 Vectorisation: series are grouped by their aggregation level (a loop over the
 few distinct levels); within a group every series has the same number of
-blocks, so the block sums form a dense matrix and the golden-section search runs
-over the whole group at once.
+blocks, so the block sums form a dense matrix and the alpha search runs over the
+whole group at once.
 
 Fitted values use the final aggregation level(s) and alphas: ``fitted[:, t]`` is
 the SES level after the last *complete* block that ends before period t, divided
@@ -104,9 +107,10 @@ def _aggregate_many(groups, adida_rules: bool, fitted: bool, n_jobs: int = 1,
     forecast per k periods and ``fitted`` already divided by k.
 
     Groups with at least 2 blocks go through optimised SES.  Small groups are
-    batched (up to one cache block of series) into a single length-sorted ragged
-    array, so the golden-section search pays its per-step overhead once per batch
-    rather than once per group; per series the arithmetic is unchanged.
+    batched (golden: up to one cache block of series; fast minimiser, which works
+    in blocks itself: up to ``NEWTON_BATCH``) into a single length-sorted ragged
+    array, so the search pays its per-step overhead once per batch rather than
+    once per group; per series the arithmetic is unchanged.
     """
     results = [None] * len(groups)
     pending = []                       # (group index, sums) needing optimised SES
@@ -170,7 +174,8 @@ def _run_batch(batch, groups, results, fitted, n_jobs, optimizer):
 
 def adida_kernel(y: np.ndarray, fitted: bool = True, method: str = "adida",
                  n_jobs: int = 1, optimizer: str = "newton") -> FitResult:
-    """ADIDA per series (see the module docstring for the equations)."""
+    """ADIDA per series (see the module docstring for the equations); ``optimizer``
+    "newton" (default) or "golden" as in :func:`forecasting._ses.optimal_alpha_tm`."""
     check_optimizer(optimizer)
     n, t = y.shape
     k = aggregation_levels(y)
@@ -258,7 +263,7 @@ def adida_from_levels(n: int, order, ks, fcs) -> np.ndarray:
     """ADIDA forecast (n,) from :func:`level_forecasts`: level K of each series / K.
 
     Equal to :func:`adida_kernel` because ADIDA's aggregate forecast at level K (SES
-    with golden-section alpha on the block sums; a single block's sum) is the same
+    with optimised alpha on the block sums; a single block's sum) is the same
     computation as IMAPA's level-K term.
     """
     out = np.zeros(n)
@@ -270,7 +275,8 @@ def adida_from_levels(n: int, order, ks, fcs) -> np.ndarray:
 
 def imapa_kernel(y: np.ndarray, fitted: bool = True, method: str = "imapa",
                  n_jobs: int = 1, optimizer: str = "newton") -> FitResult:
-    """IMAPA per series: mean over k = 1..K of the level-k aggregate forecast / k."""
+    """IMAPA per series: mean over k = 1..K of the level-k aggregate forecast / k
+    (``optimizer`` as in :func:`adida_kernel`)."""
     n, t = y.shape
     order, ks, fcs, fits = level_forecasts(y, fitted, n_jobs, optimizer)
     level = imapa_from_levels(n, order, ks, fcs)

@@ -10,9 +10,13 @@ name with its parameters and defaults; the estimator classes are thin wrappers.
 Defaults reproduce statsforecast 2.1.1 (ORACLES.md F): alpha = 0.1 for Croston,
 SBA and SES; alpha_d = alpha_p = 0.1 for TSB.  Any smoothing parameter may be
 given as a scalar in (0, 1], as an array with one value per series, or as the
-string ``"optimize"`` (per-series golden-section search minimising the in-sample
-one-step squared error of the smoothed component, over ``bounds``; this is
-statsforecast's CrostonOptimized / SimpleExponentialSmoothingOptimized rule).
+string ``"optimize"`` (per series, the value in ``bounds`` minimising the in-sample
+one-step squared error of the smoothed component; this is statsforecast's
+CrostonOptimized / SimpleExponentialSmoothingOptimized rule).  ``optimizer``
+chooses how that minimum is found, for ``"optimize"`` and for ADIDA and IMAPA:
+``"newton"`` (default, a fast exact minimiser) or ``"golden"`` (statsforecast's
+golden-section search, bit-identical to it, about 5x slower); see
+:mod:`forecasting._ses`.
 Squared error is used because it is minimised by the mean, which is what the
 stock-policy layer consumes, and because it is the reference's rule (so the
 optimised variants reproduce it); absolute error would favour zero forecasts on
@@ -20,6 +24,13 @@ intermittent series (Kourentzes 2014, IJF 30:201-208).
 
 Deliberate differences from the references (each covered by a test):
 
+* Optimised alphas (ADIDA, IMAPA, ``"optimize"``) are exact minimisers of the
+  reference's SSE on the reference's interval, found by a faster search than its
+  golden section (``optimizer="golden"`` restores it).  The golden alpha is only
+  determined to ~1e-8 (the SSE is flat to rounding near its minimum), so
+  forecasts differ by ~1e-9 to 1e-7 relative; on series whose SSE has several
+  local minima (about 0.1-0.3 %) ours is the lowest and can differ by more
+  (details and measurements in :mod:`forecasting._ses`).
 * Integer input is cast to float64; statsforecast casts it to float32 first
   (exact for integers below 2**24, so the forecasts still agree).
 * SBA's default factor is ``1 - alpha_interval / 2`` (Syntetos & Boylan 2005;
@@ -236,7 +247,7 @@ def fit(y, method: str, fitted: bool = True, n_jobs: int = 1, **params) -> FitRe
 
     Returns a :class:`FitResult` (``.level``, ``.fitted``, ``.params``,
     ``.predict(h)``).  ``fitted=False`` skips the in-sample fitted values (faster).
-    ``n_jobs`` threads share the golden-section searches (results do not depend on it).
+    ``n_jobs`` threads share the alpha searches (results do not depend on it).
     """
     spec = _spec(method)
     merged = _params(spec, params)
@@ -252,7 +263,7 @@ def forecast(y, h: int, method: str, n_jobs: int = 1, **params) -> np.ndarray:
     series), ``h`` the horizon (int >= 1), ``method`` a registered name (see
     :func:`available_methods`), ``params`` the method's smoothing parameters.
     Equal to ``fit(y, method, **params).predict(h)``.  ``n_jobs`` threads share the
-    golden-section searches (ADIDA, IMAPA, optimised alphas); same results.
+    alpha searches (ADIDA, IMAPA, optimised alphas); same results.
     """
     h = check_horizon(h)
     spec = _spec(method)
@@ -267,8 +278,8 @@ def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa",
     """Default-parameter forecasts of several methods on one panel: {name: (N, h)}.
 
     Equal to ``{m: forecast(y, h, m, optimizer=optimizer) for m in methods}`` (the
-    optimiser matters for ADIDA and IMAPA, whose alphas are optimised); when both ADIDA and IMAPA
-    are asked for, their shared aggregate forecasts (ADIDA's level-K forecast is
+    optimiser matters for ADIDA and IMAPA, whose alphas are optimised); when both
+    ADIDA and IMAPA are asked for, their shared aggregate forecasts (ADIDA's level-K forecast is
     IMAPA's level-K term, except for the summation order of blocks of k >= 8
     periods of non-integer data, which are recomputed) are computed once, and
     Croston/SBA share one fit.
