@@ -47,6 +47,7 @@ Deliberate differences from the references (each covered by a test):
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -279,10 +280,12 @@ def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa",
 
     Equal to ``{m: forecast(y, h, m, optimizer=optimizer) for m in methods}`` (the
     optimiser matters for ADIDA and IMAPA, whose alphas are optimised); when both
-    ADIDA and IMAPA are asked for, their shared aggregate forecasts (ADIDA's level-K forecast is
-    IMAPA's level-K term, except for the summation order of blocks of k >= 8
-    periods of non-integer data, which are recomputed) are computed once, and
-    Croston/SBA share one fit.
+    ADIDA and IMAPA are asked for, their shared aggregate forecasts (ADIDA's
+    level-K forecast is IMAPA's level-K term, except for the summation order of
+    blocks of k >= 8 periods of non-integer data, which are recomputed) are
+    computed once, and Croston/SBA share one fit.  With ``n_jobs > 1`` the
+    fixed-parameter methods run in a second thread beside ADIDA/IMAPA, whose alpha
+    searches also use ``n_jobs`` threads; the results do not depend on it.
     """
     h = check_horizon(h)
     for m in methods:
@@ -295,26 +298,44 @@ def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa",
 
     def flat(level):
         return np.repeat(level[:, None], h, axis=1)
-    if "adida" in methods and "imapa" in methods:
-        order, ks, fcs, _ = level_forecasts(panel, False, n_jobs, optimizer)
-        out["imapa"] = flat(imapa_from_levels(n, order, ks, fcs))
-        adida = adida_from_levels(n, order, ks, fcs)
-        # IMAPA sums blocks of k >= 8 pairwise (numpy), ADIDA left to right (C++):
-        # the shared value is exact only for k < 8 or integer-valued series
-        k = np.empty_like(ks)
-        k[order] = ks
-        redo = (k >= 8) & (panel != np.round(panel)).any(axis=1)
-        if redo.any():
-            adida[redo] = adida_kernel(panel[redo], fitted=False, n_jobs=n_jobs,
-                                       optimizer=optimizer).level
-        out["adida"] = flat(adida)
-    if "croston" in methods and "sba" in methods:
-        cr = forecast(panel, h, "croston")
-        out["croston"] = cr
-        out["sba"] = 0.95 * cr
-    for m in methods:
-        if m not in out:
-            out[m] = forecast(panel, h, m, n_jobs=n_jobs, optimizer=optimizer)
+
+    def fixed_parameter_methods():
+        res = {}
+        if "croston" in methods and "sba" in methods:
+            cr = forecast(panel, h, "croston")
+            res["croston"] = cr
+            res["sba"] = 0.95 * cr
+        for m in methods:
+            if m not in res and m not in ("adida", "imapa"):
+                res[m] = forecast(panel, h, m, n_jobs=n_jobs, optimizer=optimizer)
+        return res
+
+    # with n_jobs > 1 the fixed-parameter recursions (Croston, TSB, SES, ...) run in a
+    # second thread while this one runs ADIDA/IMAPA: both spend their time in numpy
+    # loops that release the GIL
+    pool = ThreadPoolExecutor(max_workers=1) if n_jobs > 1 else None
+    side = pool.submit(fixed_parameter_methods) if pool is not None else None
+    try:
+        if "adida" in methods and "imapa" in methods:
+            order, ks, fcs, _ = level_forecasts(panel, False, n_jobs, optimizer)
+            out["imapa"] = flat(imapa_from_levels(n, order, ks, fcs))
+            adida = adida_from_levels(n, order, ks, fcs)
+            # IMAPA sums blocks of k >= 8 pairwise (numpy), ADIDA left to right (C++):
+            # the shared value is exact only for k < 8 or integer-valued series
+            k = np.empty_like(ks)
+            k[order] = ks
+            redo = (k >= 8) & (panel != np.round(panel)).any(axis=1)
+            if redo.any():
+                adida[redo] = adida_kernel(panel[redo], fitted=False, n_jobs=n_jobs,
+                                           optimizer=optimizer).level
+            out["adida"] = flat(adida)
+        for m in ("adida", "imapa"):
+            if m in methods and m not in out:
+                out[m] = forecast(panel, h, m, n_jobs=n_jobs, optimizer=optimizer)
+        out.update(side.result() if side is not None else fixed_parameter_methods())
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     return {m: out[m] for m in methods}
 
 
