@@ -119,7 +119,7 @@ __all__ = ["pack_events", "ragged", "ses_levels", "ses_sse", "golden_section_alp
 GOLDEN_RATIO = (math.sqrt(5.0) + 1.0) / 2.0
 _TOL = 1e-12
 BLOCK = 16384           # series per block: keeps the working arrays in cache (measured best)
-NEWTON_BLOCK = 8192     # series per block of the fast minimiser's scan (it holds GRID states)
+NEWTON_BLOCK = 8192     # series per block of the fast minimiser's scan (it holds P states)
 REFINE_CHUNK = 32768    # brackets refined together by the fast minimiser
 NEWTON_BATCH = 131072   # series of small aggregation groups optimised in one call (fast minimiser)
 
@@ -407,7 +407,7 @@ def _derivatives_dx(dx: np.ndarray, alpha, active: np.ndarray, second: bool):
 
     ``alpha`` broadcasts against the series axis: a scalar, an (N,) array (one value
     per column) or a (P, 1) column (P values for every column; results (P, N)).
-    Recursions in the comment block above.  Returns ``(sse, d1, None)``, or with
+    Recursions in the module docstring.  Returns ``(sse, d1, None)``, or with
     ``second`` ``(None, d1, d2)``.
     """
     n = dx.shape[1]
@@ -510,7 +510,7 @@ def _refine(xw, actw, a, b, sa, da, sb, db):
 
 
 def _scan(x: np.ndarray, active: np.ndarray, pts: np.ndarray, block: int, n_jobs: int):
-    """SSE and SSE' at the grid ``pts`` for every column, in blocks: two (GRID, N)."""
+    """SSE and SSE' at the points ``pts`` (P,) for every column, in blocks: two (P, N)."""
     n = x.shape[1]
     sse = np.empty((pts.size, n))
     d1 = np.empty((pts.size, n))
@@ -536,7 +536,7 @@ def _run_parts(run, parts, n_jobs):
 
 
 def _hidden_minimum(pts, sse, d1):
-    """(GRID-1, N) mask of the scan intervals whose ends have SSE' of the same sign
+    """(P-1, N) mask of the scan intervals whose ends have SSE' of the same sign
     but which may still hold a local minimum: the SSE moves against the slopes
     (SSE' > 0 at both ends and SSE lower at the right end, or SSE' < 0 at both
     ends and SSE higher at the right end -- then the interval certainly holds a
@@ -587,8 +587,8 @@ def _probe(x, active, cols, a, b, sa, da, sb, db):
 def newton_tm(x: np.ndarray, active: np.ndarray, lower: float = 0.1, upper: float = 0.3,
               block: int | None = None, n_jobs: int = 1) -> np.ndarray:
     """Per-column SSE-minimising alpha on ``[lower, upper]`` of a sorted time-major
-    array by the fast exact minimiser (derivative scan + safeguarded Newton; comment
-    block above).  The scan runs in blocks of ``block`` series; the brackets of all
+    array by the fast exact minimiser (derivative scan + safeguarded Newton; module
+    docstring).  The scan runs in blocks of ``block`` series; the brackets of all
     blocks are refined together (in chunks of :data:`REFINE_CHUNK`), so the Newton
     passes work on long arrays; ``n_jobs`` threads share the blocks and chunks."""
     n = x.shape[1]
