@@ -274,6 +274,14 @@ def forecast(y, h: int, method: str, n_jobs: int = 1, **params) -> np.ndarray:
     return spec.run(panel, merged, False).predict(h)
 
 
+def _forecast_panel(panel, h, method, n_jobs, optimizer):
+    """:func:`forecast` on an already validated panel, default parameters."""
+    spec = METHODS[method]
+    merged = _params(spec, {"optimizer": optimizer} if "optimizer" in spec.defaults else {})
+    merged["n_jobs"] = n_jobs
+    return spec.run(panel, merged, False).predict(h)
+
+
 def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa", "ses"),
                   n_jobs: int = 1, optimizer: str = DEFAULT_OPTIMIZER) -> dict:
     """Default-parameter forecasts of several methods on one panel: {name: (N, h)}.
@@ -302,12 +310,12 @@ def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa",
     def fixed_parameter_methods():
         res = {}
         if "croston" in methods and "sba" in methods:
-            cr = forecast(panel, h, "croston")
+            cr = _forecast_panel(panel, h, "croston", 1, optimizer)
             res["croston"] = cr
             res["sba"] = 0.95 * cr
         for m in methods:
             if m not in res and m not in ("adida", "imapa"):
-                res[m] = forecast(panel, h, m, n_jobs=n_jobs, optimizer=optimizer)
+                res[m] = _forecast_panel(panel, h, m, n_jobs, optimizer)
         return res
 
     # with n_jobs > 1 the fixed-parameter recursions (Croston, TSB, SES, ...) run in a
@@ -331,7 +339,7 @@ def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa",
             out["adida"] = flat(adida)
         for m in ("adida", "imapa"):
             if m in methods and m not in out:
-                out[m] = forecast(panel, h, m, n_jobs=n_jobs, optimizer=optimizer)
+                out[m] = _forecast_panel(panel, h, m, n_jobs, optimizer)
         out.update(side.result() if side is not None else fixed_parameter_methods())
     finally:
         if pool is not None:

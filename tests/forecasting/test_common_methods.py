@@ -155,6 +155,8 @@ def test_forecast_many_threads_and_optimizer(panel, optimizer):
         np.testing.assert_array_equal(one[m], F.forecast(panel, 3, m, optimizer=optimizer))
     for m in sub:
         np.testing.assert_array_equal(sub[m], one[m])
+    smooth = F.forecast_many(panel[:50], 2, methods=("holt", "ses"), optimizer=optimizer)
+    np.testing.assert_array_equal(smooth["holt"], F.forecast(panel[:50], 2, "holt"))
 
 
 @pytest.mark.parametrize("method,params", [("adida", {}), ("imapa", {}),
