@@ -13,9 +13,12 @@ for intermittent demand", JORS 66:914-924.  Definitions as in statsforecast 2.1.
   non-overlapping blocks of k periods: ``B_i = sum_{j<k} y[T mod k + i k + j]``
   [units per k periods].
 * ADIDA: if there are fewer than k periods after the drop, the forecast is the
-  last observation; with one block it is that block's sum; otherwise SES with a
-  per-series golden-section alpha on [0.1, 0.3] on the block sums.  Forecast =
-  that value / k [units/period].
+  last observation; with one block it is that block's sum; otherwise SES on the
+  block sums with the per-series alpha in [0.1, 0.3] that minimises their
+  in-sample one-step SSE.  Forecast = that value / k [units/period].  The alpha is
+  found by the fast exact minimiser (default) or by statsforecast's golden
+  section (``optimizer="golden"``, bit-identical to it); the two differ as
+  documented in :mod:`forecasting._ses`.
 * IMAPA: the same aggregate forecast (always optimised SES, a single block giving
   its own sum) for every level 1..K, each divided by its level, then averaged
   (numpy's mean of the K values).  statsforecast sums IMAPA's blocks with numpy
@@ -25,8 +28,8 @@ for intermittent demand", JORS 66:914-924.  Definitions as in statsforecast 2.1.
 
 Vectorisation: series are grouped by their aggregation level (a loop over the
 few distinct levels); within a group every series has the same number of
-blocks, so the block sums form a dense matrix and the golden-section search runs
-over the whole group at once.
+blocks, so the block sums form a dense matrix and the alpha search runs over the
+whole group at once.
 
 Fitted values use the final aggregation level(s) and alphas: ``fitted[:, t]`` is
 the SES level after the last *complete* block that ends before period t, divided
@@ -41,7 +44,7 @@ import numpy as np
 
 from ._result import FitResult
 from . import _ses
-from ._ses import golden_tm, ses_levels_tm
+from ._ses import check_optimizer, optimal_alpha_tm, ses_levels_tm
 
 __all__ = ["aggregation_levels", "block_sums", "block_sums_tm", "adida_kernel", "imapa_kernel",
            "level_forecasts", "imapa_from_levels", "adida_from_levels"]
@@ -94,7 +97,8 @@ def _expand_blocks(levels: np.ndarray, t: int, k: int) -> np.ndarray:
     return out
 
 
-def _aggregate_many(groups, adida_rules: bool, fitted: bool, n_jobs: int = 1):
+def _aggregate_many(groups, adida_rules: bool, fitted: bool, n_jobs: int = 1,
+                    optimizer: str = "newton"):
     """Aggregate forecasts for several groups at once.
 
     ``groups`` is a list of ``(ytm, k)`` with ``ytm`` a time-major (T, n_g) view of
@@ -103,9 +107,10 @@ def _aggregate_many(groups, adida_rules: bool, fitted: bool, n_jobs: int = 1):
     forecast per k periods and ``fitted`` already divided by k.
 
     Groups with at least 2 blocks go through optimised SES.  Small groups are
-    batched (up to one cache block of series) into a single length-sorted ragged
-    array, so the golden-section search pays its per-step overhead once per batch
-    rather than once per group; per series the arithmetic is unchanged.
+    batched (golden: up to one cache block of series; fast minimiser, which works
+    in blocks itself: up to ``NEWTON_BATCH``) into a single length-sorted ragged
+    array, so the search pays its per-step overhead once per batch rather than
+    once per group; per series the arithmetic is unchanged.
     """
     results = [None] * len(groups)
     pending = []                       # (group index, sums) needing optimised SES
@@ -126,18 +131,19 @@ def _aggregate_many(groups, adida_rules: bool, fitted: bool, n_jobs: int = 1):
             continue
         pending.append((gi, sums))
     batch, width = [], 0
+    limit = _ses.BLOCK if optimizer == "golden" else _ses.NEWTON_BATCH
     for item in pending + [None]:
-        if item is not None and (not batch or width + item[1].shape[1] <= _ses.BLOCK):
+        if item is not None and (not batch or width + item[1].shape[1] <= limit):
             batch.append(item)
             width += item[1].shape[1]
             continue
         if batch:
-            _run_batch(batch, groups, results, fitted, n_jobs)
+            _run_batch(batch, groups, results, fitted, n_jobs, optimizer)
         batch, width = ([item], item[1].shape[1]) if item is not None else ([], 0)
     return results
 
 
-def _run_batch(batch, groups, results, fitted, n_jobs):
+def _run_batch(batch, groups, results, fitted, n_jobs, optimizer):
     if len(batch) == 1:
         gi, x = batch[0]
         lengths = np.full(x.shape[1], x.shape[0])
@@ -153,7 +159,7 @@ def _run_batch(batch, groups, results, fitted, n_jobs):
             col += s.shape[1]
     # groups come in increasing k, so lengths are already non-increasing
     active = np.searchsorted(-lengths, -np.arange(x.shape[0]), side="left").astype(np.int64)
-    alpha = golden_tm(x, active, 0.1, 0.3, n_jobs=n_jobs)
+    alpha = optimal_alpha_tm(x, active, 0.1, 0.3, optimizer, n_jobs=n_jobs)
     lv = np.empty_like(x) if fitted else None
     fc = ses_levels_tm(x, alpha, active, lv)
     col = 0
@@ -167,8 +173,10 @@ def _run_batch(batch, groups, results, fitted, n_jobs):
 
 
 def adida_kernel(y: np.ndarray, fitted: bool = True, method: str = "adida",
-                 n_jobs: int = 1) -> FitResult:
-    """ADIDA per series (see the module docstring for the equations)."""
+                 n_jobs: int = 1, optimizer: str = "newton") -> FitResult:
+    """ADIDA per series (see the module docstring for the equations); ``optimizer``
+    "newton" (default) or "golden" as in :func:`forecasting._ses.optimal_alpha_tm`."""
+    check_optimizer(optimizer)
     n, t = y.shape
     k = aggregation_levels(y)
     order = np.argsort(k, kind="stable")
@@ -182,7 +190,8 @@ def adida_kernel(y: np.ndarray, fitted: bool = True, method: str = "adida",
     values, starts = np.unique(ks, return_index=True)
     ends = np.append(starts[1:], n)
     spans = [(int(kk), s, e) for kk, s, e in zip(values, starts, ends) if kk > 0]
-    results = _aggregate_many([(ytm[:, s:e], kk) for kk, s, e in spans], True, fitted, n_jobs)
+    results = _aggregate_many([(ytm[:, s:e], kk) for kk, s, e in spans], True, fitted, n_jobs,
+                              optimizer)
     for (kk, s, e), (fc, al, ff) in zip(spans, results):
         rows = order[s:e]
         level[rows] = fc / kk
@@ -192,7 +201,8 @@ def adida_kernel(y: np.ndarray, fitted: bool = True, method: str = "adida",
     return FitResult(method=method, params={"alpha": alpha, "k": k}, level=level, fitted=fit)
 
 
-def level_forecasts(y: np.ndarray, fitted: bool = False, n_jobs: int = 1):
+def level_forecasts(y: np.ndarray, fitted: bool = False, n_jobs: int = 1,
+                    optimizer: str = "newton"):
     """Aggregate forecasts per level for IMAPA (and ADIDA, which is one of them).
 
     Series are sorted by K = round(mean interval), largest first; level k covers the
@@ -201,6 +211,7 @@ def level_forecasts(y: np.ndarray, fitted: bool = False, n_jobs: int = 1):
     SES on the block sums; a single block gives its own sum) and ``fits[k-1]`` the
     fitted values (already / k) or None.
     """
+    check_optimizer(optimizer)
     kmax = aggregation_levels(y)
     order = np.argsort(-kmax, kind="stable")
     ks = kmax[order]
@@ -211,7 +222,7 @@ def level_forecasts(y: np.ndarray, fitted: bool = False, n_jobs: int = 1):
     for kk in range(1, top + 1):
         n_k = int(np.count_nonzero(ks >= kk))
         groups.append((ytm[:, :n_k], kk, _pairwise_sums(y_sorted[:n_k], kk)))
-    results = _aggregate_many(groups, False, fitted, n_jobs)
+    results = _aggregate_many(groups, False, fitted, n_jobs, optimizer)
     return order, ks, [r[0] for r in results], [r[2] for r in results]
 
 
@@ -252,7 +263,7 @@ def adida_from_levels(n: int, order, ks, fcs) -> np.ndarray:
     """ADIDA forecast (n,) from :func:`level_forecasts`: level K of each series / K.
 
     Equal to :func:`adida_kernel` because ADIDA's aggregate forecast at level K (SES
-    with golden-section alpha on the block sums; a single block's sum) is the same
+    with optimised alpha on the block sums; a single block's sum) is the same
     computation as IMAPA's level-K term.
     """
     out = np.zeros(n)
@@ -263,10 +274,11 @@ def adida_from_levels(n: int, order, ks, fcs) -> np.ndarray:
 
 
 def imapa_kernel(y: np.ndarray, fitted: bool = True, method: str = "imapa",
-                 n_jobs: int = 1) -> FitResult:
-    """IMAPA per series: mean over k = 1..K of the level-k aggregate forecast / k."""
+                 n_jobs: int = 1, optimizer: str = "newton") -> FitResult:
+    """IMAPA per series: mean over k = 1..K of the level-k aggregate forecast / k
+    (``optimizer`` as in :func:`adida_kernel`)."""
     n, t = y.shape
-    order, ks, fcs, fits = level_forecasts(y, fitted, n_jobs)
+    order, ks, fcs, fits = level_forecasts(y, fitted, n_jobs, optimizer)
     level = imapa_from_levels(n, order, ks, fcs)
     kmax = np.empty_like(ks)
     kmax[order] = ks

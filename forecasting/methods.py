@@ -10,9 +10,13 @@ name with its parameters and defaults; the estimator classes are thin wrappers.
 Defaults reproduce statsforecast 2.1.1 (ORACLES.md F): alpha = 0.1 for Croston,
 SBA and SES; alpha_d = alpha_p = 0.1 for TSB.  Any smoothing parameter may be
 given as a scalar in (0, 1], as an array with one value per series, or as the
-string ``"optimize"`` (per-series golden-section search minimising the in-sample
-one-step squared error of the smoothed component, over ``bounds``; this is
-statsforecast's CrostonOptimized / SimpleExponentialSmoothingOptimized rule).
+string ``"optimize"`` (per series, the value in ``bounds`` minimising the in-sample
+one-step squared error of the smoothed component; this is statsforecast's
+CrostonOptimized / SimpleExponentialSmoothingOptimized rule).  ``optimizer``
+chooses how that minimum is found, for ``"optimize"`` and for ADIDA and IMAPA:
+``"newton"`` (default, a fast exact minimiser) or ``"golden"`` (statsforecast's
+golden-section search, bit-identical to it, about 5x slower); see
+:mod:`forecasting._ses`.
 Squared error is used because it is minimised by the mean, which is what the
 stock-policy layer consumes, and because it is the reference's rule (so the
 optimised variants reproduce it); absolute error would favour zero forecasts on
@@ -20,6 +24,13 @@ intermittent series (Kourentzes 2014, IJF 30:201-208).
 
 Deliberate differences from the references (each covered by a test):
 
+* Optimised alphas (ADIDA, IMAPA, ``"optimize"``) are exact minimisers of the
+  reference's SSE on the reference's interval, found by a faster search than its
+  golden section (``optimizer="golden"`` restores it).  The golden alpha is only
+  determined to ~1e-8 (the SSE is flat to rounding near its minimum), so
+  forecasts differ by ~1e-9 to 1e-7 relative; on series whose SSE has several
+  local minima (about 0.1-0.3 %) ours is the lowest and can differ by more
+  (details and measurements in :mod:`forecasting._ses`).
 * Integer input is cast to float64; statsforecast casts it to float32 first
   (exact for integers below 2**24, so the forecasts still agree).
 * SBA's default factor is ``1 - alpha_interval / 2`` (Syntetos & Boylan 2005;
@@ -36,6 +47,7 @@ Deliberate differences from the references (each covered by a test):
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -46,7 +58,7 @@ from ._result import FitResult
 from .aggregation import (adida_from_levels, adida_kernel, imapa_from_levels, imapa_kernel,
                           level_forecasts)
 from .intermittent import croston_alphas, croston_kernel, ses_kernel, tsb_kernel
-from ._ses import golden_section_alpha
+from ._ses import DEFAULT_OPTIMIZER, check_optimizer, optimal_alpha
 from .smooth import holt_kernel, holt_winters_kernel
 
 __all__ = ["METHODS", "MethodSpec", "register", "available_methods", "fit", "forecast", "forecast_many",
@@ -93,6 +105,10 @@ def _bounds(params):
     return lo, hi
 
 
+def _optimizer(params) -> str:
+    return check_optimizer(params.get("optimizer", DEFAULT_OPTIMIZER))
+
+
 def _alpha(value, name, n, optimizable=True):
     """Validate a smoothing parameter; returns a float, an (n,) array or OPTIMIZE."""
     if isinstance(value, str):
@@ -123,7 +139,7 @@ def _run_croston(y, p, fitted, sba=False, name="croston"):
             factor = check_unit_interval(factor, "factor", n)
     res = croston_kernel(y, a if not optimize else 0.1, ai if not optimize else None,
                          factor=1.0, optimize=optimize, bounds=bounds, fitted=fitted, method=name,
-                         n_jobs=p.get("n_jobs", 1))
+                         n_jobs=p.get("n_jobs", 1), optimizer=_optimizer(p))
     if sba:
         if factor is None:
             factor = 1.0 - np.asarray(res.params["alpha_interval"]) / 2.0
@@ -140,11 +156,12 @@ def _run_tsb(y, p, fitted):
     ad = _alpha(p["alpha_d"], "alpha_d", n)
     ap = _alpha(p["alpha_p"], "alpha_p", n)
     bounds = _bounds(p) or (0.1, 0.3)
+    optimizer = _optimizer(p)
     if isinstance(ap, str):
-        ap = golden_section_alpha((y != 0).astype(np.float64), None, *bounds,
-                                  n_jobs=p.get("n_jobs", 1))
+        ap = optimal_alpha((y != 0).astype(np.float64), None, *bounds, optimizer=optimizer,
+                           n_jobs=p.get("n_jobs", 1))
     if isinstance(ad, str):
-        ad = croston_alphas(y, bounds, p.get("n_jobs", 1))[0]
+        ad = croston_alphas(y, bounds, p.get("n_jobs", 1), optimizer)[0]
     return tsb_kernel(y, ad, ap, fitted=fitted)
 
 
@@ -152,7 +169,7 @@ def _run_ses(y, p, fitted):
     a = _alpha(p["alpha"], "alpha", y.shape[0])
     if isinstance(a, str):
         return ses_kernel(y, optimize=True, bounds=_bounds(p) or (0.01, 0.99), fitted=fitted,
-                          n_jobs=p.get("n_jobs", 1))
+                          n_jobs=p.get("n_jobs", 1), optimizer=_optimizer(p))
     return ses_kernel(y, a, fitted=fitted)
 
 
@@ -174,22 +191,29 @@ def _run_hw(y, p, fitted):
 
 
 register(MethodSpec("croston", _run_croston, {"alpha": 0.1, "alpha_interval": None,
-                                              "bounds": None},
+                                              "bounds": None, "optimizer": DEFAULT_OPTIMIZER},
                     "Croston (1972): SES of sizes / SES of intervals; R croston and "
                     "statsforecast CrostonClassic (alpha='optimize' = CrostonOptimized)"))
 register(MethodSpec("sba", lambda y, p, f: _run_croston(y, p, f, sba=True, name="sba"),
-                    {"alpha": 0.1, "alpha_interval": None, "factor": None, "bounds": None},
+                    {"alpha": 0.1, "alpha_interval": None, "factor": None, "bounds": None,
+                     "optimizer": DEFAULT_OPTIMIZER},
                     "Syntetos-Boylan approximation: Croston x (1 - alpha_interval/2); "
                     "factor=0.95 reproduces statsforecast CrostonSBA at any alpha"))
-register(MethodSpec("tsb", _run_tsb, {"alpha_d": 0.1, "alpha_p": 0.1, "bounds": None},
+register(MethodSpec("tsb", _run_tsb, {"alpha_d": 0.1, "alpha_p": 0.1, "bounds": None,
+                                      "optimizer": DEFAULT_OPTIMIZER},
                     "Teunter-Syntetos-Babai (2011): occurrence probability x size"))
-register(MethodSpec("adida", lambda y, p, f: adida_kernel(y, fitted=f, n_jobs=p.get("n_jobs", 1)), {},
+register(MethodSpec("adida", lambda y, p, f: adida_kernel(y, fitted=f, n_jobs=p.get("n_jobs", 1),
+                                                          optimizer=_optimizer(p)),
+                    {"optimizer": DEFAULT_OPTIMIZER},
                     "ADIDA (Nikolopoulos et al. 2011): aggregate at k = round(mean "
                     "interval), optimised SES, disaggregate"))
-register(MethodSpec("imapa", lambda y, p, f: imapa_kernel(y, fitted=f, n_jobs=p.get("n_jobs", 1)), {},
+register(MethodSpec("imapa", lambda y, p, f: imapa_kernel(y, fitted=f, n_jobs=p.get("n_jobs", 1),
+                                                          optimizer=_optimizer(p)),
+                    {"optimizer": DEFAULT_OPTIMIZER},
                     "IMAPA (Petropoulos & Kourentzes 2015): mean of ADIDA-style "
                     "forecasts over k = 1..K"))
-register(MethodSpec("ses", _run_ses, {"alpha": 0.1, "bounds": None},
+register(MethodSpec("ses", _run_ses, {"alpha": 0.1, "bounds": None,
+                                      "optimizer": DEFAULT_OPTIMIZER},
                     "simple exponential smoothing of the demand"))
 register(MethodSpec("holt", _run_holt, {"alpha": OPTIMIZE, "beta": OPTIMIZE, "phi": 1.0},
                     "Holt's linear trend (optionally damped), additive; for smooth "
@@ -224,7 +248,7 @@ def fit(y, method: str, fitted: bool = True, n_jobs: int = 1, **params) -> FitRe
 
     Returns a :class:`FitResult` (``.level``, ``.fitted``, ``.params``,
     ``.predict(h)``).  ``fitted=False`` skips the in-sample fitted values (faster).
-    ``n_jobs`` threads share the golden-section searches (results do not depend on it).
+    ``n_jobs`` threads share the alpha searches (results do not depend on it).
     """
     spec = _spec(method)
     merged = _params(spec, params)
@@ -240,7 +264,7 @@ def forecast(y, h: int, method: str, n_jobs: int = 1, **params) -> np.ndarray:
     series), ``h`` the horizon (int >= 1), ``method`` a registered name (see
     :func:`available_methods`), ``params`` the method's smoothing parameters.
     Equal to ``fit(y, method, **params).predict(h)``.  ``n_jobs`` threads share the
-    golden-section searches (ADIDA, IMAPA, optimised alphas); same results.
+    alpha searches (ADIDA, IMAPA, optimised alphas); same results.
     """
     h = check_horizon(h)
     spec = _spec(method)
@@ -250,45 +274,76 @@ def forecast(y, h: int, method: str, n_jobs: int = 1, **params) -> np.ndarray:
     return spec.run(panel, merged, False).predict(h)
 
 
+def _forecast_panel(panel, h, method, n_jobs, optimizer):
+    """:func:`forecast` on an already validated panel, default parameters."""
+    spec = METHODS[method]
+    merged = _params(spec, {"optimizer": optimizer} if "optimizer" in spec.defaults else {})
+    merged["n_jobs"] = n_jobs
+    return spec.run(panel, merged, False).predict(h)
+
+
 def forecast_many(y, h: int, methods=("croston", "sba", "tsb", "adida", "imapa", "ses"),
-                  n_jobs: int = 1) -> dict:
+                  n_jobs: int = 1, optimizer: str = DEFAULT_OPTIMIZER) -> dict:
     """Default-parameter forecasts of several methods on one panel: {name: (N, h)}.
 
-    Equal to ``{m: forecast(y, h, m) for m in methods}``; when both ADIDA and IMAPA
-    are asked for, their shared aggregate forecasts (ADIDA's level-K forecast is
-    IMAPA's level-K term, except for the summation order of blocks of k >= 8
-    periods of non-integer data, which are recomputed) are computed once, and
-    Croston/SBA share one fit.
+    Equal to ``{m: forecast(y, h, m, optimizer=optimizer) for m in methods}`` (the
+    optimiser matters for ADIDA and IMAPA, whose alphas are optimised); when both
+    ADIDA and IMAPA are asked for, their shared aggregate forecasts (ADIDA's
+    level-K forecast is IMAPA's level-K term, except for the summation order of
+    blocks of k >= 8 periods of non-integer data, which are recomputed) are
+    computed once, and Croston/SBA share one fit.  With ``n_jobs > 1`` the
+    fixed-parameter methods run in a second thread beside ADIDA/IMAPA, whose alpha
+    searches also use ``n_jobs`` threads; the results do not depend on it.
     """
     h = check_horizon(h)
     for m in methods:
         _spec(m)
     panel = as_panel(y)
     n_jobs = _n_jobs(n_jobs)
+    check_optimizer(optimizer)
     out = {}
     n = panel.shape[0]
 
     def flat(level):
         return np.repeat(level[:, None], h, axis=1)
-    if "adida" in methods and "imapa" in methods:
-        order, ks, fcs, _ = level_forecasts(panel, False, n_jobs)
-        out["imapa"] = flat(imapa_from_levels(n, order, ks, fcs))
-        adida = adida_from_levels(n, order, ks, fcs)
-        # IMAPA sums blocks of k >= 8 pairwise (numpy), ADIDA left to right (C++):
-        # the shared value is exact only for k < 8 or integer-valued series
-        k = np.empty_like(ks)
-        k[order] = ks
-        redo = (k >= 8) & (panel != np.round(panel)).any(axis=1)
-        if redo.any():
-            adida[redo] = adida_kernel(panel[redo], fitted=False, n_jobs=n_jobs).level
-        out["adida"] = flat(adida)
-    if "croston" in methods and "sba" in methods:
-        cr = forecast(panel, h, "croston")
-        out["croston"] = cr
-        out["sba"] = 0.95 * cr
-    for m in methods:
-        if m not in out:
-            out[m] = forecast(panel, h, m, n_jobs=n_jobs)
+
+    def fixed_parameter_methods():
+        res = {}
+        if "croston" in methods and "sba" in methods:
+            cr = _forecast_panel(panel, h, "croston", 1, optimizer)
+            res["croston"] = cr
+            res["sba"] = 0.95 * cr
+        for m in methods:
+            if m not in res and m not in ("adida", "imapa"):
+                res[m] = _forecast_panel(panel, h, m, n_jobs, optimizer)
+        return res
+
+    # with n_jobs > 1 the fixed-parameter recursions (Croston, TSB, SES, ...) run in a
+    # second thread while this one runs ADIDA/IMAPA: both spend their time in numpy
+    # loops that release the GIL
+    pool = ThreadPoolExecutor(max_workers=1) if n_jobs > 1 else None
+    side = pool.submit(fixed_parameter_methods) if pool is not None else None
+    try:
+        if "adida" in methods and "imapa" in methods:
+            order, ks, fcs, _ = level_forecasts(panel, False, n_jobs, optimizer)
+            out["imapa"] = flat(imapa_from_levels(n, order, ks, fcs))
+            adida = adida_from_levels(n, order, ks, fcs)
+            # IMAPA sums blocks of k >= 8 pairwise (numpy), ADIDA left to right (C++):
+            # the shared value is exact only for k < 8 or integer-valued series
+            k = np.empty_like(ks)
+            k[order] = ks
+            redo = (k >= 8) & (panel != np.round(panel)).any(axis=1)
+            if redo.any():
+                adida[redo] = adida_kernel(panel[redo], fitted=False, n_jobs=n_jobs,
+                                           optimizer=optimizer).level
+            out["adida"] = flat(adida)
+        for m in ("adida", "imapa"):
+            if m in methods and m not in out:
+                out[m] = _forecast_panel(panel, h, m, n_jobs, optimizer)
+        out.update(side.result() if side is not None else fixed_parameter_methods())
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     return {m: out[m] for m in methods}
 
 

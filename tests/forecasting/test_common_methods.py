@@ -142,6 +142,23 @@ def test_forecast_many_equals_single_calls(panel):
         np.testing.assert_array_equal(v, F.forecast(panel, 5, m))
 
 
+@pytest.mark.parametrize("optimizer", ["newton", "golden"])
+def test_forecast_many_threads_and_optimizer(panel, optimizer):
+    """n_jobs=2 (a second thread for the fixed-parameter methods, threaded searches)
+    gives the same arrays as n_jobs=1 and as separate calls, for both optimisers."""
+    one = F.forecast_many(panel, 3, optimizer=optimizer)
+    two = F.forecast_many(panel, 3, n_jobs=2, optimizer=optimizer)
+    sub = F.forecast_many(panel, 3, methods=("ses", "imapa"), n_jobs=2, optimizer=optimizer)
+    assert list(sub) == ["ses", "imapa"]
+    for m in one:
+        np.testing.assert_array_equal(one[m], two[m])
+        np.testing.assert_array_equal(one[m], F.forecast(panel, 3, m, optimizer=optimizer))
+    for m in sub:
+        np.testing.assert_array_equal(sub[m], one[m])
+    smooth = F.forecast_many(panel[:50], 2, methods=("holt", "ses"), optimizer=optimizer)
+    np.testing.assert_array_equal(smooth["holt"], F.forecast(panel[:50], 2, "holt"))
+
+
 @pytest.mark.parametrize("method,params", [("adida", {}), ("imapa", {}),
                                            ("croston", {"alpha": "optimize"}),
                                            ("ses", {"alpha": "optimize"}),
