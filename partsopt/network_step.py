@@ -151,7 +151,7 @@ def build_options(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame, locat
     fixed[opt_rows] = False
     fixed_cost_b = _bucket_sum(buckets[fixed], value_b[fixed], N_BUCKETS)
     row_cost_b = _bucket_sum(buckets, value_b, N_BUCKETS)
-    floors = bool(svc["row_floors"]) or svc["scope"] == "row"
+    floors = bool(svc["row_floors"])
     otd = float(svc["otd_target"])
     e = np.asarray(e_on_time, np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
