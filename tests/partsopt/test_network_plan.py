@@ -228,3 +228,31 @@ def test_replay_hit_rate_is_close_to_the_expected_network_hit_rate(piece):
     simulated = float(sim.kpis["hit_rate"])
     print(f"expected {expected:.4f}, simulated {simulated:.4f}")
     assert abs(simulated - expected) < 0.06
+
+
+def test_cli_plan_records_and_prints_the_allocation(tiny_dir, tmp_path, capsys):
+    import json
+
+    from partsopt.cli import main
+
+    cfg = tmp_path / "net.toml"
+    cfg.write_text('[service]\nscope = "network"\nrow_floors = false\nlevel = 0.9\n', encoding="utf-8")
+    assert main(["plan", str(tiny_dir), "--as-of", "2024-03-04", "--out", str(tmp_path / "o"),
+                 "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "network target: expected network hit rate" in out and "shadow price" in out
+    run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
+    assert run["network"]["mode"] == "target" and run["network"]["expected_network_hit_rate"] >= 0.9 - 1e-9
+    assert run["config"]["service"]["scope"] == "network"
+
+
+def test_cli_budget_too_small_exits_2_naming_the_key_and_the_minimum(tiny_dir, tmp_path, capsys):
+    from partsopt.cli import main
+
+    cfg = tmp_path / "b.toml"
+    cfg.write_text("[budget]\ntotal = 1.5\n", encoding="utf-8")
+    assert main(["plan", str(tiny_dir), "--as-of", "2024-03-04", "--out", str(tmp_path / "o"),
+                 "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "budget.total" in err and "budget.total = 1.50" in err and "the cheapest plan costs" in err
+    assert "raise budget.total to at least" in err and "Traceback" not in err
