@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import distributions as dist
 from .service import (_row_array, aggregate_all_s, build_tables, ip_distribution,
                       orders_per_period)
 
@@ -142,6 +143,8 @@ def level_options(family: str, mean, var=None, lead_time=0.0, review_period=1.0,
                   R=_row_array("review_period", review_period, n, lo=0.0),
                   sdL=_row_array("lead_time_sd", lead_time_sd, n, lo=0.0))
     ql = line_size_pmf
+    if isinstance(ql, str) and ql == "family" and family == "nbinom" and arrays["var"] is not None:
+        ql = _log_series_sizes(mean, arrays["var"])
     if ql is not None and not isinstance(ql, str):
         q_arr = np.asarray(ql, dtype=float)
         ql = np.broadcast_to(q_arr, (n, q_arr.shape[-1])) if q_arr.ndim == 1 else q_arr
@@ -163,6 +166,9 @@ def level_options(family: str, mean, var=None, lead_time=0.0, review_period=1.0,
                 continue
             sub = {k: (None if v is None else v[rows]) for k, v in arrays.items()}
             q_rows = ql[rows] if (ql is not None and not isinstance(ql, str)) else ql
+            if q_rows is not None and not isinstance(q_rows, str):   # drop all-zero size columns
+                nz = np.flatnonzero(q_rows.any(axis=0))
+                q_rows = q_rows[:, : max(int(nz[-1]) + 1, 2)] if nz.size else q_rows
             res = _options_chunk(family, mean[rows], sub["var"], sub["L"], sub["R"], sub["sdL"],
                                  q_rows, Q[rows], pol[rows], lo[rows], hi[rows], K, nodes, tail)
             for k in out:
@@ -187,6 +193,32 @@ def level_options(family: str, mean, var=None, lead_time=0.0, review_period=1.0,
                         cost=out["on_hand"] * c[:, None], value=out["hit_rate"] * vl[:, None],
                         valid=in_range & ok, lines_per_year=vl, orders_per_year=orders,
                         hit_threshold=thr, **out)
+
+
+def _log_series_sizes(mean, var, kmax: int = 200) -> np.ndarray:
+    """The line sizes of :func:`policies.service.line_sizes_for_family` ("nbinom": log-series
+    ``q_k = −(1−p)^k / (k ln p)``, p = mean/var, Johnson, Kemp & Kotz 2005 §5.3; unit lines
+    where the family falls back to Poisson), computed in the log domain with probabilities
+    below 1e-300 set to 0 and the all-zero tail columns dropped: the same pmf to ~1e-16
+    without subnormal arithmetic (which made the power form ~100x slower on slow movers) and
+    without carrying 200 columns when sizes stop at a few units."""
+    n = mean.size
+    q = np.zeros((n, kmax + 1))
+    fb = dist.nbinom_fallback_mask(mean, var)
+    q[fb, 1] = 1.0
+    nb = ~fb
+    if nb.any():
+        p = mean[nb] / var[nb]
+        k = np.arange(1, kmax + 1)[None, :]
+        logq = k * np.log1p(-p)[:, None] - np.log(k * -np.log(p)[:, None])
+        qq = np.where(logq > -690.0, np.exp(np.maximum(logq, -690.0)), 0.0)
+        # the mass beyond kmax (or below 1e-300) goes to the last size kept, as the tail of
+        # line_sizes_for_family goes to kmax
+        last = qq.shape[1] - 1 - np.argmax(qq[:, ::-1] > 0, axis=1)
+        qq[np.arange(qq.shape[0]), last] += np.clip(1.0 - qq.sum(1), 0.0, None)
+        q[nb, 1:] = qq
+    nz = np.flatnonzero(q.any(axis=0))
+    return q[:, : max(int(nz[-1]) + 1, 2)]
 
 
 def _options_chunk(family, mean, var, L, R, sdL, ql, Q, pol, lo, hi, K, nodes, tail):
