@@ -1,6 +1,6 @@
 """service.scope = "network" and budget.total in the weekly plan (partsopt.network_step).
 
-On a twelfth of the small demo network (every location, ~650 part-locations): the network target
+On a 24th of the small demo network (every location, ~350 part-locations): the network target
 is reached with less investment and fewer stocked part-locations than the row plan at the same
 level, the budget is kept and buys more hit rate as it grows, by-class targets are each met, the
 price solution is within 1 % of the MILP optimum, and a replay comes close to the expected rate.
@@ -28,7 +28,7 @@ def piece(tmp_path_factory):
 
     net = generate("small", 5)
     ds = load(save(net, tmp_path_factory.mktemp("small") / "data", None))
-    return split_dataset(ds, 12)[1], net.as_of
+    return split_dataset(ds, 24)[1], net.as_of
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +95,14 @@ def test_row_floors_keep_every_row_at_its_floors(plans, piece):
     row, net = plans["row"], plans["floors"]
     assert investment(net) <= investment(row) * (1 + 1e-9)
     assert network_hit(net) >= 0.95 - 1e-9
-    # OTD floor with same-day promises (emergency never on time): hit >= otd_target per row
+    # the floors per row: expected OTD >= otd_target and normal-order rate >= its floor
     pol = net.policies.merge(net.forecasts[["part", "location", "mean_per_day"]], on=["part", "location"])
-    cust = pol["mean_per_day"] > 0
-    assert (pol.loc[cust, "expected_hit_rate"] >= 0.95 - 1e-9).all()
+    cust = (pol["mean_per_day"] > 0) & pol["reason"].str.contains("network allocation")
+    assert cust.sum() > 100
+    assert (pol.loc[cust, "expected_otd_rate"] >= 0.95 - 1e-9).all()
+    assert (pol.loc[cust, "normal_order_rate"] >= 0.85 - 1e-9).all()
+    # and the allocation used the room the network target leaves: some rows below the level
+    assert (pol.loc[cust, "expected_hit_rate"] < 0.95).any()
 
 
 def test_warehouses_without_customers_keep_their_row_policy(plans):
@@ -126,13 +130,17 @@ def test_a_customer_facing_supplier_keeps_at_least_its_row_level(tmp_path):
 def test_budget_is_kept_and_buys_more_with_more_money(piece, plans):
     data, as_of = piece
     target_cost = plans["free"].network["investment"]
+    d = draft_plan(data, as_of, resolve_config(FREE))
+    o = d.options.options
+    cheapest = d.options.fixed_cost_b.sum() + np.where(o.valid, o.cost, np.inf).min(axis=1).sum()
+    assert cheapest < target_cost
     out = []
-    for frac in (0.8, 0.9):
-        budget = frac * target_cost
+    for frac in (0.5, 0.8):
+        budget = cheapest + frac * (target_cost - cheapest)
         r = plan(data, as_of, resolve_config({**FREE, "budget": {"total": budget}}))
         assert r.network["mode"] == "budget"
         assert investment(r) <= budget * (1 + 1e-9)
-        assert investment(r) >= 0.98 * budget          # the money is spent
+        assert investment(r) >= budget - 0.02 * (target_cost - cheapest)   # the money is spent
         assert "best network hit rate within the budget" in r.network["note"]
         out.append(network_hit(r))
     assert out[0] < out[1] < 0.95
@@ -208,12 +216,35 @@ def test_price_solution_is_within_one_percent_of_the_milp_optimum(piece):
     assert price_cost <= 1.01 * milp_cost, (price_cost, milp_cost)
 
 
+def test_milp_equals_brute_force_on_tiny_option_tables(piece):
+    """The MILP the price solution is checked against, on 4 rows of real option tables, against
+    enumeration of every allocation (min investment with the hit-lines target)."""
+    import itertools
+
+    from policies.milp import Constraint, solve_multiple_choice
+
+    data, as_of = piece
+    d = draft_plan(data, as_of, resolve_config(FREE))
+    no = d.options
+    rows = np.flatnonzero(no.options.valid.sum(axis=1) >= 3)[:4]
+    cost, value, valid = no.options.cost[rows, :5], no.value[rows, :5], no.options.valid[rows, :5]
+    target = 0.9 * float(value.max(axis=1, where=valid, initial=0.0).sum())
+    best = np.inf
+    for combo in itertools.product(*[np.flatnonzero(v) for v in valid]):
+        c = sum(cost[g, k] for g, k in enumerate(combo))
+        if sum(value[g, k] for g, k in enumerate(combo)) >= target - 1e-9 and c < best:
+            best = c
+    milp = solve_multiple_choice(cost, value, valid=valid, objective="min_cost",
+                                 constraints=[Constraint("hit_target", value, ">=", target)])
+    assert float(cost[np.arange(len(rows)), milp.choice].sum()) == pytest.approx(best, rel=1e-9, abs=1e-9)
+
+
 def test_replay_hit_rate_is_close_to_the_expected_network_hit_rate(piece):
     """Plan at the start of the last year with the network target, replay the year: the
     simulated line hit rate is within 0.06 of the expected network hit rate.
 
-    Measured (seed 0): expected 0.950, simulated 0.910; the row plan on the same year: expected
-    0.980, simulated 0.956.  The gap is forecast error (lines of part-locations with no forecast
+    Measured (seed 0): expected 0.950, simulated 0.938 (on a twelfth of the network: 0.950 and
+    0.910; the row plan there: expected 0.980, simulated 0.956).  The gap is forecast error (lines of part-locations with no forecast
     at the start are misses), larger where the allocation leaves slow movers unstocked: their
     forecasts are low, and the ones that sell more than forecast are selectively unstocked."""
     from partsopt.simulate import simulate
@@ -226,7 +257,6 @@ def test_replay_hit_rate_is_close_to_the_expected_network_hit_rate(piece):
     sim = simulate(data, r.policies, start, end, config=cfg, seed=0)
     expected = r.network["expected_network_hit_rate"]
     simulated = float(sim.kpis["hit_rate"])
-    print(f"expected {expected:.4f}, simulated {simulated:.4f}")
     assert abs(simulated - expected) < 0.06
 
 

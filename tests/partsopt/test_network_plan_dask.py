@@ -24,7 +24,7 @@ def piece(tmp_path_factory):
 
     net = generate("small", 5)
     ds = load(save(net, tmp_path_factory.mktemp("small") / "data", None))
-    return split_dataset(ds, 12)[1], net.as_of
+    return split_dataset(ds, 24)[1], net.as_of
 
 
 @pytest.fixture(scope="module")
