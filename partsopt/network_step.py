@@ -119,14 +119,20 @@ class NetworkOptions:
 
 
 def build_options(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame, locations: pd.DataFrame,
-                  config: dict, *, e_on_time: np.ndarray, buckets: np.ndarray | None = None
-                  ) -> NetworkOptions:
+                  config: dict, *, e_on_time: np.ndarray, buckets: np.ndarray | None = None,
+                  items: pd.DataFrame | None = None) -> NetworkOptions:
     """Option tables of the customer-facing rows of a per-row plan (before overrides).
 
     ``pol`` is the output of :func:`partsopt.policy_step.plan_policies` (rows in the order of
     ``fc``), ``e_on_time`` the emergency on-time probability of each row it used (its
     ``extras``), ``buckets`` the part bucket of each row.  Options are tabulated one bucket at
     a time, so each row's numbers depend only on its bucket (as the per-row solve).
+
+    ``items`` (manual overrides, applied after the allocation by
+    :func:`partsopt.policy_step.apply_overrides`) restrict the options so that the overrides
+    leave the chosen level as it is: ``stocked = false`` leaves only "not stocked",
+    ``min_qty`` only s >= min_qty, ``max_qty`` only S <= max_qty (if no option is left, the
+    per-row level stays the only one and the override moves it afterwards, as in row scope).
     """
     n = len(pol)
     buckets = np.zeros(n, np.int64) if buckets is None else np.asarray(buckets, np.int64)
@@ -194,9 +200,32 @@ def build_options(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame, locat
         value = opt.hit_rate * weight[:, None]
     col_row = np.where(S_row[rows] <= 0, 0, s_row[rows] - s_lo[rows] + 1)
     valid = opt.valid.copy()
-    valid[np.arange(rows.size), col_row] = True       # the per-row level is always allowed
     sup = supplier[rows]
-    valid[sup, 0] = col_row[sup] == 0
+    valid[sup, 0] = False
+    if items is not None and len(items):
+        m = pol[["part", "location"]].iloc[rows].merge(
+            items[["part", "location", "stocked", "min_qty", "max_qty"]], on=["part", "location"], how="left")
+        off = (m["stocked"] == False).to_numpy()  # noqa: E712 - NaN (no override) is not False
+        lo_q = m["min_qty"].to_numpy(np.float64)
+        hi_q = m["max_qty"].to_numpy(np.float64)
+        stocked_col = np.arange(opt.K)[None, :] > 0
+        keep = np.ones_like(valid)
+        keep &= ~(~np.isnan(lo_q)[:, None] & (opt.reorder_point < lo_q[:, None]) & stocked_col)
+        keep &= ~(~np.isnan(lo_q)[:, None] & (lo_q[:, None] > 0) & ~stocked_col)
+        keep &= ~(~np.isnan(hi_q)[:, None] & (opt.order_up_to > hi_q[:, None]))
+        valid = np.where(off[:, None], ~stocked_col, valid & keep)
+        # no option survives (e.g. min_qty and max_qty tighter than Q): the override will move
+        # the per-row level afterwards; that moved level is the row's only option
+        stuck = ~valid.any(axis=1) & (~np.isnan(lo_q) | ~np.isnan(hi_q))
+        if stuck.any():
+            value, opt = _override_option(opt, value, weight, stuck, col_row, lo_q, hi_q, rows, flow, var, L, R,
+                                          sd, unit_cost, buckets, svc["target"])
+            valid[np.flatnonzero(stuck), col_row[stuck]] = True
+    # the per-row level stays allowed where nothing else is
+    none = ~valid.any(axis=1)
+    valid[np.flatnonzero(none), col_row[none]] = True
+    # and always for a supplier (its floor is its per-row level)
+    valid[np.flatnonzero(sup), col_row[sup]] = True
     opt = LevelOptions(**{**opt.__dict__, "valid": valid})
     pool = _pool_of(config, pol["criticality"].to_numpy(dtype=object)[rows])
     return NetworkOptions(rows=rows, options=opt, value=value, weight=weight, pool=pool,
@@ -204,6 +233,52 @@ def build_options(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame, locat
                           fixed_cost_b=fixed_cost_b, row_cost_b=row_cost_b,
                           n_pools=len(pool_names(config)),
                           value_unit="filled units" if svc["target"] == "fill_rate" else "hit lines")
+
+
+def _override_option(opt, value, weight, stuck, col_row, lo_q, hi_q, rows, flow, var, L, R, sd, unit_cost,
+                     buckets, target):
+    """Put the level an items override makes of the per-row level into column ``col_row`` of
+    the ``stuck`` rows (the rule of :func:`partsopt.policy_step.apply_overrides`, evaluated by
+    :func:`policies.service.evaluate_policy` one bucket at a time as
+    :func:`partsopt.policy_step.reevaluate_overridden` does)."""
+    from policies.service import evaluate_policy
+
+    idx = np.flatnonzero(stuck)
+    c = col_row[idx]
+    s = opt.reorder_point[idx, c].astype(np.float64)
+    S = opt.order_up_to[idx, c].astype(np.float64)
+    lo, hi = lo_q[idx], hi_q[idx]
+    raise_s = ~np.isnan(lo) & (lo > s)
+    cap_S = ~np.isnan(hi) & (hi < S)
+    s = np.where(raise_s, lo, s)
+    S = np.where(raise_s, np.maximum(S, s + 1), S)
+    S = np.where(cap_S, hi, S)
+    s = np.where(cap_S, np.minimum(s, np.maximum(hi - 1, 0)), s)
+    fields = {k: v.copy() for k, v in opt.__dict__.items()}
+    value = value.copy()
+    r = rows[idx]
+    b = buckets[r]
+    for bk in np.unique(b):
+        j = np.flatnonzero(b == bk)
+        live = S[j] > 0
+        jj = j[live]
+        if jj.size:
+            rr = r[jj]
+            ev = evaluate_policy("nbinom", flow[rr], var[rr], L[rr], R[rr], reorder_point=np.floor(s[jj]).astype(np.int64),
+                                 order_up_to=np.ceil(S[jj]).astype(np.int64), lead_time_sd=sd[rr],
+                                 line_size_pmf="family")
+            for mine, theirs in (("hit_rate", "hit_rate"), ("fill_rate", "fill_rate"), ("ready_rate", "ready_rate"),
+                                 ("on_hand", "expected_on_hand"), ("backorders", "expected_backorders")):
+                fields[mine][idx[jj], c[jj]] = ev[theirs].to_numpy()
+        dead = j[~live]
+        for mine in ("hit_rate", "fill_rate", "ready_rate", "on_hand", "backorders"):
+            fields[mine][idx[dead], c[dead]] = 0.0
+    fields["reorder_point"][idx, c] = s.astype(np.int64)
+    fields["order_up_to"][idx, c] = S.astype(np.int64)
+    fields["cost"][idx, c] = fields["on_hand"][idx, c] * unit_cost[r]
+    measure = fields["fill_rate"] if target == "fill_rate" else fields["hit_rate"]
+    value[idx, c] = measure[idx, c] * weight[idx]
+    return value, LevelOptions(**fields)
 
 
 def _bucket_sum(bucket, x, nb, pool=None, n_pools=1):

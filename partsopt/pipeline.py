@@ -218,7 +218,7 @@ def draft_policies(prep: PlanInputs, dataset: Dataset, config: dict):
     options = None
     if needs_allocation(config):
         options = build_options(pol, prep.forecasts, prep.lead_times, dataset.locations, config,
-                                e_on_time=extras["e_on_time"], buckets=prep.buckets)
+                                e_on_time=extras["e_on_time"], buckets=prep.buckets, items=dataset.items)
     return pol, options, extras
 
 

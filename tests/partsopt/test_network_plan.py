@@ -286,3 +286,18 @@ def test_cli_budget_too_small_exits_2_naming_the_key_and_the_minimum(tiny_dir, t
     err = capsys.readouterr().err
     assert "budget.total" in err and "budget.total = 1.50" in err and "the cheapest plan costs" in err
     assert "raise budget.total to at least" in err and "Traceback" not in err
+
+
+def test_items_overrides_are_counted_in_the_network_target(tiny_dir):
+    """items: P4 at D1 never stocked, P1 at D1 with min 1 / max 4: the allocation only takes
+    levels the overrides leave alone, so the recorded expected network hit rate is the one of
+    the final policies (after apply_overrides and re-evaluation)."""
+    data = load(tiny_dir)
+    r = plan(data, "2024-03-04", resolve_config({"service": {"scope": "network", "row_floors": False,
+                                                             "level": 0.8}}))
+    pol = r.policies
+    assert (pol["override"] != "").any()
+    assert network_hit(r) == pytest.approx(r.network["expected_network_hit_rate"], abs=1e-9)
+    assert network_hit(r) >= 0.8 - 1e-9
+    p1 = pol[(pol["part"] == "P1") & (pol["location"] == "D1")].iloc[0]
+    assert 1 <= p1["reorder_point"] and p1["order_up_to"] <= 4
