@@ -206,6 +206,8 @@ def _draft_respond(draft, prices):
 def _draft_finish(draft, allocation):
     from partsopt.pipeline import finish_plan
 
+    if not len(draft.policies):      # a partition without parts has nothing to finish
+        return None
     return finish_plan(draft, allocation)
 
 
@@ -225,7 +227,7 @@ def _allocate_and_finish(client, drafts: list, config: dict, issues, retries: in
     allocation = solve_allocation(summary, ask, config)
     results = client.gather([client.submit(_draft_finish, d, allocation, pure=False, retries=retries)
                              for d in drafts])
-    results = [r for r in results if len(r.policies)] or results[:1]
+    results = [r for r in results if r is not None and len(r.policies)]
     out = combine_plans(results, issues)
     out.network = allocation.record()
     return out

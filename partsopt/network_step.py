@@ -57,6 +57,9 @@ from policies.levels import LevelOptions, level_options
 PRICE_TOL = 1e-10
 #: Bisection rounds at most (the bracket halves every round).
 MAX_ROUNDS = 200
+#: Reorder points tabulated per row at most (besides "not stocked"): bounds the option tables'
+#: memory on fast movers (rows x columns x 13 arrays).
+MAX_SPAN = 40
 _PER = 1000.0   # prices are shown per 1,000 of stock
 
 
@@ -166,9 +169,15 @@ def build_options(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame, locat
     sd = lead.set_index(["part", "location"])["lt_sd_days"].reindex(
         pd.MultiIndex.from_frame(pol[["part", "location"]])).to_numpy(np.float64)
     sd = np.nan_to_num(sd)
-    ltd_sd = np.sqrt(var * (L + R))
-    s_lo = np.where(supplier, s_row, -1)
-    s_hi = s_row + 2 + np.ceil(2.0 * np.nan_to_num(ltd_sd)).astype(np.int64)
+    # reorder points tabulated: from 3 standard deviations of the lead-time demand below the
+    # per-row level (and not stocked, always) to 2 above, at most MAX_SPAN around it
+    ltd_sd = np.ceil(np.nan_to_num(np.sqrt(var * (L + R)))).astype(np.int64)
+    s_lo = np.where(supplier, s_row, np.maximum(-1, s_row - 2 - 3 * ltd_sd))
+    s_hi = s_row + 2 + 2 * ltd_sd
+    s_lo = np.maximum(s_lo, np.where(supplier, s_row, s_row - MAX_SPAN // 2))
+    s_lo = np.minimum(s_lo, s_row)
+    s_hi = np.minimum(s_hi, s_lo + MAX_SPAN - 1)
+    s_hi = np.maximum(s_hi, s_row)
     unit_cost = pol["unit_cost"].to_numpy(np.float64)
     parts = []
     order = opt_rows[np.argsort(buckets[opt_rows], kind="stable")]
@@ -226,7 +235,7 @@ def build_options(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame, locat
     valid[np.flatnonzero(none), col_row[none]] = True
     # and always for a supplier (its floor is its per-row level)
     valid[np.flatnonzero(sup), col_row[sup]] = True
-    opt = LevelOptions(**{**opt.__dict__, "valid": valid})
+    opt = LevelOptions(**{**opt.__dict__, "valid": valid, "value": value})   # one value array
     pool = _pool_of(config, pol["criticality"].to_numpy(dtype=object)[rows])
     return NetworkOptions(rows=rows, options=opt, value=value, weight=weight, pool=pool,
                           bucket=buckets[rows], col_row=col_row, supplier=sup,
@@ -617,4 +626,4 @@ def _reasons(reason, no, alloc, k, locations, location, pol):
 
 __all__ = ["needs_allocation", "pool_names", "pool_levels", "NetworkOptions", "build_options",
            "partition_summary", "choose", "respond", "merge_summaries", "merge_responses", "Allocation",
-           "solve_allocation", "apply_allocation", "PRICE_TOL", "MAX_ROUNDS"]
+           "solve_allocation", "apply_allocation", "PRICE_TOL", "MAX_ROUNDS", "MAX_SPAN"]

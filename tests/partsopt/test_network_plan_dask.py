@@ -51,3 +51,12 @@ def test_network_and_budget_plans_on_the_cluster_equal_the_single_process_plans(
     one_b = plan(data, as_of, budget)
     assert one_b.network["mode"] == "budget"
     assert_same_plan(one_b, plan_on_cluster(client, data, as_of, budget, n_partitions=3))
+
+
+def test_network_plan_from_a_partitioned_parquet_dataset_is_the_same(piece, client, tmp_path):
+    from partsopt.dask_backend import plan_parquet_on_cluster, write_partitioned
+
+    data, as_of = piece
+    cfg = resolve_config({"service": {"scope": "network", "row_floors": False, "level": 0.9}})
+    root = write_partitioned(data, tmp_path / "pq", 4)
+    assert_same_plan(plan(data, as_of, cfg), plan_parquet_on_cluster(client, root, data, as_of, cfg))
