@@ -29,6 +29,10 @@ The echelons are solved top-down (depth 0 = the central warehouse) because a
 location's lead time and emergency on-time probability depend on its parent's
 policy.  Within an echelon every row is solved at once (vectorised).
 
+With ``service.scope = "network"`` or a ``budget.total``, the customer-facing
+reorder points are then re-chosen by one shadow price across the network
+(:mod:`partsopt.network_step`, order quantities kept).
+
 Afterwards: ``items.stocked = false`` → s = S = 0 (served from the parent);
 ``items.min_qty`` raises s to at least it and ``items.max_qty`` caps S
 (manual overrides, kept visible in the reason); superseded parts get s = S = 0.
