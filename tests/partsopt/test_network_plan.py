@@ -196,8 +196,8 @@ def test_price_solution_is_within_one_percent_of_the_milp_optimum(piece):
     cfg = resolve_config(FREE)
     d = draft_plan(data, as_of, cfg)
     no = d.options
-    # a sub-problem small enough for CBC: the first 120 option rows
-    keep = np.arange(120)
+    # every option row of the piece (~280 rows; measured gap 0.23 %; on its first 120 rows 0.88 %)
+    keep = np.arange(len(no.rows))
     from partsopt.network_step import NetworkOptions, _take
     sub = NetworkOptions(rows=no.rows[keep], options=_take(no.options, keep), value=no.value[keep],
                          weight=no.weight[keep], pool=no.pool[keep], bucket=no.bucket[keep],
