@@ -351,6 +351,8 @@ def run_plan(data, as_of, config, out: Path, cluster: dict | None = None):
     run = make_run_info("plan", config, data.tables, as_of=result.as_of.date().isoformat())
     run["dataset"] = str(data.path or "")
     run["rows"] = {"forecasts": len(result.forecasts), "policies": len(result.policies), "orders": len(result.orders)}
+    if getattr(result, "network", None) is not None:
+        run["network"] = result.network
     with OutputSet(out) as outputs:
         for name, frame in (("forecasts", result.forecasts), ("policies", result.policies), ("orders", result.orders)):
             outputs.write_table(frame, f"{name}.parquet")
@@ -372,6 +374,16 @@ def _print_plan_summary(result, run, out: Path) -> None:
     print(f"{len(pol):,} part-locations planned, {len(stocked):,} stocked; target value of stock "
           f"{stocked['inventory_value'].sum():,.0f}; expected hit rate (line-weighted) "
           f"{_weighted_hit(result):.1%}")
+    net = getattr(result, "network", None)
+    if net is not None:
+        what = {"target": "network target", "budget": "budget", "row": "budget (row plan kept)"}[net["mode"]]
+        prices = ", ".join(f"{p}: {x:.3g}" if len(net["pools"]) > 1 else f"{x:.3g}"
+                           for p, x in zip(net["pools"], net["price_per_1000"]))
+        print(f"{what}: expected network hit rate {net['expected_network_hit_rate']:.1%}, investment "
+              f"{net['investment']:,.0f}" + (f" (budget {net['budget']:,.0f})" if net["budget"] > 0 else "")
+              + (f"; shadow price {prices} hit lines/yr per 1,000 of stock" if net["mode"] != "row" else ""))
+        if net["note"]:
+            print(f"  {net['note']}")
     n_em = int((orders["order_type"] == "emergency").sum()) if len(orders) else 0
     print(f"{len(orders):,} order lines to place ({len(orders) - n_em:,} normal, {n_em:,} emergency), "
           f"value {orders['value'].sum() if len(orders) else 0:,.0f}")

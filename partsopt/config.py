@@ -17,6 +17,9 @@ Example (every key shown with its default, except ``by_criticality``, empty by d
     by_criticality = { A = 0.98, C = 0.90 }   # per criticality class; a class not given uses level
     otd_target = 0.95            # on-time delivery, any source, in (0, 1)
     normal_order_rate = 0.85     # normal ÷ all replenishment order lines, in [0, 1)
+    scope = "row"                # row: every customer-facing part-location reaches level;
+                                 # network: together, line-weighted, at least investment
+    row_floors = true            # network scope: OTD and normal-order floors still per row
 
     [policy]
     type = "sS"                  # sS (periodic review, reorder point s, order-up-to S) or base_stock
@@ -41,7 +44,8 @@ Example (every key shown with its default, except ``by_criticality``, empty by d
     emergency_cost = -1.0        # per emergency line; -1 = each location's emergency_cost
 
     [budget]
-    total = 0.0                  # cap on inventory investment at cost; 0 = none
+    total = 0.0                  # cap on the plan's inventory investment at cost; 0 = none
+                                 # (a row-scope plan above it moves to the network allocation)
 
     [simulation]
     seed = 0
@@ -104,6 +108,15 @@ SCHEMA: dict[str, Any] = {
         "otd_target": Key(float, 0.95, **LEVEL, doc="on-time delivery target (any source)"),
         "normal_order_rate": Key(float, 0.85, lower=0.0, upper=1.0, upper_open=True,
                                  doc="minimum share of normal order lines"),
+        "scope": Key(str, "row", choices=("row", "network"),
+                     doc="row = every customer-facing part-location reaches the level; network = the "
+                         "customer-facing part-locations together reach it as the line-weighted expected "
+                         "hit rate (per criticality class when by_criticality is set) at minimum "
+                         "inventory investment, with one shadow price (partsopt.network_step)"),
+        "row_floors": Key(bool, True,
+                          doc="network scope: keep the on-time and normal-order-rate floors per "
+                              "part-location (false: only the network target binds, so a part-location "
+                              "may be left unstocked and served from its parent)"),
     },
     "policy": {
         "type": Key(str, "sS", choices=("sS", "base_stock")),
@@ -131,7 +144,10 @@ SCHEMA: dict[str, Any] = {
         "emergency_cost": Key(float, -1.0, lower=-1.0, doc="-1 = each location's emergency_cost"),
     },
     "budget": {
-        "total": Key(float, 0.0, lower=0.0, doc="0 = no budget"),
+        "total": Key(float, 0.0, lower=0.0,
+                     doc="cap on the expected inventory investment at cost of the whole plan (every "
+                         "row, warehouses included); 0 = no budget.  Above it the plan takes the best "
+                         "network hit rate within the budget (partsopt.network_step)"),
     },
     "simulation": {
         "seed": Key(int, 0, lower=0, upper=2**32 - 1),

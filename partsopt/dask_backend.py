@@ -10,7 +10,12 @@ outputs are concatenated in the single-process order - the same bytes as
   (bounded wait; an unreachable scheduler is a :class:`~partsopt.errors.ConfigError`,
   exit 2) or ``--dask local[:N]`` (a ``LocalCluster`` of N worker processes).
 * :func:`plan_on_cluster` - the partitioned plan; tasks are retried when a
-  worker dies (the scheduler re-runs the lost partitions elsewhere).
+  worker dies (the scheduler re-runs the lost partitions elsewhere).  With a
+  network target or a budget (:mod:`partsopt.network_step`) it runs in three
+  phases: every partition drafts its plan up to the option tables (kept on the
+  worker as a future), the client bisects the shadow price - each round every
+  partition answers its cost and value per part bucket at the prices - and every
+  partition finishes its plan at the prices found.
 * :func:`network_shadow_price` - one shadow price λ for a network-level
   target or budget, by bisection where each partition answers "cost and value
   at λ" (:func:`policies.marginal.respond_at_price`).
@@ -156,6 +161,7 @@ def plan_on_cluster(client, dataset: Dataset, as_of, config: dict | None = None,
     digit).  ``n_partitions`` defaults to :func:`default_partitions`.
     """
     from partsopt.config import default_config
+    from partsopt.network_step import needs_allocation
     from partsopt.pipeline import plan_context
 
     config = config or default_config()
@@ -165,10 +171,66 @@ def plan_on_cluster(client, dataset: Dataset, as_of, config: dict | None = None,
     if not parts:
         from partsopt.pipeline import plan
         return plan(dataset, as_of, config, context=context)
+    if needs_allocation(config):
+        drafts = [client.submit(_draft_partition, p, config, context, pure=False, retries=retries)
+                  for p in parts]
+        return _allocate_and_finish(client, drafts, config, dataset.issues, retries)
     futures = [client.submit(_plan_partition, p, config, context, pure=False, retries=retries)
                for p in parts]
     results = client.gather(futures)
     return combine_plans(results, dataset.issues)
+
+
+def _draft_partition(part: Dataset, config: dict, context):
+    from partsopt.pipeline import draft_plan
+
+    return draft_plan(part, context.as_of, config, context=context)
+
+
+def _draft_parquet_partition(root: str, partition: int, n_partitions: int, config: dict, context):
+    return _draft_partition(read_partition(root, partition, n_partitions), config, context)
+
+
+def _draft_summary(draft):
+    from partsopt.network_step import partition_summary
+
+    return partition_summary(draft.options)
+
+
+def _draft_respond(draft, prices):
+    from partsopt.network_step import respond
+
+    return respond(draft.options, prices)
+
+
+def _draft_finish(draft, allocation):
+    from partsopt.pipeline import finish_plan
+
+    if not len(draft.policies):      # a partition without parts has nothing to finish
+        return None
+    return finish_plan(draft, allocation)
+
+
+def _allocate_and_finish(client, drafts: list, config: dict, issues, retries: int):
+    """Phases (b) and (c) of a network plan: the client's bisection over the drafts' answers
+    (per part bucket, so the sums are those of the single-process plan), then every partition
+    finishes at the prices found.  The drafts stay on the workers as futures."""
+    from partsopt.network_step import merge_responses, merge_summaries, solve_allocation
+
+    summary = merge_summaries(client.gather([client.submit(_draft_summary, d, pure=False, retries=retries)
+                                             for d in drafts]))
+
+    def ask(prices):
+        return merge_responses(client.gather([client.submit(_draft_respond, d, prices, pure=False,
+                                                            retries=retries) for d in drafts]))
+
+    allocation = solve_allocation(summary, ask, config)
+    results = client.gather([client.submit(_draft_finish, d, allocation, pure=False, retries=retries)
+                             for d in drafts])
+    results = [r for r in results if r is not None and len(r.policies)]
+    out = combine_plans(results, issues)
+    out.network = allocation.record()
+    return out
 
 
 def plan_parquet_on_cluster(client, root, dataset: Dataset, as_of, config: dict | None = None, *,
@@ -178,11 +240,16 @@ def plan_parquet_on_cluster(client, root, dataset: Dataset, as_of, config: dict 
     network-wide context (it may be the whole dataset or any dataset with the
     whole demand history)."""
     from partsopt.config import default_config
+    from partsopt.network_step import needs_allocation
     from partsopt.pipeline import plan_context
 
     config = config or default_config()
     context = plan_context(dataset, as_of, config)
     n = _partitions_written(root)
+    if needs_allocation(config):
+        drafts = [client.submit(_draft_parquet_partition, str(root), k, n, config, context, pure=False,
+                                retries=retries) for k in range(n)]
+        return _allocate_and_finish(client, drafts, config, dataset.issues, retries)
     futures = [client.submit(_plan_parquet_partition, str(root), k, n, config, context, pure=False,
                              retries=retries) for k in range(n)]
     results = [r for r in client.gather(futures) if len(r.policies)]

@@ -12,8 +12,13 @@ runs, for one as-of date:
    every warehouse above them (it replenishes them).
 4. **Forecasts** and replenishment flows (:mod:`partsopt.forecast_step`).
 5. **Lead times** from master data and receipts (:mod:`partsopt.leadtimes`).
-6. **Policies**, echelon by echelon (:mod:`partsopt.policy_step`), then the
-   manual overrides of the items table and supersession (old part: s = S = 0).
+6. **Policies**, echelon by echelon (:mod:`partsopt.policy_step`); with
+   ``service.scope = "network"`` or a ``budget.total`` the customer-facing
+   reorder points are then chosen by one shadow price (:mod:`partsopt.network_step`);
+   then the manual overrides of the items table and supersession (old part: s = S = 0).
+   :func:`draft_plan` stops before the price, :func:`finish_plan` applies it and
+   goes on: the two halves a cluster runs on every partition around the client's
+   bisection (:func:`partsopt.dask_backend.plan_on_cluster`).
 7. **Orders** from the inventory snapshot with the one order rule
    (:mod:`partsopt.ordering`); a superseded part's stock counts towards its
    successor's inventory position at the same location (it is used up first).
@@ -30,6 +35,8 @@ from partsopt.config import default_config
 from partsopt.errors import ConfigError
 from partsopt.forecast_step import add_flows, forecast_part_locations, location_depth
 from partsopt.leadtimes import lead_time_table
+from partsopt.network_step import (Allocation, NetworkOptions, apply_allocation, build_options,
+                                   needs_allocation, partition_summary, respond, solve_allocation)
 from partsopt.ordering import order_suggestions
 from partsopt.partition import part_buckets, row_buckets
 from partsopt.policy_step import POLICY_COLUMNS, apply_overrides, plan_policies, reevaluate_overridden
@@ -51,6 +58,8 @@ class PlanResult:
     as_of: pd.Timestamp
     config: dict
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the network allocation (:meth:`partsopt.network_step.Allocation.record`), None in row scope
+    network: dict | None = None
 
 
 def check_as_of(dataset: Dataset, as_of) -> pd.Timestamp:
@@ -182,12 +191,69 @@ def prepare_plan(dataset: Dataset, as_of, config: dict, *, context: "PlanContext
                       depth=location_depth(dataset.locations), buckets=buckets, context=context, successors=succ)
 
 
-def solve_policies(prep: PlanInputs, dataset: Dataset, config: dict) -> pd.DataFrame:
-    """Step 6: policies echelon by echelon, overrides and supersession, re-evaluated where changed."""
+@dataclass
+class PlanDraft:
+    """A plan up to the network allocation (steps 1-6 before the shadow price).
+
+    ``policies`` is the per-row plan (before the allocation and the overrides),
+    ``options`` the option tables of its customer-facing rows (None when the
+    configuration needs no allocation), ``extras`` the per-row inputs of
+    :func:`partsopt.policy_step.plan_policies` that the allocation reuses.
+    """
+
+    prep: PlanInputs
+    dataset: Dataset
+    config: dict
+    policies: pd.DataFrame
+    options: NetworkOptions | None
+    extras: dict
+
+
+def draft_policies(prep: PlanInputs, dataset: Dataset, config: dict):
+    """Per-row policies echelon by echelon and, when needed, their option tables."""
+    extras: dict = {}
     pol = plan_policies(prep.forecasts, prep.lead_times, dataset.parts, dataset.locations, config,
-                        promise_days=prep.context.promise_days, depth=prep.depth, buckets=prep.buckets)
+                        promise_days=prep.context.promise_days, depth=prep.depth, buckets=prep.buckets,
+                        extras=extras)
+    options = None
+    if needs_allocation(config):
+        options = build_options(pol, prep.forecasts, prep.lead_times, dataset.locations, config,
+                                e_on_time=extras["e_on_time"], buckets=prep.buckets, items=dataset.items)
+    return pol, options, extras
+
+
+def allocate_locally(options: NetworkOptions | None, config: dict) -> Allocation | None:
+    """The shadow-price bisection in this process (the cluster runs the same loop)."""
+    if options is None:
+        return None
+    return solve_allocation(partition_summary(options), lambda prices: respond(options, prices), config)
+
+
+def finish_policies(pol: pd.DataFrame, options: NetworkOptions | None, allocation: Allocation | None,
+                    prep: PlanInputs, dataset: Dataset, extras: dict) -> pd.DataFrame:
+    """The allocation's levels, then overrides and supersession, re-evaluated where changed."""
+    if allocation is not None:
+        pol = apply_allocation(pol, options, allocation, dataset.locations, extras)
     pol = apply_overrides(pol, dataset.items, prep.successors)
     return reevaluate_overridden(pol, prep.forecasts, prep.lead_times, buckets=prep.buckets)
+
+
+def solve_policies(prep: PlanInputs, dataset: Dataset, config: dict) -> pd.DataFrame:
+    """Step 6: policies echelon by echelon, the network allocation when configured, overrides
+    and supersession, re-evaluated where changed."""
+    pol, options, extras = draft_policies(prep, dataset, config)
+    return finish_policies(pol, options, allocate_locally(options, config), prep, dataset, extras)
+
+
+def draft_plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: ProgressFn = no_progress,
+               context: PlanContext | None = None) -> PlanDraft:
+    """Steps 1-6 up to the shadow price (see :func:`plan`)."""
+    config = config or default_config()
+    progress(0, 6, "plan: history")
+    prep = prepare_plan(dataset, as_of, config, context=context, progress=progress)
+    progress(3, 6, "plan: policies")
+    pol, options, extras = draft_policies(prep, dataset, config)
+    return PlanDraft(prep=prep, dataset=dataset, config=config, policies=pol, options=options, extras=extras)
 
 
 def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: ProgressFn = no_progress,
@@ -198,13 +264,17 @@ def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: Progr
     be one partition of the parts (:mod:`partsopt.partition`); ``as_of`` is then
     ignored in favour of ``context.as_of``.
     """
-    config = config or default_config()
+    draft = draft_plan(dataset, as_of, config, progress=progress, context=context)
+    return finish_plan(draft, allocate_locally(draft.options, draft.config), progress=progress)
+
+
+def finish_plan(draft: PlanDraft, allocation: Allocation | None, *,
+                progress: ProgressFn = no_progress) -> PlanResult:
+    """Steps 6-7 after the shadow price: allocation, overrides, orders (see :func:`plan`)."""
+    prep, dataset, config = draft.prep, draft.dataset, draft.config
     steps = 6
-    progress(0, steps, "plan: history")
-    prep = prepare_plan(dataset, as_of, config, context=context, progress=progress)
     as_of, fc, lead = prep.as_of, prep.forecasts, prep.lead_times
-    progress(3, steps, "plan: policies")
-    pol = solve_policies(prep, dataset, config)
+    pol = finish_policies(draft.policies, draft.options, allocation, prep, dataset, draft.extras)
 
     progress(4, steps, "plan: lead-time demand")
     ltd_mean, ltd_var = lead_time_moments(fc["flow_mean_per_day"].to_numpy(), fc["flow_var_per_day"].to_numpy(),
@@ -221,7 +291,7 @@ def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: Progr
     policies_out = pol[POLICY_COLUMNS + [c for c in pol.columns if c not in POLICY_COLUMNS]]
     progress(6, steps, "plan: done")
     return PlanResult(forecasts=forecasts, policies=policies_out, orders=orders, as_of=as_of, config=config,
-                      issues=dataset.issues)
+                      issues=dataset.issues, network=None if allocation is None else allocation.record())
 
 
 def plan_orders(pol: pd.DataFrame, dataset: Dataset, final: pd.Series, as_of) -> pd.DataFrame:

@@ -29,6 +29,10 @@ The echelons are solved top-down (depth 0 = the central warehouse) because a
 location's lead time and emergency on-time probability depend on its parent's
 policy.  Within an echelon every row is solved at once (vectorised).
 
+With ``service.scope = "network"`` or a ``budget.total``, the customer-facing
+reorder points are then re-chosen by one shadow price across the network
+(:mod:`partsopt.network_step`, order quantities kept).
+
 Afterwards: ``items.stocked = false`` → s = S = 0 (served from the parent);
 ``items.min_qty`` raises s to at least it and ``items.max_qty`` caps S
 (manual overrides, kept visible in the reason); superseded parts get s = S = 0.
@@ -55,8 +59,13 @@ def _cost_column(config_value: float, location_values: np.ndarray, unset: float)
 
 def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, locations: pd.DataFrame,
                   config: dict, *, promise_days: pd.Series | None = None, depth: pd.Series | None = None,
-                  buckets: np.ndarray | None = None) -> pd.DataFrame:
+                  buckets: np.ndarray | None = None, extras: dict | None = None) -> pd.DataFrame:
     """Policies for every row of ``fc`` (forecasts with flows) joined with ``lead`` (lead times).
+
+    ``extras`` (a dict, optional) receives per-row inputs the network allocation reuses
+    (:mod:`partsopt.network_step`): ``e_on_time`` (emergency on-time probability),
+    ``holding_rate``, ``order_cost``, ``emergency_cost`` and ``ltd_mean`` (mean flow over lead
+    time + review [units]).
 
     ``buckets`` (one int per row of ``fc``; :func:`partsopt.partition.row_buckets`)
     splits each echelon into groups solved by separate calls of the optimiser.
@@ -105,6 +114,7 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
     target_name = np.where(customer, svc["target"], "fill_rate").astype(object)
     target_level = np.where(customer, level, float(config["policy"]["upper_fill_rate"]))
     multi = bool(config["policy"]["multi_echelon"])
+    e_on_all = np.zeros(n)
     key = pd.MultiIndex.from_frame(rows[["part", "location"]])
 
     for d in sorted(rows["depth"].unique()):
@@ -123,6 +133,7 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
                 wait = np.where(has_parent, res_cols["wait_days"][np.maximum(pidx, 0)], 0.0)
                 wait = np.where(sub["lt_source"].to_numpy() == "receipts", 0.0, np.nan_to_num(wait))
                 L = L + wait
+        e_on_all[sel] = e_on_time
         mean = sub["flow_mean_per_day"].to_numpy(np.float64)
         var = np.maximum(sub["flow_var_per_day"].to_numpy(np.float64), mean)
         active = mean > 0
@@ -186,6 +197,12 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
     out["moq"] = rows["moq"].to_numpy()
     out["lt_source"] = rows["lt_source"].to_numpy()
     out["demand_class"] = rows["demand_class"].to_numpy()
+    if extras is not None:
+        extras.update(e_on_time=e_on_all, holding_rate=rows["holding_rate"].to_numpy(np.float64),
+                      order_cost=rows["order_cost"].to_numpy(np.float64),
+                      emergency_cost=rows["emergency_cost"].to_numpy(np.float64),
+                      ltd_mean=rows["flow_mean_per_day"].to_numpy(np.float64) * (
+                          res_cols["lead_time_days"] + rows["review_days"].to_numpy(np.float64)))
     return out
 
 

@@ -14,6 +14,7 @@ newsvendor     newsvendor / base-stock levels, (s, S) power approximation
 rq             continuous-review (r, Q): exact costs, approximations, Poisson optimum
 metric         METRIC / VARI-METRIC multi-echelon evaluation
 serial         Chen-Zheng exact serial base stock
+levels         option tables of reorder points (cost, expected hit lines, floors) per row
 marginal       marginal analysis, efficient frontiers, Lagrangian solve
 milp           PuLP multiple-choice MILP
 network        network optimiser (stock levels across a dealer network)
@@ -22,9 +23,10 @@ Every public name of these modules is also available from ``policies`` directly;
 entry point for scripts is ``policies.optimal_ss_poisson(mean, fixed_cost, holding_cost,
 stockout_cost) -> (s, S, cost)``.
 """
-from . import (distributions, marginal, metric, milp, network, newsvendor, rq, serial, service,
+from . import (distributions, levels, marginal, metric, milp, network, newsvendor, rq, serial, service,
                single, ss_exact)
 from .distributions import *  # noqa: F401,F403
+from .levels import *  # noqa: F401,F403
 from .marginal import *  # noqa: F401,F403
 from .metric import *  # noqa: F401,F403
 from .milp import *  # noqa: F401,F403
@@ -37,6 +39,6 @@ from .single import *  # noqa: F401,F403
 from .ss_exact import *  # noqa: F401,F403
 
 _MODULES = (distributions, service, single, ss_exact, newsvendor, rq, metric, serial, marginal,
-            milp, network)
+            milp, network, levels)
 __all__ = [m.__name__.rsplit(".", 1)[1] for m in _MODULES] + sorted(
     {name for m in _MODULES for name in m.__all__})

@@ -1,0 +1,106 @@
+"""Row scope against network scope (and a budget) on a demo network: what the network target buys.
+
+For the demo network of ``--size`` (seed ``--seed``), as of its ``as_of``, plans with
+``partsopt.pipeline.plan``:
+
+* ``row``        the default scenario: every customer-facing part-location at service.level;
+* ``network``    service.scope = "network" (per-row OTD / normal-order floors kept);
+* ``network-free``  service.scope = "network", service.row_floors = false;
+* ``budget``     network-free with budget.total = ``--budget-share`` × the network-free investment.
+
+and records, per scenario: expected investment at cost (policies.inventory_value), expected
+line-weighted network hit rate of the customer-facing rows (own customer lines = own mean /
+E[log-series line size]), stocked part-locations, the shadow price, bisection rounds and the
+plan's wall time (one run each; state the machine's load).
+
+Run:  python benchmarks/network_plan.py [--size medium] [--seed 0] [--out benchmarks/results/network_plan.md]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.machine import machine_summary  # noqa: E402
+from partsopt.config import resolve_config  # noqa: E402
+from partsopt.demo import generate  # noqa: E402
+from partsopt.demo.writer import save  # noqa: E402
+from partsopt.io import load  # noqa: E402
+from partsopt.pipeline import plan  # noqa: E402
+from policies.service import line_sizes_for_family  # noqa: E402
+
+
+def network_hit(result) -> float:
+    pol = result.policies.merge(result.forecasts[["part", "location", "mean_per_day", "flow_mean_per_day",
+                                                  "flow_var_per_day"]], on=["part", "location"])
+    pol = pol[pol["mean_per_day"] > 0]
+    flow = pol["flow_mean_per_day"].to_numpy()
+    q = line_sizes_for_family("nbinom", flow, np.maximum(pol["flow_var_per_day"].to_numpy(), flow))
+    w = pol["mean_per_day"].to_numpy() * 365.0 / (q @ np.arange(q.shape[1]))
+    return float((w * pol["expected_hit_rate"].to_numpy()).sum() / w.sum())
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", default="medium", choices=("small", "medium", "large"))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--budget-share", type=float, default=0.9)
+    ap.add_argument("--out", default=None, help="markdown result file (default: print only)")
+    args = ap.parse_args(argv)
+
+    load0 = os.getloadavg()[0]
+    net = generate(args.size, args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = load(save(net, Path(tmp) / "data", None))
+    rows = []
+    free_cost = None
+    scenarios = [("row", {}), ("network", {"service": {"scope": "network"}}),
+                 ("network-free", {"service": {"scope": "network", "row_floors": False}})]
+    i = 0
+    while i < len(scenarios):
+        name, cfg = scenarios[i]
+        t0 = time.perf_counter()
+        res = plan(data, net.as_of, resolve_config(cfg))
+        wall = time.perf_counter() - t0
+        pol = res.policies
+        rec = res.network or {}
+        rows.append((name, float(pol["inventory_value"].sum()), network_hit(res), int((pol["order_up_to"] > 0).sum()),
+                     len(pol), rec.get("price_per_1000", [float("nan")])[0], rec.get("rounds", 0), wall))
+        if name == "network-free":
+            free_cost = float(pol["inventory_value"].sum())
+            scenarios.append(("budget", {"service": {"scope": "network", "row_floors": False},
+                                         "budget": {"total": args.budget_share * free_cost}}))
+        i += 1
+    load1 = os.getloadavg()[0]
+    lines = [f"# Row scope vs network scope on the {args.size} demo network — "
+             f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC", "",
+             f"- machine: {machine_summary()}",
+             f"- load average (1 min): {load0:.1f} before, {load1:.1f} after (shared machine: times indicative)",
+             f"- data: `partsopt.demo.generate({args.size!r}, {args.seed})`, as of {net.as_of}; service.level 0.95",
+             f"- command: `python benchmarks/network_plan.py --size {args.size} --seed {args.seed}"
+             f" --budget-share {args.budget_share}`; one run per scenario", "",
+             "| scenario | investment | expected network hit rate | stocked part-locations | λ (hit lines/yr per 1,000) | rounds | plan wall [s] |",
+             "|---|---|---|---|---|---|---|"]
+    for name, inv, hit, st, n, lam, rounds, wall in rows:
+        lines.append(f"| {name} | {inv:,.0f} | {hit:.4f} | {st:,} of {n:,} | {lam:.4g} | {rounds} | {wall:.1f} |")
+    lines += ["", "row = default scenario; network = service.scope \"network\" with the per-row OTD and "
+              "normal-order floors; network-free = row_floors false; budget = network-free with "
+              f"budget.total = {args.budget_share} × the network-free investment."]
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
