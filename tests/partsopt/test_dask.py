@@ -11,7 +11,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from partsopt.cli import main  # noqa: E402
-from partsopt.dask_backend import check_workers, connect, parse_local, plan_on_cluster  # noqa: E402
+from partsopt.dask_backend import check_workers, parse_local, plan_on_cluster  # noqa: E402
 from partsopt.errors import ConfigError  # noqa: E402
 from partsopt.io import load  # noqa: E402
 from partsopt.partition import split_dataset  # noqa: E402
@@ -38,15 +38,16 @@ def network(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def client():
-    with connect(local="local:2", timeout=60) as c:
-        yield c
+def client(dask_client):
+    """The session's LocalCluster (2 worker processes, tests/partsopt/conftest.py)."""
+    return dask_client
 
 
 def test_local_cluster_plan_is_identical_to_the_single_process_plan(network, client):
     piece, as_of, whole = network
     assert len(client.scheduler_info()["workers"]) == 2
-    assert_same_plan(whole, plan_on_cluster(client, piece, as_of, n_partitions=6))
+    # 5 partitions of the piece (a sixth of the demo's parts): every partition holds parts
+    assert_same_plan(whole, plan_on_cluster(client, piece, as_of, n_partitions=5))
 
 
 def test_a_worker_killed_mid_run_is_survived_with_identical_results(network, client):
