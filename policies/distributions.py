@@ -151,7 +151,8 @@ def _resolve(family: str, mean, var, on_underdispersed: str):
     var = _as_1d("var", var, n)
     _check_finite_nonneg("var", var)
     if family == "nbinom":
-        fallback = nbinom_fallback_mask(mean, var)
+        # mean 0: the point mass at 0 (the only law of a count with mean 0), as Poisson(0)
+        fallback = nbinom_fallback_mask(mean, var) | (mean == 0)
         under = var < mean * (1.0 - 1e-12)
         if on_underdispersed == "raise" and under.any():
             i = int(np.flatnonzero(under)[0])

@@ -189,3 +189,10 @@ def test_bad_input(kwargs, match):
 def test_bad_sd_for_normal_loss():
     with pytest.raises(ValueError, match="sd must be > 0"):
         d.normal_loss1(1.0, 0.0, 0.0)
+
+
+def test_nbinom_with_mean_zero_is_the_point_mass_at_zero():
+    # mean 0 with var > 0 (e.g. no lead time but a lead-time sd): the only count law with mean 0
+    P = d.pmf_matrix("nbinom", [0.0, 2.0], [1.5, 4.0], kmax=30)
+    assert np.array_equal(P[0], np.eye(31)[0])
+    np.testing.assert_allclose(d.pmf_mean(P[1:]), 2.0, rtol=1e-7)   # tail beyond 30 cut
