@@ -185,9 +185,9 @@ def prepare_plan(dataset: Dataset, as_of, config: dict, *, context: "PlanContext
 def solve_policies(prep: PlanInputs, dataset: Dataset, config: dict) -> pd.DataFrame:
     """Step 6: policies echelon by echelon, overrides and supersession, re-evaluated where changed."""
     pol = plan_policies(prep.forecasts, prep.lead_times, dataset.parts, dataset.locations, config,
-                        promise_days=prep.context.promise_days, depth=prep.depth, buckets=prep.buckets)
+                        promise_days=prep.context.promise_days, depth=prep.depth)
     pol = apply_overrides(pol, dataset.items, prep.successors)
-    return reevaluate_overridden(pol, prep.forecasts, prep.lead_times, buckets=prep.buckets)
+    return reevaluate_overridden(pol, prep.forecasts, prep.lead_times)
 
 
 def plan(dataset: Dataset, as_of, config: dict | None = None, *, progress: ProgressFn = no_progress,

@@ -345,19 +345,33 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     if periodic.any():
         P_R = dist.pmf_matrix(family, mean * R, None if family == "poisson" else var * R,
                               kmax=Kd - 1, on_underdispersed=on_underdispersed)
-    return _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q)
+    return _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q,
+                     exact_means=family in ("poisson", "nbinom"))
 
 
-def _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q) -> CycleTables:
+def _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q, exact_means=False) -> CycleTables:
     """CycleTables from the time-averaged pmf ``Pbar`` of D_t over [L, L+R], the pmfs of D_L,
     D_{L+R} and D_R (all ``[n, K]``, D_R may be narrower or None when every R is 0) and the
-    line-size pmf ``q``."""
+    line-size pmf ``q``.
+
+    ``exact_means``: the demand over t periods has mean exactly ``μ t`` (Poisson, negative
+    binomial).  The loss functions then come from the complementary loss and the mean,
+    ``n(y) = n̄(y) − y + E[D]`` (Snyder & Shen 2019 eq. C.37), which uses the cdf below y
+    only: exact although the pmf rows are cut at K − 1 (the cut moves F(K − 1) alone).  Summing
+    the pmf tail instead would miss ``E[(D − K + 1)^+]``, which for a very slow, very
+    over-dispersed part is a large share of the μR units demanded per cycle.
+    """
     n, K = Pbar.shape
     # a row-by-row sum (not a BLAS product, whose order can depend on the number of rows)
     size_mean = np.sum(q * np.arange(q.shape[1]), axis=1)
     Fbar = dist.cdf(Pbar)
     oh = dist.loss1_complement(Pbar)
-    bo = dist.loss1(Pbar)
+    levels = np.arange(K)[None, :]
+    if exact_means:
+        # time average of E[D_t] over [L, L + R] is μ (L + R/2) (= μ L when R = 0)
+        bo = np.maximum(oh - levels + (mean * (L + 0.5 * R))[:, None], 0.0)
+    else:
+        bo = dist.loss1(Pbar)
     F_L = dist.cdf(P_L)
     # hit(y) = Σ_k q_k F̄(y − k): sizes k >= K add nothing (F̄ is 0 below level 0); each step
     # adds q_k F̄(y − k) in place, in the order k = 1, 2, ... (row by row the same sums)
@@ -370,10 +384,12 @@ def _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q) -> CycleTables:
     periodic = R > 0
     fill = np.empty((n, K))
     if periodic.any():
-        n_LR = dist.loss1(P_LR)
-        n_L = dist.loss1(P_L)
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = 1.0 - (n_LR - n_L) / (mean * R)[:, None]
+            if exact_means:
+                # n_{L+R}(y) − n_L(y) = μR + n̄_{L+R}(y) − n̄_L(y)  (eq. C.37 twice)
+                f = (dist.loss1_complement(P_L) - dist.loss1_complement(P_LR)) / (mean * R)[:, None]
+            else:
+                f = 1.0 - (dist.loss1(P_LR) - dist.loss1(P_L)) / (mean * R)[:, None]
         f = np.where((mean * R)[:, None] > 0, f, 1.0)
         fill[periodic] = np.clip(f[periodic], 0.0, 1.0)
         csl = dist.cdf(P_LR)
