@@ -342,9 +342,12 @@ def _solve_chunk(make_tables, ppy, h_unit, A, E, ttype, lvl, hit_floor, nor, pol
     T = make_tables()
     n, K = T.n, T.K
     cont = T.review_period == 0
-    tgt = np.where((ttype == "hit_rate")[:, None], T.hit,
-                   np.where((ttype == "fill_rate")[:, None], T.fill,
-                            np.where((ttype == "ready_rate")[:, None], T.ready, T.csl)))
+    # a chunk whose every row targets the hit rate sums the hit table once (same bits)
+    hit_only = bool(np.all(ttype == "hit_rate"))
+    tgt = T.hit if hit_only else np.where(
+        (ttype == "hit_rate")[:, None], T.hit,
+        np.where((ttype == "fill_rate")[:, None], T.fill,
+                 np.where((ttype == "ready_rate")[:, None], T.ready, T.csl)))
     csl_cont = cont & (ttype == "cycle_service_level")
     if csl_cont.any():   # continuous review CSL = P(D_L <= s): a function of s alone
         tgt_s = np.zeros((n, K + 1))
@@ -404,17 +407,17 @@ def _solve_chunk(make_tables, ppy, h_unit, A, E, ttype, lvl, hit_floor, nor, pol
     Y0 = int(y_lo.min())
     Y1 = min(K, s_cap + Qmax + 1)            # C holds levels y = Y0..Y1-1
     width = max(Y1 - Y0, 1)
-    C_t = np.zeros((n, width))
     C_h = np.zeros((n, width))
     C_o = np.zeros((n, width))
-    tables = (tgt, T.hit, T.on_hand)
+    C_t = C_h if hit_only else np.zeros((n, width))
+    sums = ((C_h, T.hit), (C_o, T.on_hand)) + (() if hit_only else ((C_t, tgt),))
     for q in range(1, Qmax + 1):
         pre = int(np.searchsorted(-qhi, -q, side="right"))   # rows with qhi >= q
         wq = w[:pre, q - 1][:, None]
         sh = q - 1
         lo = max(Y0, sh)                                       # C column lo - Y0 .. width-1
         if lo < Y1:
-            for C, X in zip((C_t, C_h, C_o), tables):
+            for C, X in sums:
                 C[:pre, lo - Y0:] += wq * X[:pre, lo - sh: Y1 - sh]
         act = (q >= qlo[:pre]) & ((q - qlo[:pre]) % pack[:pre] == 0)
         if not act.any():
@@ -424,40 +427,47 @@ def _solve_chunk(make_tables, ppy, h_unit, A, E, ttype, lvl, hit_floor, nor, pol
         b = min(s_cap + q, Y1 - 1)
         if b < a:
             continue
-        Wq = W[:pre, q - 1]
-        ords = ords_q[:pre, q - 1]
-        ct = C_t[:pre, a - Y0: b - Y0 + 1]
-        ch = C_h[:pre, a - Y0: b - Y0 + 1]
-        co = C_o[:pre, a - Y0: b - Y0 + 1]
-        hthr = hit_threshold(slice(0, pre), ords)
-        feas = ch >= ((hthr - 1e-12) * Wq)[:, None]
-        cc = csl_cont[:pre]
-        if cc.any():
-            # continuous review CSL = P(D_L <= s), s = y - q: column s + 1 of tgt_s
-            tcol = np.where(cc[:, None], tgt_s[:pre, a - q + 1: b - q + 2] * Wq[:, None], ct)
-            feas &= tcol >= ((lvl[:pre] - 1e-12) * Wq)[:, None]
+        # the rows evaluated at this q: the whole prefix, or only its active rows
+        r = slice(0, pre) if act.all() else np.flatnonzero(act)
+        nr = pre if isinstance(r, slice) else r.size
+        Wq = W[r, q - 1]
+        ords = ords_q[r, q - 1]
+        cols = slice(a - Y0, b - Y0 + 1)
+        ch = C_h[r, cols]
+        co = C_o[r, cols]
+        hthr = hit_threshold(r, ords)
+        if hit_only:   # one comparison: max(a, b)·W = max(a·W, b·W) in floating point
+            feas = ch >= ((np.maximum(hthr, lvl[r]) - 1e-12) * Wq)[:, None]
         else:
-            feas &= ct >= ((lvl[:pre] - 1e-12) * Wq)[:, None]
-        feas &= act[:, None]
+            ct = C_t[r, cols]
+            feas = ch >= ((hthr - 1e-12) * Wq)[:, None]
+            cc = csl_cont[r]
+            if cc.any():
+                # continuous review CSL = P(D_L <= s), s = y - q: column s + 1 of tgt_s
+                tcol = np.where(cc[:, None], tgt_s[r, a - q + 1: b - q + 2] * Wq[:, None], ct)
+                feas &= tcol >= ((lvl[r] - 1e-12) * Wq)[:, None]
+            else:
+                feas &= ct >= ((lvl[r] - 1e-12) * Wq)[:, None]
         # each row's own window y_lo <= y <= s_cap + q (the chunk's window is their union):
         # the candidates and their order are the row's alone
         yy = np.arange(a, b + 1)[None, :]
-        feas &= (yy >= y_lo[:pre, None]) & (yy <= (s_cap_row[:pre] + q)[:, None])
+        feas &= (yy >= y_lo[r, None]) & (yy <= (s_cap_row[r] + q)[:, None])
         # annual cost = h c OH + A orders + E lines (1 - hit), policy averages = C / W
-        cost = (h_unit[:pre, None] * co - eline[:pre, None] * ch) / Wq[:, None]
-        cost += (A[:pre] * ords + eline[:pre])[:, None]
+        cost = (h_unit[r, None] * co - eline[r, None] * ch) / Wq[:, None]
+        cost += (A[r] * ords + eline[r])[:, None]
         cost[~feas] = np.inf
         jmin = np.argmin(cost, axis=1)
-        cj = cost[np.arange(pre), jmin]
-        bc = best_cost[:pre]
+        cj = cost[np.arange(nr), jmin]
+        bc = best_cost[r]
         fin = np.isfinite(bc)
         thr = bc.copy()
         thr[fin] -= 1e-9 * np.maximum(1.0, np.abs(bc[fin]))
         better = np.flatnonzero(cj < thr)
-        best_cost[better] = cj[better]
-        best_s[better] = jmin[better] + a - q
-        best_q[better] = q
-        found[better] = True
+        rows = better if isinstance(r, slice) else r[better]
+        best_cost[rows] = cj[better]
+        best_s[rows] = jmin[better] + a - q
+        best_q[rows] = q
+        found[rows] = True
     # infeasible rows: the largest tabulated s with the smallest Q (documented fallback)
     nf = ~found
     best_s[nf] = K - 1 - qlo[nf]
