@@ -599,7 +599,9 @@ def evaluate_policy(family: str, mean, var=None, lead_time=0.0, review_period=1.
 
     ``reorder_point`` s (IP <= s triggers an order); for ``policy="sS"`` give ``order_up_to``
     S > s; for ``"snQ"`` give ``order_quantity`` Q >= 1 (S is reported as s + Q).  Demand
-    arguments as in :func:`build_tables`.  Returns a DataFrame with ``ready_rate``,
+    arguments as in :func:`build_tables`.  Each row's tables span its own width class
+    (:func:`width_class` of its demand support and S + 1), so its result does not depend on the
+    other rows of the call.  Returns a DataFrame with ``ready_rate``,
     ``cycle_service_level``, ``fill_rate``, ``hit_rate`` [-], ``expected_on_hand``,
     ``expected_backorders`` [units], ``orders_per_year``, ``lines_per_year`` [1/year].
     """

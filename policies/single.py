@@ -45,8 +45,14 @@ Search (vectorised over rows, loops over candidate Q and over IP offsets)
   it saves; per row the cheapest feasible s is
   kept, ties to the smallest s (so with no emergency cost it is the smallest s meeting the
   targets), and across Q the cheapest (ties to the smaller Q).
-* Rows are grouped by table width (support of the lead-time + review demand plus the Q range,
-  buckets of ratio 1.5) and processed in chunks (``chunk_size``) to bound memory and padding.
+* Rows are grouped by table width class (:func:`policies.service.width_class` of the support
+  of the lead-time + review demand plus the row's largest Q, grid ratio ~1.25) and processed
+  in chunks (``chunk_size``) to bound memory and padding.
+* **Each row's result depends on that row alone** (not on the other rows of the call, their
+  order, ``chunk_size`` or ``workers``): its tables span its own width class, its demand pmfs
+  are cut there, its candidate window is its own, and every sum over a row runs over a length
+  fixed by the class or in a fixed order.  So a plan split over any partition of the rows
+  gives the same bits as one call (``tests/policies/test_row_independence.py``).
 
 The result has the policy columns of DESIGN.md §5 and a readable ``reason`` per row.
 """
