@@ -233,8 +233,14 @@ def _end_moments(family, mean, var, L, R, sdL):
 def row_support(family: str, mean, var=None, lead_time=0.0, review_period=1.0, *,
                 lead_time_sd=0.0, tail: float = 1e-9,
                 on_underdispersed: str = "poisson") -> np.ndarray:
-    """Per row, the support size of ``D_{L+R}`` with ``P(D_{L+R} > K − 1) <= tail``
-    (:func:`policies.distributions.support_size` of the row's own demand law) [IP levels]."""
+    """Per row, the support size K of ``D = D_{L+R}`` with ``P(D > K − 1 | D > 0) <= tail``
+    (:func:`policies.distributions.conditional_support_size` of the row's own demand law)
+    [IP levels].
+
+    The tail is relative to ``P(D > 0)``: the fill and hit rates are about the demand that
+    occurs, so a part with a tiny chance of any demand in a cycle still gets the levels its
+    line sizes need (with an absolute tail of 1e-9 a part with 1e-10 units a day would get
+    K = 1 and no room to meet a 98 % fill rate)."""
     mean = np.atleast_1d(np.asarray(mean, dtype=float))
     n = mean.size
     L = np.broadcast_to(np.asarray(lead_time, dtype=float), (n,))
@@ -242,8 +248,8 @@ def row_support(family: str, mean, var=None, lead_time=0.0, review_period=1.0, *
     sdL = np.broadcast_to(np.asarray(lead_time_sd, dtype=float), (n,))
     var = None if var is None else np.broadcast_to(np.asarray(var, dtype=float), (n,))
     m_end, v_end = _end_moments(family, mean, var, L, R, sdL)
-    return dist.support_size(family, m_end, None if family == "poisson" else v_end, tail,
-                             on_underdispersed)
+    return dist.conditional_support_size(family, m_end, None if family == "poisson" else v_end,
+                                         tail, on_underdispersed)
 
 
 def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, *,
@@ -321,10 +327,18 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     # Gauss-Legendre over t in [L, L+R]; the cdf moves by mu*R / sd(D_{L+R}) standard
     # deviations over the cycle, so rows where it moves far get more nodes (groups of
     # nodes * 2^k points; measured error < 1e-6 in the tests)
+    count = family in ("poisson", "nbinom")
+
+    def ppos(t, rows=slice(None)):
+        m, v = law(t)
+        return dist.prob_positive(family, m[rows], None if family == "poisson" else v[rows],
+                                  on_underdispersed)
+
     moved = mean * R / np.sqrt(v_end + 1.0)
     need = np.maximum(int(nodes), np.ceil(2.5 * moved) + 2)
     group = int(nodes) * 2 ** np.ceil(np.log2(need / int(nodes))).astype(np.int64)
     Pbar = np.zeros((n, K))
+    ppos_avg = np.zeros(n)
     for m_nodes in np.unique(group):
         rows = np.flatnonzero(group == m_nodes)
         x, w = np.polynomial.legendre.leggauss(int(m_nodes))
@@ -332,8 +346,12 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
         w = 0.5 * w
         # cdf and loss functions are linear in the pmf: average the pmfs, transform once
         Pg = np.zeros((rows.size, Kd))
+        pp = np.zeros(rows.size)
         for xg, wg in zip(x, w):
             Pg += wg * pmf_rows(L + R * xg, rows)
+            if count:
+                pp += wg * ppos(L + R * xg, rows)
+        ppos_avg[rows] = pp
         if rows.size == n:
             Pbar[:, :Kd] = Pg
         else:
@@ -345,31 +363,57 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     if periodic.any():
         P_R = dist.pmf_matrix(family, mean * R, None if family == "poisson" else var * R,
                               kmax=Kd - 1, on_underdispersed=on_underdispersed)
-    return _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q,
-                     exact_means=family in ("poisson", "nbinom"))
+    exact = None
+    if count:
+        pL = ppos(L)
+        exact = (ppos_avg, pL, ppos(L + R) if periodic.any() else pL)
+    return _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q, exact=exact)
 
 
-def _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q, exact_means=False) -> CycleTables:
+def _sum_below(X: np.ndarray) -> np.ndarray:
+    """``out[:, y] = Σ_{j<y} X[:, j]`` (0 at y = 0), a running sum along each row."""
+    out = np.zeros_like(X)
+    np.cumsum(X[:, :-1], axis=1, out=out[:, 1:])
+    return out
+
+
+def _survival_from_front(P, p_pos):
+    """``P(D > j) = P(D > 0) − Σ_{i=1}^{j} p_i`` (j = 0..K−1) from the exact ``P(D > 0)``: the
+    same bits whatever the cut K of the pmf rows (the lumped last column is never summed into
+    a level below it), and no rounding of 1 − F for tiny probabilities."""
+    out = np.empty_like(P)
+    out[:, 0] = p_pos
+    np.cumsum(P[:, 1:], axis=1, out=out[:, 1:])
+    out[:, 1:] = np.maximum(p_pos[:, None] - out[:, 1:], 0.0)
+    return out
+
+
+def _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q, exact=None) -> CycleTables:
     """CycleTables from the time-averaged pmf ``Pbar`` of D_t over [L, L+R], the pmfs of D_L,
     D_{L+R} and D_R (all ``[n, K]``, D_R may be narrower or None when every R is 0) and the
     line-size pmf ``q``.
 
-    ``exact_means``: the demand over t periods has mean exactly ``μ t`` (Poisson, negative
-    binomial).  The loss functions then come from the complementary loss and the mean,
-    ``n(y) = n̄(y) − y + E[D]`` (Snyder & Shen 2019 eq. C.37), which uses the cdf below y
-    only: exact although the pmf rows are cut at K − 1 (the cut moves F(K − 1) alone).  Summing
-    the pmf tail instead would miss ``E[(D − K + 1)^+]``, which for a very slow, very
-    over-dispersed part is a large share of the μR units demanded per cycle.
+    ``exact``: for Poisson / negative binomial (the demand over t periods has mean exactly
+    ``μ t``), ``P(D > 0)`` of the time average, of D_L and of D_{L+R}
+    (:func:`policies.distributions.prob_positive`).  The loss functions then come from the mean
+    and the survival function below y (:func:`_survival_from_front`),
+    ``n(y) = E[D] − E[min(D, y)] = μt − Σ_{j<y} P(D > j)`` (Zipkin 2000 §C.2; equivalent to
+    Snyder & Shen 2019 eq. C.37), exact although the pmf rows are cut at K − 1 (the cut moves
+    P(D > K − 1) alone), and the unit fill rate of a cycle is
+    ``Σ_{j<y} [P(D_{L+R} > j) − P(D_L > j)] / (μR)`` (small positive terms: no cancellation
+    even for a mean of 1e-12 per period).  Summing the pmf tail instead would miss
+    ``E[(D − K + 1)^+]``, which for a very slow, very over-dispersed part is a large share of
+    the μR units demanded per cycle.
     """
     n, K = Pbar.shape
     # a row-by-row sum (not a BLAS product, whose order can depend on the number of rows)
     size_mean = np.sum(q * np.arange(q.shape[1]), axis=1)
     Fbar = dist.cdf(Pbar)
     oh = dist.loss1_complement(Pbar)
-    levels = np.arange(K)[None, :]
-    if exact_means:
+    if exact is not None:
         # time average of E[D_t] over [L, L + R] is μ (L + R/2) (= μ L when R = 0)
-        bo = np.maximum(oh - levels + (mean * (L + 0.5 * R))[:, None], 0.0)
+        bo = np.maximum((mean * (L + 0.5 * R))[:, None]
+                        - _sum_below(_survival_from_front(Pbar, exact[0])), 0.0)
     else:
         bo = dist.loss1(Pbar)
     F_L = dist.cdf(P_L)
@@ -385,9 +429,10 @@ def _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q, exact_means=False) -> CycleTa
     fill = np.empty((n, K))
     if periodic.any():
         with np.errstate(divide="ignore", invalid="ignore"):
-            if exact_means:
-                # n_{L+R}(y) − n_L(y) = μR + n̄_{L+R}(y) − n̄_L(y)  (eq. C.37 twice)
-                f = (dist.loss1_complement(P_L) - dist.loss1_complement(P_LR)) / (mean * R)[:, None]
+            if exact is not None:
+                # n_{L+R}(y) − n_L(y) = μR − Σ_{j<y} [P(D_{L+R} > j) − P(D_L > j)]
+                f = (_sum_below(_survival_from_front(P_LR, exact[2])
+                                - _survival_from_front(P_L, exact[1])) / (mean * R)[:, None])
             else:
                 f = 1.0 - (dist.loss1(P_LR) - dist.loss1(P_L)) / (mean * R)[:, None]
         f = np.where((mean * R)[:, None] > 0, f, 1.0)
