@@ -213,8 +213,7 @@ def draft_policies(prep: PlanInputs, dataset: Dataset, config: dict):
     """Per-row policies echelon by echelon and, when needed, their option tables."""
     extras: dict = {}
     pol = plan_policies(prep.forecasts, prep.lead_times, dataset.parts, dataset.locations, config,
-                        promise_days=prep.context.promise_days, depth=prep.depth, buckets=prep.buckets,
-                        extras=extras)
+                        promise_days=prep.context.promise_days, depth=prep.depth, extras=extras)
     options = None
     if needs_allocation(config):
         options = build_options(pol, prep.forecasts, prep.lead_times, dataset.locations, config,
@@ -235,7 +234,7 @@ def finish_policies(pol: pd.DataFrame, options: NetworkOptions | None, allocatio
     if allocation is not None:
         pol = apply_allocation(pol, options, allocation, dataset.locations, extras)
     pol = apply_overrides(pol, dataset.items, prep.successors)
-    return reevaluate_overridden(pol, prep.forecasts, prep.lead_times, buckets=prep.buckets)
+    return reevaluate_overridden(pol, prep.forecasts, prep.lead_times)
 
 
 def solve_policies(prep: PlanInputs, dataset: Dataset, config: dict) -> pd.DataFrame:

@@ -58,8 +58,8 @@ def _cost_column(config_value: float, location_values: np.ndarray, unset: float)
 
 
 def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, locations: pd.DataFrame,
-                  config: dict, *, promise_days: pd.Series | None = None, depth: pd.Series | None = None,
-                  buckets: np.ndarray | None = None, extras: dict | None = None) -> pd.DataFrame:
+                  config: dict, *, promise_days: pd.Series | None = None,
+                  depth: pd.Series | None = None, extras: dict | None = None) -> pd.DataFrame:
     """Policies for every row of ``fc`` (forecasts with flows) joined with ``lead`` (lead times).
 
     ``extras`` (a dict, optional) receives per-row inputs the network allocation reuses
@@ -67,13 +67,10 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
     ``holding_rate``, ``order_cost``, ``emergency_cost`` and ``ltd_mean`` (mean flow over lead
     time + review [units]).
 
-    ``buckets`` (one int per row of ``fc``; :func:`partsopt.partition.row_buckets`)
-    splits each echelon into groups solved by separate calls of the optimiser.
-    The optimiser's tables are as wide as the widest row of a call needs, which
-    moves results in the last bits; with buckets that are a function of the part
-    (all rows of a part in one bucket), each row's result depends only on its
-    bucket, so a plan on any partition made of whole buckets gives the same
-    bytes as the plan of the whole network (DESIGN.md §9).
+    Each echelon is one call of the optimiser.  Its result for a row depends on
+    that row alone (not on the other rows of the call: ``tests/policies/
+    test_row_independence.py``), so a plan on any partition of the parts gives
+    the same bytes as the plan of the whole network (DESIGN.md §9).
     """
     from partsopt.forecast_step import location_depth
 
@@ -138,8 +135,7 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
         var = np.maximum(sub["flow_var_per_day"].to_numpy(np.float64), mean)
         active = mean > 0
         res_cols["lead_time_days"][sel] = L
-        bsel = None if buckets is None else np.asarray(buckets)[sel]
-        for grp in ([active] if bsel is None else [active & (bsel == b) for b in np.unique(bsel[active])]):
+        for grp in [active]:  # the whole echelon in one call (rows are independent, see above)
             if not grp.any():
                 continue
             a = sel[grp]
@@ -157,7 +153,7 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
                 pack_size=rows["pack_size"].to_numpy()[a], moq=rows["moq"].to_numpy()[a],
                 q_method=config["policy"]["q_method"], periods_per_year=365.0,
                 lead_time_sd=sub["lt_sd_days"].to_numpy(np.float64)[grp], line_size_pmf="family",
-                tail=1e-6, chunk_size=2000, workers=min(2, os.cpu_count() or 1))
+                tail=1e-6, chunk_size=4096, workers=min(2, os.cpu_count() or 1))
             for col in ("reorder_point", "order_up_to", "safety_stock", "expected_hit_rate", "expected_fill_rate",
                         "expected_ready_rate", "expected_on_hand", "expected_backorders", "expected_otd_rate",
                         "inventory_value", "annual_holding_cost", "annual_cost", "normal_order_rate",
@@ -246,14 +242,13 @@ def apply_overrides(pol: pd.DataFrame, items: pd.DataFrame, superseded: pd.Serie
     return out
 
 
-def reevaluate_overridden(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame, *, buckets=None) -> pd.DataFrame:
+def reevaluate_overridden(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame) -> pd.DataFrame:
     """Expected KPIs of rows whose levels an override changed, at the levels actually used.
 
     min/max overrides: :func:`policies.service.evaluate_policy` at the new (s, S)
-    (same demand, lead time and review as the optimiser saw).  Not stocked or
-    superseded: nothing on hand, every customer line a miss.  ``buckets`` (part
-    bucket per row) evaluates one bucket at a time, as :func:`plan_policies`
-    solves, so the result does not depend on which other parts are planned.
+    (same demand, lead time and review as the optimiser saw), all rows in one
+    call (each row's result depends on that row alone).  Not stocked or
+    superseded: nothing on hand, every customer line a miss.
     """
     out = pol.copy()
     kind = out["override"].to_numpy()
@@ -266,8 +261,7 @@ def reevaluate_overridden(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFram
     moved = (kind != "") & ~zero
     flow = fc["flow_mean_per_day"].to_numpy(np.float64)
     moved &= flow > 0
-    groups = [np.flatnonzero(moved)] if buckets is None else [
-        np.flatnonzero(moved & (np.asarray(buckets) == b)) for b in np.unique(np.asarray(buckets)[moved])]
+    groups = [np.flatnonzero(moved)]
     var = np.maximum(fc["flow_var_per_day"].to_numpy(np.float64), flow)
     cols = {"expected_hit_rate": "hit_rate", "expected_fill_rate": "fill_rate",
             "expected_ready_rate": "ready_rate", "expected_on_hand": "expected_on_hand",

@@ -52,6 +52,8 @@ __all__ = [
     "pmf_matrix",
     "support_size",
     "nbinom_fallback_mask",
+    "prob_positive",
+    "conditional_support_size",
     "cdf",
     "survival",
     "loss1",
@@ -151,7 +153,8 @@ def _resolve(family: str, mean, var, on_underdispersed: str):
     var = _as_1d("var", var, n)
     _check_finite_nonneg("var", var)
     if family == "nbinom":
-        fallback = nbinom_fallback_mask(mean, var)
+        # mean 0: the point mass at 0 (the only law of a count with mean 0), as Poisson(0)
+        fallback = nbinom_fallback_mask(mean, var) | (mean == 0)
         under = var < mean * (1.0 - 1e-12)
         if on_underdispersed == "raise" and under.any():
             i = int(np.flatnonzero(under)[0])
@@ -165,28 +168,55 @@ def _resolve(family: str, mean, var, on_underdispersed: str):
     return mean, var, np.zeros(n, dtype=bool)
 
 
-def support_size(family: str, mean, var=None, tail: float = 1e-9,
+def support_size(family: str, mean, var=None, tail=1e-9,
                  on_underdispersed: str = "poisson") -> np.ndarray:
     """Per row, the support size ``K`` (int) with ``P(X > K - 1) <= tail``.
 
-    Useful to group rows of similar size before building pmf matrices in chunks.
+    ``tail``: a scalar or one value per row, in (0, 1).  Useful to group rows of similar size
+    before building pmf matrices in chunks.
     """
-    if not (0.0 < tail < 1.0):
+    t = np.asarray(tail, dtype=float)
+    if not np.all((t > 0.0) & (t < 1.0)):
         raise ValueError(f"tail must be in (0, 1), received {tail!r}")
     mean, var, fb = _resolve(family, mean, var, on_underdispersed)
-    q = 1.0 - tail
+    tail = np.broadcast_to(t, mean.shape)
     out = np.empty(mean.size)
     if family in ("poisson", "nbinom"):
         return _count_support(family, mean, var, tail)
     if family == "normal":
         sd = np.sqrt(var)
-        out[:] = np.ceil(mean + sd * stats.norm.ppf(q) + 0.5)
+        out[:] = np.ceil(mean + sd * stats.norm.isf(tail) + 0.5)
     else:  # gamma
         pos = (mean > 0) & (var > 0)
         a, th = gamma_params(np.where(pos, mean, 1.0), np.where(pos, var, 1.0))
-        out[:] = np.where(pos, np.ceil(stats.gamma.ppf(q, a, scale=th) + 0.5), np.ceil(mean + 0.5))
+        out[:] = np.where(pos, np.ceil(stats.gamma.isf(tail, a, scale=th) + 0.5),
+                          np.ceil(mean + 0.5))
     out = np.where(np.isfinite(out), out, 0.0)
     return out.astype(np.int64) + 1
+
+
+def prob_positive(family: str, mean, var=None, on_underdispersed: str = "poisson") -> np.ndarray:
+    """``P(X > 0)`` per row, without cancellation for tiny means: Poisson ``−expm1(−μ)``,
+    negative binomial ``−expm1(r ln p)``, rounded normal ``Φ((μ − ½)/σ)``, rounded gamma
+    ``Q(a, ½/θ)`` (regularised upper incomplete gamma)."""
+    mean, var, fb = _resolve(family, mean, var, on_underdispersed)
+    if family == "poisson":
+        return -np.expm1(-mean)
+    if family == "nbinom":
+        out = -np.expm1(-mean)
+        nb = ~fb
+        if nb.any():
+            r, p = _nbinom_rp(mean[nb], var[nb])
+            out[nb] = -np.expm1(r * np.log(p))
+        return out
+    if family == "normal":
+        sd = np.sqrt(var)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (mean - 0.5) / sd
+        return np.where(sd > 0, special.ndtr(z), (mean > 0.5).astype(float))
+    pos = (mean > 0) & (var > 0)
+    a, th = gamma_params(np.where(pos, mean, 1.0), np.where(pos, var, 1.0))
+    return np.where(pos, special.gammaincc(a, 0.5 / th), (mean > 0.5).astype(float))
 
 
 def support_estimate(family: str, mean, var=None, tail: float = 1e-9) -> np.ndarray:
@@ -197,7 +227,7 @@ def support_estimate(family: str, mean, var=None, tail: float = 1e-9) -> np.ndar
     var = mean if (var is None or family == "poisson") else np.broadcast_to(
         np.asarray(var, dtype=float), mean.shape)
     sd = np.sqrt(np.maximum(var, 0.0))
-    z = special.ndtri(1.0 - tail)
+    z = -special.ndtri(np.asarray(tail, dtype=float))   # upper quantile, exact for tiny tails
     with np.errstate(divide="ignore", invalid="ignore"):
         gamma = np.where(sd > 0, (2.0 * var - mean) / (var * sd) if family != "normal" else 0.0,
                          0.0)
@@ -211,6 +241,7 @@ def _count_support(family, mean, var, tail):
     recursion) on a generous grid, find the first k with P(X > k) <= tail; rows whose grid was
     too short are redone on a doubled grid.  Rows are grouped by estimated size."""
     n = mean.size
+    tail = np.broadcast_to(np.asarray(tail, dtype=float), (n,))
     out = np.ones(n, dtype=np.int64)
     est = support_estimate(family, mean, var, tail)
     todo = np.flatnonzero(mean > 0)
@@ -225,14 +256,67 @@ def _count_support(family, mean, var, tail):
                            kmax=k_size - 1)
             sv = survival(P)              # P(X > k) with the true tail in the last column
             sv[:, -1] = P[:, -1]          # P(X > K-1) >= mass lumped beyond: conservative
-            ok = sv <= tail
+            ok = sv <= tail[rows][:, None]
             first = np.argmax(ok, axis=1)
             good = ok[np.arange(rows.size), first] & (first < k_size - 1)
             out[rows[good]] = first[good] + 1
             redo.append(rows[~good])
         todo = np.concatenate(redo) if redo else np.empty(0, np.int64)
         width[todo] *= 2
+        big = width[todo] > _MAX_SUPPORT      # safety stop (not reached by sane inputs)
+        out[todo[big]] = _MAX_SUPPORT
+        todo = todo[~big]
     return out
+
+
+def conditional_support_size(family: str, mean, var=None, tail: float = 1e-9,
+                             on_underdispersed: str = "poisson") -> np.ndarray:
+    """Per row, the smallest support size ``K`` with ``P(X > K − 1 | X > 0) <= tail``
+    (rows with ``P(X > 0) = 0``: 1).
+
+    For a part with a tiny chance of any demand this is governed by the size of the demand
+    when it occurs (the line sizes), not by ``P(X > 0)`` itself.  Poisson / negative binomial:
+    ``P(X > k) = P(X > 0) − Σ_{i=1}^{k} p_i`` with the exact :func:`prob_positive` (the pmf's
+    lumped last column, whose rounding is ~1e-16 absolute, is not used), on grids doubled until
+    the level is found; normal / gamma: :func:`support_size` with the tail ``tail · P(X > 0)``.
+    """
+    if not (0.0 < tail < 1.0):
+        raise ValueError(f"tail must be in (0, 1), received {tail!r}")
+    mean, var, fb = _resolve(family, mean, var, on_underdispersed)
+    ppos = prob_positive(family, mean, var, on_underdispersed)
+    if family not in ("poisson", "nbinom"):
+        rel = np.where(ppos > 0, np.maximum(tail * ppos, 1e-300), tail)
+        return support_size(family, mean, var, rel, on_underdispersed)
+    n = mean.size
+    out = np.ones(n, dtype=np.int64)
+    todo = np.flatnonzero((mean > 0) & (ppos > 0))
+    est = support_estimate(family, mean, var, tail)
+    width = np.maximum((1.2 * est + 4).astype(np.int64), 8)
+    while todo.size:
+        grp = np.ceil(np.log(width[todo]) / np.log(1.25)).astype(np.int64)
+        redo = []
+        for g in np.unique(grp):
+            rows = todo[grp == g]
+            k_size = int(np.ceil(1.25 ** g))
+            P = pmf_matrix(family, mean[rows], None if family == "poisson" else var[rows],
+                           kmax=k_size - 1)
+            # P(X > k) for k = 1..K-2 from the exact P(X > 0) and the pmf values 1..k
+            sv = ppos[rows][:, None] - np.cumsum(P[:, 1:-1], axis=1)
+            ok = sv <= (tail * ppos[rows])[:, None]
+            first = np.argmax(ok, axis=1)
+            good = ok[np.arange(rows.size), first]
+            out[rows[good]] = first[good] + 2          # k = first + 1, K = k + 1
+            redo.append(rows[~good])
+        todo = np.concatenate(redo) if redo else np.empty(0, np.int64)
+        width[todo] *= 2
+        big = width[todo] > _MAX_SUPPORT      # safety stop (not reached by sane inputs)
+        out[todo[big]] = _MAX_SUPPORT
+        todo = todo[~big]
+    return out
+
+
+#: largest support :func:`conditional_support_size` searches [units]
+_MAX_SUPPORT = 1 << 20
 
 
 def pmf_matrix(family: str, mean, var=None, kmax: int | None = None, tail: float = 1e-9,
@@ -331,9 +415,18 @@ def _nbinom_pmf(k: np.ndarray, r: np.ndarray, p: np.ndarray) -> np.ndarray:
     """NB(r, p) pmf: ``p_0 = p^r``, ``p_k = p_{k-1} (1 − p)(k − 1 + r)/k`` (scipy convention)."""
     inv_k = 1.0 / np.maximum(k, 1.0)
     q = 1.0 - p
-    # (1 - p)(k - 1 + r)/k = (1 - p) + (1 - p)(r - 1)/k
+
+    def ratio(o):
+        # (1 - p)(k - 1 + r)/k = (1 - p) + (1 - p)(r - 1)/k; the rearranged form cancels to 0
+        # at k = 1 when r < 1e-16 (parts with almost no demand), so small r use the product
+        out = q[o] + (q[o] * (r[o] - 1.0)) * inv_k
+        small = r[o][:, 0] < 1e-6
+        if small.any():
+            out[small] = q[o][small] * ((k - 1.0 + r[o][small]) * inv_k)
+        return out
+
     return _by_recursion(
-        k, r * np.log(p), lambda o: q[o] + (q[o] * (r[o] - 1.0)) * inv_k,
+        k, r * np.log(p), ratio,
         lambda o: (special.gammaln(k + r[o]) - special.gammaln(r[o]) - special.gammaln(k + 1.0)
                    + r[o] * np.log(p[o]) + k * np.log1p(-p[o])))
 

@@ -74,6 +74,8 @@ __all__ = [
     "tables_from_pmfs",
     "POLICIES",
     "line_sizes_for_family",
+    "row_support",
+    "width_class",
 ]
 
 POLICIES = ("sS", "snQ")
@@ -127,7 +129,7 @@ def line_sizes_for_family(family: str, mean, var, kmax: int = 200) -> np.ndarray
         raise ValueError(f"line_size_pmf='family' needs family 'poisson' or 'nbinom', received "
                          f"{family!r}")
     var = np.broadcast_to(np.asarray(var, dtype=float), (n,))
-    fb = dist.nbinom_fallback_mask(mean, var)
+    fb = dist.nbinom_fallback_mask(mean, var) | (mean == 0)
     q[fb, 1] = 1.0
     nb = ~fb
     if nb.any():
@@ -207,10 +209,53 @@ def _shift_right(a: np.ndarray, k: int, fill: float = 0.0) -> np.ndarray:
     return out
 
 
+#: Table widths are rounded up to this grid (ratio ~1.25): rows whose widths round to the same
+#: value share one table shape, so they can be solved together while each row's tables
+#: depend on that row alone.
+_WIDTH_GRID = np.unique(np.ceil(1.25 ** np.arange(120)).astype(np.int64))
+
+
+def width_class(width) -> np.ndarray:
+    """The smallest grid width ``>= width`` (grid ``ceil(1.25^i)``: 1, 2, 3, 4, 5, 6, 8, 10,
+    12, 15, 19, ...), per row [IP levels]; a function of each value alone."""
+    w = np.maximum(np.atleast_1d(np.asarray(width, dtype=np.int64)), 1)
+    if np.any(w > _WIDTH_GRID[-1]):
+        raise ValueError(f"width must be <= {_WIDTH_GRID[-1]}, received {int(w.max())}")
+    return _WIDTH_GRID[np.searchsorted(_WIDTH_GRID, w, side="left")]
+
+
+def _end_moments(family, mean, var, L, R, sdL):
+    """Mean and variance of D_{L+R} [units, units²] (variance ``σ² (L+R) + μ² sd_L²``)."""
+    v = mean if (var is None or family == "poisson") else var
+    return mean * (L + R), v * (L + R) + mean * mean * sdL * sdL
+
+
+def row_support(family: str, mean, var=None, lead_time=0.0, review_period=1.0, *,
+                lead_time_sd=0.0, tail: float = 1e-9,
+                on_underdispersed: str = "poisson") -> np.ndarray:
+    """Per row, the support size K of ``D = D_{L+R}`` with ``P(D > K − 1 | D > 0) <= tail``
+    (:func:`policies.distributions.conditional_support_size` of the row's own demand law)
+    [IP levels].
+
+    The tail is relative to ``P(D > 0)``: the fill and hit rates are about the demand that
+    occurs, so a part with a tiny chance of any demand in a cycle still gets the levels its
+    line sizes need (with an absolute tail of 1e-9 a part with 1e-10 units a day would get
+    K = 1 and no room to meet a 98 % fill rate)."""
+    mean = np.atleast_1d(np.asarray(mean, dtype=float))
+    n = mean.size
+    L = np.broadcast_to(np.asarray(lead_time, dtype=float), (n,))
+    R = np.broadcast_to(np.asarray(review_period, dtype=float), (n,))
+    sdL = np.broadcast_to(np.asarray(lead_time_sd, dtype=float), (n,))
+    var = None if var is None else np.broadcast_to(np.asarray(var, dtype=float), (n,))
+    m_end, v_end = _end_moments(family, mean, var, L, R, sdL)
+    return dist.conditional_support_size(family, m_end, None if family == "poisson" else v_end,
+                                         tail, on_underdispersed)
+
+
 def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, *,
                  lead_time_sd=0.0, line_size_pmf=None, kmax: int | None = None, nodes: int = 6,
                  tail: float = 1e-9, on_underdispersed: str = "poisson",
-                 extra_levels: int = 0) -> CycleTables:
+                 extra_levels: int = 0, support: int | None = None) -> CycleTables:
     """Build :class:`CycleTables` for n rows.
 
     Parameters
@@ -225,6 +270,11 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     kmax : largest IP level tabulated (default: the ``1 − tail`` quantile of ``D_{L+R}``).
     extra_levels : tabulate that many IP levels beyond the demand support (room for s + Q).
     nodes : Gauss-Legendre points for the time average over ``[L, L + R]``.
+    support : number of support points ``0..support−1`` of the demand pmfs (the tail beyond
+        goes to the last one, :func:`policies.distributions.pmf_matrix`); default the largest
+        :func:`policies.distributions.support_size` of the rows.  Giving it makes every row's
+        tables a function of that row alone (not of the other rows of the call); it should be
+        at least :func:`row_support` of every row for the ``tail`` guarantee.
     """
     mean = np.atleast_1d(np.asarray(mean, dtype=float))
     n = mean.size
@@ -253,8 +303,13 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     m_end, v_end = law(L + R)
     # demand pmfs live on 0..Kd-1; the tables extend to K (IP levels up to kmax), where
     # every pmf is 0 (padding columns)
-    Kd = int(dist.support_size(family, m_end, v_end if family != "poisson" else None, tail,
-                               on_underdispersed).max())
+    if support is None:
+        Kd = int(dist.support_size(family, m_end, v_end if family != "poisson" else None, tail,
+                                   on_underdispersed).max())
+    else:
+        if int(support) != support or support < 1:
+            raise ValueError(f"support must be an integer >= 1, received {support!r}")
+        Kd = int(support)
     K = (Kd if kmax is None else max(Kd, int(kmax) + 1)) + int(extra_levels)
 
     def pmf(t):
@@ -272,10 +327,18 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     # Gauss-Legendre over t in [L, L+R]; the cdf moves by mu*R / sd(D_{L+R}) standard
     # deviations over the cycle, so rows where it moves far get more nodes (groups of
     # nodes * 2^k points; measured error < 1e-6 in the tests)
+    count = family in ("poisson", "nbinom")
+
+    def ppos(t, rows=slice(None)):
+        m, v = law(t)
+        return dist.prob_positive(family, m[rows], None if family == "poisson" else v[rows],
+                                  on_underdispersed)
+
     moved = mean * R / np.sqrt(v_end + 1.0)
     need = np.maximum(int(nodes), np.ceil(2.5 * moved) + 2)
     group = int(nodes) * 2 ** np.ceil(np.log2(need / int(nodes))).astype(np.int64)
     Pbar = np.zeros((n, K))
+    ppos_avg = np.zeros(n)
     for m_nodes in np.unique(group):
         rows = np.flatnonzero(group == m_nodes)
         x, w = np.polynomial.legendre.leggauss(int(m_nodes))
@@ -283,8 +346,12 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
         w = 0.5 * w
         # cdf and loss functions are linear in the pmf: average the pmfs, transform once
         Pg = np.zeros((rows.size, Kd))
+        pp = np.zeros(rows.size)
         for xg, wg in zip(x, w):
             Pg += wg * pmf_rows(L + R * xg, rows)
+            if count:
+                pp += wg * ppos(L + R * xg, rows)
+        ppos_avg[rows] = pp
         if rows.size == n:
             Pbar[:, :Kd] = Pg
         else:
@@ -296,31 +363,78 @@ def build_tables(family: str, mean, var=None, lead_time=0.0, review_period=1.0, 
     if periodic.any():
         P_R = dist.pmf_matrix(family, mean * R, None if family == "poisson" else var * R,
                               kmax=Kd - 1, on_underdispersed=on_underdispersed)
-    return _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q)
+    exact = None
+    if count:
+        pL = ppos(L)
+        exact = (ppos_avg, pL, ppos(L + R) if periodic.any() else pL)
+    return _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q, exact=exact)
 
 
-def _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q) -> CycleTables:
+def _sum_below(X: np.ndarray) -> np.ndarray:
+    """``out[:, y] = Σ_{j<y} X[:, j]`` (0 at y = 0), a running sum along each row."""
+    out = np.zeros_like(X)
+    np.cumsum(X[:, :-1], axis=1, out=out[:, 1:])
+    return out
+
+
+def _survival_from_front(P, p_pos):
+    """``P(D > j) = P(D > 0) − Σ_{i=1}^{j} p_i`` (j = 0..K−1) from the exact ``P(D > 0)``: the
+    same bits whatever the cut K of the pmf rows (the lumped last column is never summed into
+    a level below it), and no rounding of 1 − F for tiny probabilities."""
+    out = np.empty_like(P)
+    out[:, 0] = p_pos
+    np.cumsum(P[:, 1:], axis=1, out=out[:, 1:])
+    out[:, 1:] = np.maximum(p_pos[:, None] - out[:, 1:], 0.0)
+    return out
+
+
+def _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q, exact=None) -> CycleTables:
     """CycleTables from the time-averaged pmf ``Pbar`` of D_t over [L, L+R], the pmfs of D_L,
     D_{L+R} and D_R (all ``[n, K]``, D_R may be narrower or None when every R is 0) and the
-    line-size pmf ``q``."""
+    line-size pmf ``q``.
+
+    ``exact``: for Poisson / negative binomial (the demand over t periods has mean exactly
+    ``μ t``), ``P(D > 0)`` of the time average, of D_L and of D_{L+R}
+    (:func:`policies.distributions.prob_positive`).  The loss functions then come from the mean
+    and the survival function below y (:func:`_survival_from_front`),
+    ``n(y) = E[D] − E[min(D, y)] = μt − Σ_{j<y} P(D > j)`` (Zipkin 2000 §C.2; equivalent to
+    Snyder & Shen 2019 eq. C.37), exact although the pmf rows are cut at K − 1 (the cut moves
+    P(D > K − 1) alone), and the unit fill rate of a cycle is
+    ``Σ_{j<y} [P(D_{L+R} > j) − P(D_L > j)] / (μR)`` (small positive terms: no cancellation
+    even for a mean of 1e-12 per period).  Summing the pmf tail instead would miss
+    ``E[(D − K + 1)^+]``, which for a very slow, very over-dispersed part is a large share of
+    the μR units demanded per cycle.
+    """
     n, K = Pbar.shape
-    size_mean = q @ np.arange(q.shape[1])
+    # a row-by-row sum (not a BLAS product, whose order can depend on the number of rows)
+    size_mean = np.sum(q * np.arange(q.shape[1]), axis=1)
     Fbar = dist.cdf(Pbar)
     oh = dist.loss1_complement(Pbar)
-    bo = dist.loss1(Pbar)
+    if exact is not None:
+        # time average of E[D_t] over [L, L + R] is μ (L + R/2) (= μ L when R = 0)
+        bo = np.maximum((mean * (L + 0.5 * R))[:, None]
+                        - _sum_below(_survival_from_front(Pbar, exact[0])), 0.0)
+    else:
+        bo = dist.loss1(Pbar)
     F_L = dist.cdf(P_L)
+    # hit(y) = Σ_k q_k F̄(y − k): sizes k >= K add nothing (F̄ is 0 below level 0); each step
+    # adds q_k F̄(y − k) in place, in the order k = 1, 2, ... (row by row the same sums)
+    kq = min(q.shape[1], K)
+    used = np.flatnonzero((q[:, 1:kq] > 0).any(axis=0)) + 1
     hit = np.zeros((n, K))
-    for k in range(1, q.shape[1]):
-        if np.any(q[:, k] > 0):
-            hit += q[:, k: k + 1] * _shift_right(Fbar, k)
+    for k in used.tolist():
+        hit[:, k:] += q[:, k: k + 1] * Fbar[:, : K - k]
     ready = _shift_right(Fbar, 1)
     periodic = R > 0
     fill = np.empty((n, K))
     if periodic.any():
-        n_LR = dist.loss1(P_LR)
-        n_L = dist.loss1(P_L)
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = 1.0 - (n_LR - n_L) / (mean * R)[:, None]
+            if exact is not None:
+                # n_{L+R}(y) − n_L(y) = μR − Σ_{j<y} [P(D_{L+R} > j) − P(D_L > j)]
+                f = (_sum_below(_survival_from_front(P_LR, exact[2])
+                                - _survival_from_front(P_L, exact[1])) / (mean * R)[:, None])
+            else:
+                f = 1.0 - (dist.loss1(P_LR) - dist.loss1(P_L)) / (mean * R)[:, None]
         f = np.where((mean * R)[:, None] > 0, f, 1.0)
         fill[periodic] = np.clip(f[periodic], 0.0, 1.0)
         csl = dist.cdf(P_LR)
@@ -331,7 +445,8 @@ def _assemble(Pbar, P_L, P_LR, P_R, mean, L, R, q) -> CycleTables:
         cum = np.zeros((n, K))
         part = np.zeros((n, K))
         for k in range(1, q.shape[1]):
-            cum += _shift_right(F_L, k)
+            if k < K:
+                cum[:, k:] += F_L[:, : K - k]
             part += q[:, k: k + 1] * cum
         with np.errstate(divide="ignore", invalid="ignore"):
             fc = part / size_mean[:, None]
@@ -413,23 +528,37 @@ def _as_pmf(name, pmf, n=None):
 
 
 # --------------------------------------------------------------------------- IP distribution
-def _renewal(step_pmf: np.ndarray, length: int) -> np.ndarray:
-    """Renewal density m(0..length−1) of the IP decrements (ZF 1991 eq. 3); rows with no
-    demand get m = (1, 0, 0, ...) so that the IP stays at S."""
+def _renewal(step_pmf: np.ndarray, length: int, lengths=None) -> np.ndarray:
+    """Renewal density m(0..length−1) of the IP decrements (ZF 1991 eq. 3):
+    ``m(0) = 1/(1 − p_0)``, ``m(j) = Σ_{i=1}^{j} p_i m(j − i) / (1 − p_0)``; rows with no
+    demand get m = (1, 0, 0, ...) so that the IP stays at S.
+
+    ``lengths`` (optional, one int per row, non-increasing): row i needs only
+    ``m(0..lengths[i]−1)``; later columns of it are left 0 (rows needing column j are then a
+    prefix, so each step works on that prefix only).  Each value is a row-by-row sum of the
+    same terms in the same order whatever the other rows, so a row's m does not depend on
+    which rows share the call.
+    """
+    n = step_pmf.shape[0]
     p0 = step_pmf[:, 0]
     dead = p0 >= 1.0 - 1e-12
-    pmf = step_pmf.copy()
-    if dead.any():
-        pmf[dead] = 0.0
-        pmf[dead, 1] = 1.0  # placeholder for the recursion; overwritten below
-    m = np.zeros((pmf.shape[0], length))
-    qd = 1.0 - pmf[:, 0]
+    qd = np.where(dead, 1.0, 1.0 - p0)
+    m = np.zeros((n, length))
     m[:, 0] = 1.0 / qd
-    w = min(pmf.shape[1], length)
-    p = np.zeros((pmf.shape[0], length))
-    p[:, :w] = pmf[:, :w]
+    w = min(step_pmf.shape[1], length)
+    p = np.zeros((n, length))
+    p[:, :w] = step_pmf[:, :w]
+    p[dead] = 0.0
+    if lengths is None:
+        upto = np.full(length, n)
+    else:
+        lengths = np.asarray(lengths, dtype=np.int64)
+        upto = np.searchsorted(-lengths, -np.arange(length), side="left")   # rows with lengths > j
     for j in range(1, length):
-        m[:, j] = np.einsum("ij,ij->i", p[:, 1: j + 1], m[:, j - 1:: -1]) / qd
+        r = int(upto[j])
+        if r == 0:
+            break
+        m[:r, j] = np.sum(p[:r, 1: j + 1] * m[:r, j - 1:: -1], axis=1) / qd[:r]
     if dead.any():
         m[dead] = 0.0
         m[dead, 0] = 1.0
@@ -515,7 +644,9 @@ def evaluate_policy(family: str, mean, var=None, lead_time=0.0, review_period=1.
 
     ``reorder_point`` s (IP <= s triggers an order); for ``policy="sS"`` give ``order_up_to``
     S > s; for ``"snQ"`` give ``order_quantity`` Q >= 1 (S is reported as s + Q).  Demand
-    arguments as in :func:`build_tables`.  Returns a DataFrame with ``ready_rate``,
+    arguments as in :func:`build_tables`.  Each row's tables span its own width class
+    (:func:`width_class` of its demand support and S + 1), so its result does not depend on the
+    other rows of the call.  Returns a DataFrame with ``ready_rate``,
     ``cycle_service_level``, ``fill_rate``, ``hit_rate`` [-], ``expected_on_hand``,
     ``expected_backorders`` [units], ``orders_per_year``, ``lines_per_year`` [1/year].
     """
@@ -525,10 +656,37 @@ def evaluate_policy(family: str, mean, var=None, lead_time=0.0, review_period=1.
     mean = _row_array("mean", mean, n, lo=0.0)
     if var is not None and family != "poisson":
         var = _row_array("var", var, n, lo=0.0)
+    if family not in dist.FAMILIES:
+        raise ValueError(f"family must be one of {dist.FAMILIES}, received {family!r}")
+    if family != "poisson" and var is None:
+        raise ValueError(f"var is required for family {family!r} (received None)")
+    L = _row_array("lead_time", lead_time, n, lo=0.0)
+    R = _row_array("review_period", review_period, n, lo=0.0)
+    sdL = _row_array("lead_time_sd", lead_time_sd, n, lo=0.0)
     s, Q, pol = _policy_args(n, reorder_point, order_up_to, order_quantity, policy)
-    T = build_tables(family, mean, var, lead_time, review_period, lead_time_sd=lead_time_sd,
-                     line_size_pmf=line_size_pmf, kmax=int((s + Q).max()), nodes=nodes)
-    return _evaluate(T, s, Q, pol, periods_per_year)
+    ppy = _row_array("periods_per_year", periods_per_year, n, lo=0.0, lo_inclusive=False)
+    q_rows = None
+    if line_size_pmf is not None and not isinstance(line_size_pmf, str):
+        q_arr = np.asarray(line_size_pmf, dtype=float)
+        if q_arr.ndim == 2 and q_arr.shape[0] == n:
+            q_rows = q_arr
+    # each row's tables are as wide as its own width class (demand support and S), so its
+    # result does not depend on the other rows of the call; one table build per class
+    K = width_class(np.maximum(row_support(family, mean, var, L, R, lead_time_sd=sdL),
+                               s + Q + 1))
+    out = None
+    for k in np.unique(K).tolist():
+        rows = np.flatnonzero(K == k)
+        T = build_tables(family, mean[rows], None if var is None else var[rows], L[rows],
+                         R[rows], lead_time_sd=sdL[rows],
+                         line_size_pmf=line_size_pmf if q_rows is None else q_rows[rows],
+                         kmax=k - 1, nodes=nodes, support=k)
+        part = _evaluate(T, s[rows], Q[rows], pol[rows], ppy[rows])
+        if out is None:
+            out = {c: np.empty(n, dtype=part[c].dtype) for c in part.columns}
+        for c in part.columns:
+            out[c][rows] = part[c].to_numpy()
+    return pd.DataFrame(out)
 
 
 def evaluate_tables(tables: CycleTables, *, reorder_point, order_up_to=None,
@@ -566,6 +724,8 @@ def _evaluate(T, s, Q, pol, periods_per_year):
     n = T.n
     ppy = _row_array("periods_per_year", periods_per_year, n, lo=0.0, lo_inclusive=False)
     pi = ip_distribution(T, pol, Q)
+    # sums over all K table columns (zeros beyond Q): the same length for every row of a table
+    pi = np.pad(pi, ((0, 0), (0, max(T.K - pi.shape[1], 0))))
     cont = T.review_period == 0
     csl = aggregate(T.csl, pi, s)
     if cont.any():

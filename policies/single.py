@@ -45,8 +45,14 @@ Search (vectorised over rows, loops over candidate Q and over IP offsets)
   it saves; per row the cheapest feasible s is
   kept, ties to the smallest s (so with no emergency cost it is the smallest s meeting the
   targets), and across Q the cheapest (ties to the smaller Q).
-* Rows are grouped by table width (support of the lead-time + review demand plus the Q range,
-  buckets of ratio 1.5) and processed in chunks (``chunk_size``) to bound memory and padding.
+* Rows are grouped by table width class (:func:`policies.service.width_class` of the support
+  of the lead-time + review demand plus the row's largest Q, grid ratio ~1.25) and processed
+  in chunks (``chunk_size``) to bound memory and padding.
+* **Each row's result depends on that row alone** (not on the other rows of the call, their
+  order, ``chunk_size`` or ``workers``): its tables span its own width class, its demand pmfs
+  are cut there, its candidate window is its own, and every sum over a row runs over a length
+  fixed by the class or in a fixed order.  So a plan split over any partition of the rows
+  gives the same bits as one call (``tests/policies/test_row_independence.py``).
 
 The result has the policy columns of DESIGN.md §5 and a readable ``reason`` per row.
 """
@@ -58,7 +64,8 @@ import numpy as np
 import pandas as pd
 
 from . import distributions as dist
-from .service import _as_pmf, _renewal, _row_array, aggregate, build_tables, tables_from_pmfs
+from .service import (_as_pmf, _renewal, _row_array, aggregate, build_tables, row_support,
+                      tables_from_pmfs, width_class)
 
 __all__ = ["optimize_single", "TARGET_TYPES", "DEFAULT_NORMAL_ORDER_TARGET", "eoq"]
 
@@ -263,20 +270,27 @@ _KEYS = ("s", "Q", "feasible", "hit", "fill", "ready", "csl", "oh", "bo", "order
 
 def _solve(family, mean, var, L, R, sdL, q_lines, ppy, c, h_unit, A, E, ttype, lvl, hit_floor,
            nor, policy, qlo, qhi, pack, nodes, tail, chunk_size, workers, pmfs=None):
-    """Group rows into buckets of similar table width (support + Q range, ratio 1.5) and
-    solve each bucket in chunks of at most ``chunk_size`` rows."""
+    """Group rows by table width class and solve each class in chunks of at most
+    ``chunk_size`` rows.
+
+    Row independence: a row's tables span IP levels ``0..K−1`` with ``K`` =
+    :func:`policies.service.width_class` of (its own demand support + its largest Q), the
+    demand pmfs are cut at ``K − 1`` (:func:`policies.service.build_tables` ``support=K``),
+    and every sum over a row runs over a length fixed by ``K`` or in a fixed order, so each
+    row's result is the same bits whichever rows share its call or chunk."""
     n = mean.size
     if family == "empirical":
-        nz = pmfs["cycle"] > 0
-        ksize = nz.shape[1] - np.argmax(nz[:, ::-1], axis=1)
+        ksize = np.ones(n, dtype=np.int64)
+        for key in ("lead", "cycle", "average"):
+            if pmfs[key] is not None:
+                nz = pmfs[key] > 0
+                ksize = np.maximum(ksize, nz.shape[1] - np.argmax(nz[:, ::-1], axis=1))
     else:
-        v_end = None if var is None else var * (L + R) + mean * mean * sdL * sdL
-        ksize = dist.support_estimate(family, mean * (L + R), v_end, tail)
-    width = ksize + qhi
-    bucket = np.floor(np.log(width) / np.log(1.5)).astype(np.int64)
-    order = np.lexsort((-qhi, bucket))
+        ksize = row_support(family, mean, var, L, R, lead_time_sd=sdL, tail=tail)
+    K = width_class(ksize + qhi)
+    order = np.lexsort((-qhi, K))
     out = {k: np.zeros(n) for k in _KEYS}
-    bounds = np.flatnonzero(np.diff(bucket[order])) + 1
+    bounds = np.flatnonzero(np.diff(K[order])) + 1
     chunks = [grp[start: start + chunk_size] for grp in np.split(order, bounds)
               for start in range(0, grp.size, chunk_size)]
 
@@ -284,24 +298,25 @@ def _solve(family, mean, var, L, R, sdL, q_lines, ppy, c, h_unit, A, E, ttype, l
         sub = lambda a: None if a is None else a[rows]  # noqa: E731
         ql = (q_lines[rows] if (q_lines is not None and not isinstance(q_lines, str))
               else q_lines)
+        k = int(K[rows[0]])
         if family == "empirical":
-            def make_tables(extra):
+            def make_tables():
                 return tables_from_pmfs(
-                    mean[rows], _trim(pmfs["lead"][rows]), _trim(pmfs["cycle"][rows]),
-                    None if pmfs["review"] is None else _trim(pmfs["review"][rows]), R[rows],
+                    mean[rows], _fit(pmfs["lead"][rows], k), _fit(pmfs["cycle"][rows], k),
+                    None if pmfs["review"] is None else pmfs["review"][rows], R[rows],
                     pmf_average=(None if pmfs["average"] is None
-                                 else _trim(pmfs["average"][rows])),
-                    lead_time=L[rows], line_size_pmf=ql, extra_levels=extra)
+                                 else _fit(pmfs["average"][rows], k)),
+                    lead_time=L[rows], line_size_pmf=ql)
         else:
-            def make_tables(extra):
+            def make_tables():
                 return build_tables(family, mean[rows], sub(var), L[rows], R[rows],
-                                    lead_time_sd=sdL[rows], line_size_pmf=ql,
-                                    extra_levels=extra, nodes=nodes, tail=tail)
+                                    lead_time_sd=sdL[rows], line_size_pmf=ql, kmax=k - 1,
+                                    support=k, nodes=nodes, tail=tail)
         res = _solve_chunk(make_tables, ppy[rows], h_unit[rows], A[rows], E[rows], ttype[rows],
                            lvl[rows], hit_floor[rows], nor[rows], policy[rows], qlo[rows],
                            qhi[rows], pack[rows])
-        for k in _KEYS:           # chunks hold disjoint rows: safe from several threads
-            out[k][rows] = res[k]
+        for key in _KEYS:         # chunks hold disjoint rows: safe from several threads
+            out[key][rows] = res[key]
 
     if workers == 1 or len(chunks) == 1:
         for rows in chunks:
@@ -317,10 +332,10 @@ def _solve(family, mean, var, L, R, sdL, q_lines, ppy, c, h_unit, A, E, ttype, l
     return out
 
 
-def _trim(P):
-    """Drop all-zero trailing columns of a chunk's pmf rows (rows sorted into width buckets)."""
-    nz = np.flatnonzero(P.any(axis=0))
-    return P[:, : int(nz[-1]) + 1] if nz.size else P[:, :1]
+def _fit(P, k):
+    """The first ``k`` columns of pmf rows (zeros appended if narrower); the columns cut off
+    are 0 for the rows of a width class >= their support."""
+    return P[:, :k] if P.shape[1] >= k else np.pad(P, ((0, 0), (0, k - P.shape[1])))
 
 
 def _solve_chunk(make_tables, ppy, h_unit, A, E, ttype, lvl, hit_floor, nor, policy, qlo, qhi,
@@ -330,12 +345,15 @@ def _solve_chunk(make_tables, ppy, h_unit, A, E, ttype, lvl, hit_floor, nor, pol
     ``w = 1`` ((s, nQ)); then ``Σ_j π_j X(s + j) = C_Q(s + Q) / W(Q)`` for every s at once, so
     each Q costs O(rows × window) (rows whose Q range is exhausted drop out: a prefix)."""
     Qmax = int(qhi.max())
-    T = make_tables(Qmax)
+    T = make_tables()
     n, K = T.n, T.K
     cont = T.review_period == 0
-    tgt = np.where((ttype == "hit_rate")[:, None], T.hit,
-                   np.where((ttype == "fill_rate")[:, None], T.fill,
-                            np.where((ttype == "ready_rate")[:, None], T.ready, T.csl)))
+    # a chunk whose every row targets the hit rate sums the hit table once (same bits)
+    hit_only = bool(np.all(ttype == "hit_rate"))
+    tgt = T.hit if hit_only else np.where(
+        (ttype == "hit_rate")[:, None], T.hit,
+        np.where((ttype == "fill_rate")[:, None], T.fill,
+                 np.where((ttype == "ready_rate")[:, None], T.ready, T.csl)))
     csl_cont = cont & (ttype == "cycle_service_level")
     if csl_cont.any():   # continuous review CSL = P(D_L <= s): a function of s alone
         tgt_s = np.zeros((n, K + 1))
@@ -343,7 +361,7 @@ def _solve_chunk(make_tables, ppy, h_unit, A, E, ttype, lvl, hit_floor, nor, pol
     ss_rows = policy == "sS"
     w = np.ones((n, Qmax))
     if ss_rows.any():
-        w[ss_rows] = _renewal(T.step_pmf[ss_rows], Qmax)
+        w[ss_rows] = _renewal(T.step_pmf[ss_rows], Qmax, lengths=qhi[ss_rows])
     dead = T.step_pmf[:, 0] >= 1.0 - 1e-12
     if dead.any():
         w[dead] = 0.0
@@ -390,21 +408,22 @@ def _solve_chunk(make_tables, ppy, h_unit, A, E, ttype, lvl, hit_floor, nor, pol
     y_f = np.where(ok_f.any(axis=1), np.argmax(ok_f, axis=1), K - 1)
     ok_c = h_unit[:, None] * T.cdf_avg > eline[:, None] * (1.0 - T.hit)
     y_c = np.where(ok_c.any(axis=1), np.argmax(ok_c, axis=1), K - 1)
-    s_cap = int(np.max(np.maximum(y_f, y_c))) - 1
+    s_cap_row = np.maximum(y_f, y_c) - 1
+    s_cap = int(np.max(s_cap_row))
     Y0 = int(y_lo.min())
     Y1 = min(K, s_cap + Qmax + 1)            # C holds levels y = Y0..Y1-1
     width = max(Y1 - Y0, 1)
-    C_t = np.zeros((n, width))
     C_h = np.zeros((n, width))
     C_o = np.zeros((n, width))
-    tables = (tgt, T.hit, T.on_hand)
+    C_t = C_h if hit_only else np.zeros((n, width))
+    sums = ((C_h, T.hit), (C_o, T.on_hand)) + (() if hit_only else ((C_t, tgt),))
     for q in range(1, Qmax + 1):
         pre = int(np.searchsorted(-qhi, -q, side="right"))   # rows with qhi >= q
         wq = w[:pre, q - 1][:, None]
         sh = q - 1
         lo = max(Y0, sh)                                       # C column lo - Y0 .. width-1
         if lo < Y1:
-            for C, X in zip((C_t, C_h, C_o), tables):
+            for C, X in sums:
                 C[:pre, lo - Y0:] += wq * X[:pre, lo - sh: Y1 - sh]
         act = (q >= qlo[:pre]) & ((q - qlo[:pre]) % pack[:pre] == 0)
         if not act.any():
@@ -414,43 +433,55 @@ def _solve_chunk(make_tables, ppy, h_unit, A, E, ttype, lvl, hit_floor, nor, pol
         b = min(s_cap + q, Y1 - 1)
         if b < a:
             continue
-        Wq = W[:pre, q - 1]
-        ords = ords_q[:pre, q - 1]
-        ct = C_t[:pre, a - Y0: b - Y0 + 1]
-        ch = C_h[:pre, a - Y0: b - Y0 + 1]
-        co = C_o[:pre, a - Y0: b - Y0 + 1]
-        hthr = hit_threshold(slice(0, pre), ords)
-        feas = ch >= ((hthr - 1e-12) * Wq)[:, None]
-        cc = csl_cont[:pre]
-        if cc.any():
-            # continuous review CSL = P(D_L <= s), s = y - q: column s + 1 of tgt_s
-            tcol = np.where(cc[:, None], tgt_s[:pre, a - q + 1: b - q + 2] * Wq[:, None], ct)
-            feas &= tcol >= ((lvl[:pre] - 1e-12) * Wq)[:, None]
+        # the rows evaluated at this q: the whole prefix, or only its active rows
+        r = slice(0, pre) if act.all() else np.flatnonzero(act)
+        nr = pre if isinstance(r, slice) else r.size
+        Wq = W[r, q - 1]
+        ords = ords_q[r, q - 1]
+        cols = slice(a - Y0, b - Y0 + 1)
+        ch = C_h[r, cols]
+        co = C_o[r, cols]
+        hthr = hit_threshold(r, ords)
+        if hit_only:   # one comparison: max(a, b)·W = max(a·W, b·W) in floating point
+            feas = ch >= ((np.maximum(hthr, lvl[r]) - 1e-12) * Wq)[:, None]
         else:
-            feas &= ct >= ((lvl[:pre] - 1e-12) * Wq)[:, None]
-        feas &= act[:, None]
+            ct = C_t[r, cols]
+            feas = ch >= ((hthr - 1e-12) * Wq)[:, None]
+            cc = csl_cont[r]
+            if cc.any():
+                # continuous review CSL = P(D_L <= s), s = y - q: column s + 1 of tgt_s
+                tcol = np.where(cc[:, None], tgt_s[r, a - q + 1: b - q + 2] * Wq[:, None], ct)
+                feas &= tcol >= ((lvl[r] - 1e-12) * Wq)[:, None]
+            else:
+                feas &= ct >= ((lvl[r] - 1e-12) * Wq)[:, None]
+        # each row's own window y_lo <= y <= s_cap + q (the chunk's window is their union):
+        # the candidates and their order are the row's alone
+        yy = np.arange(a, b + 1)[None, :]
+        feas &= (yy >= y_lo[r, None]) & (yy <= (s_cap_row[r] + q)[:, None])
         # annual cost = h c OH + A orders + E lines (1 - hit), policy averages = C / W
-        cost = (h_unit[:pre, None] * co - eline[:pre, None] * ch) / Wq[:, None]
-        cost += (A[:pre] * ords + eline[:pre])[:, None]
+        cost = (h_unit[r, None] * co - eline[r, None] * ch) / Wq[:, None]
+        cost += (A[r] * ords + eline[r])[:, None]
         cost[~feas] = np.inf
         jmin = np.argmin(cost, axis=1)
-        cj = cost[np.arange(pre), jmin]
-        bc = best_cost[:pre]
+        cj = cost[np.arange(nr), jmin]
+        bc = best_cost[r]
         fin = np.isfinite(bc)
         thr = bc.copy()
         thr[fin] -= 1e-9 * np.maximum(1.0, np.abs(bc[fin]))
         better = np.flatnonzero(cj < thr)
-        best_cost[better] = cj[better]
-        best_s[better] = jmin[better] + a - q
-        best_q[better] = q
-        found[better] = True
+        rows = better if isinstance(r, slice) else r[better]
+        best_cost[rows] = cj[better]
+        best_s[rows] = jmin[better] + a - q
+        best_q[rows] = q
+        found[rows] = True
     # infeasible rows: the largest tabulated s with the smallest Q (documented fallback)
     nf = ~found
     best_s[nf] = K - 1 - qlo[nf]
     best_q[nf] = qlo[nf]
-    # final metrics at the chosen (s, Q) and at s - 1 (for the reasons)
+    # final metrics at the chosen (s, Q) and at s - 1 (for the reasons); the IP law pi spans
+    # all K levels (zeros beyond Q) so every row's sums have the same length
     Qf = best_q
-    J = int(Qf.max())
+    J = K
     jj = np.arange(1, J + 1)[None, :]
     idx = np.clip(Qf[:, None] - jj, 0, Qmax - 1)
     pi = np.where(jj <= Qf[:, None], np.take_along_axis(w, idx, 1), 0.0)

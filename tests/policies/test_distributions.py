@@ -189,3 +189,38 @@ def test_bad_input(kwargs, match):
 def test_bad_sd_for_normal_loss():
     with pytest.raises(ValueError, match="sd must be > 0"):
         d.normal_loss1(1.0, 0.0, 0.0)
+
+
+def test_nbinom_with_mean_zero_is_the_point_mass_at_zero():
+    # mean 0 with var > 0 (e.g. no lead time but a lead-time sd): the only count law with mean 0
+    P = d.pmf_matrix("nbinom", [0.0, 2.0], [1.5, 4.0], kmax=30)
+    assert np.array_equal(P[0], np.eye(31)[0])
+    np.testing.assert_allclose(d.pmf_mean(P[1:]), 2.0, rtol=1e-7)   # tail beyond 30 cut
+
+
+def test_prob_positive_against_scipy_and_tiny_means():
+    mean = np.array([0.0, 1e-12, 0.3, 4.0])
+    var = np.array([0.0, 3e-12, 0.9, 10.0])
+    got = d.prob_positive("nbinom", mean, var)
+    r, p = mean[2:] ** 2 / (var[2:] - mean[2:]), mean[2:] / var[2:]
+    np.testing.assert_allclose(got[2:], stats.nbinom.sf(0, r, p), rtol=1e-12)
+    assert got[0] == 0.0
+    # tiny mean: P(X > 0) = 1 - p^r = -r ln p (1 + O(r)), no cancellation
+    r1, p1 = 1e-24 / 2e-12, 1.0 / 3.0
+    np.testing.assert_allclose(got[1], -r1 * np.log(p1), rtol=1e-9)
+    np.testing.assert_allclose(d.prob_positive("poisson", [1e-15, 2.0]),
+                               [1e-15, stats.poisson.sf(0, 2.0)], rtol=1e-12)
+
+
+def test_conditional_support_size_is_the_first_level_with_a_small_conditional_tail():
+    mean = np.array([1e-9, 0.05, 3.0, 40.0])
+    var = mean * np.array([2.5, 3.0, 1.5, 4.0])
+    tail = 1e-9
+    K = d.conditional_support_size("nbinom", mean, var, tail)
+    r, p = mean ** 2 / (var - mean), mean / var
+    pos = stats.nbinom.sf(0, r, p)
+    for i in range(mean.size):
+        assert stats.nbinom.sf(K[i] - 1, r[i], p[i]) <= tail * pos[i] * (1 + 1e-6)
+        assert stats.nbinom.sf(K[i] - 2, r[i], p[i]) > tail * pos[i] * (1 - 1e-6)
+    # the tiny-mean row needs the levels of its (log-series) demand sizes, not K = 1
+    assert K[0] > 10

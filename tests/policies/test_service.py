@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from policies import distributions as dist
 from policies import service
 from policies.service import build_tables, evaluate_policy, ip_distribution, line_sizes_for_family
 
@@ -197,3 +198,35 @@ def test_aggregate_all_s_equals_aggregate_per_s():
     for s in range(-1, allv.shape[1] - 1):
         np.testing.assert_allclose(allv[:, s + 1], service.aggregate(T.hit, pi, np.full(2, s)),
                                    atol=1e-14)
+
+
+def test_loss_based_measures_do_not_depend_on_where_the_pmf_is_cut():
+    """Very slow, very over-dispersed demand: E[(D - K)^+] is a large share of the μR units
+    of a cycle, so fill rate and backorders come from the complementary loss and the exact
+    mean (eq. C.37) - the same at any cut K as the plain loss sums at a cut far in the tail."""
+    m, v, L, R = 3.7e-05, 1.7e-3, 2.0, 7.0
+    got = []
+    for K in (60, 400):
+        T = build_tables("nbinom", m, v, L, R, kmax=K - 1, support=K, line_size_pmf="family")
+        pi = ip_distribution(T, "sS", 2)
+        s = np.array([47])
+        got.append((service.aggregate(T.fill, pi, s)[0], service.aggregate(T.backorders, pi, s)[0]))
+    assert got[0] == got[1]
+    # reference: plain loss sums with the pmfs cut at 20,000 (tail there ~1e-190)
+    Kbig = 20000
+    x, w = np.polynomial.legendre.leggauss(6)
+    Pbar = sum(0.5 * wg * dist.pmf_matrix("nbinom", m * (L + R * 0.5 * (xg + 1)),
+                                          v * (L + R * 0.5 * (xg + 1)), kmax=Kbig - 1)
+               for xg, wg in zip(x, w))
+    nL = dist.loss1(dist.pmf_matrix("nbinom", m * L, v * L, kmax=Kbig - 1))[0]
+    nLR = dist.loss1(dist.pmf_matrix("nbinom", m * (L + R), v * (L + R), kmax=Kbig - 1))[0]
+    pi = ip_distribution(T, "sS", 2)[0]
+    fill = sum(pi[j] * (1.0 - (nLR[47 + 1 + j] - nL[47 + 1 + j]) / (m * R)) for j in range(2))
+    bo = sum(pi[j] * dist.loss1(Pbar)[0, 47 + 1 + j] for j in range(2))
+    # (the reference's own rounding over 20,000 columns is ~1e-11 of the 2.6e-4 units per cycle)
+    np.testing.assert_allclose(got[0], (fill, bo), rtol=1e-7)
+    # the plain loss sums at the cut of 60 would be off by far more
+    nL60 = dist.loss1(dist.pmf_matrix("nbinom", m * L, v * L, kmax=59))[0]
+    nLR60 = dist.loss1(dist.pmf_matrix("nbinom", m * (L + R), v * (L + R), kmax=59))[0]
+    fill60 = sum(pi[j] * (1.0 - (nLR60[48 + j] - nL60[48 + j]) / (m * R)) for j in range(2))
+    assert abs(fill60 - fill) > 1e-3

@@ -226,3 +226,18 @@ def test_reported_kpis_meet_every_constraint_on_random_rows():
     assert ((res.order_quantity % np.where(res.policy == "snQ", 4, 1)) == 0).all()
     cost = res.annual_holding_cost + res.annual_order_cost + res.annual_emergency_cost
     np.testing.assert_allclose(res.annual_cost, cost)
+
+
+def test_a_part_with_almost_no_demand_alone_still_meets_its_fill_rate():
+    # 6e-10 units/day, NB: the table must reach the levels of the demand sizes (conditional tail)
+    res = optimize_single("nbinom", [6e-10], [1.6e-9], lead_time=26.0, review_period=7.0,
+                          unit_cost=4.5, order_cost=5.0, emergency_cost=20.0,
+                          target_type="fill_rate", target_level=0.98)
+    assert bool(res.feasible[0])
+    assert res.expected_fill_rate[0] >= 0.98
+    # and one unit less would miss it (the level is the first that meets the target)
+    from policies.service import evaluate_policy
+    s = int(res.reorder_point[0])
+    lower = evaluate_policy("nbinom", [6e-10], [1.6e-9], 26.0, 7.0, reorder_point=s - 1,
+                            order_up_to=s)
+    assert lower.fill_rate[0] < 0.98
