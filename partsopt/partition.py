@@ -10,12 +10,11 @@ buckets::
     bucket(p)    = siphash24(final_successor(p), key = PARTITION_HASH_KEY) mod N_BUCKETS
     partition(p) = bucket(p) mod n
 
-so that every partition is a union of whole buckets, whatever n.  The plan
-solves the policies of each bucket in a separate call of the optimiser (whose
-arithmetic depends, in the last bits, on the other rows of its call), which
-makes every row's result independent of how the buckets are spread over
-partitions: the partitioned plan equals the single-process plan to the last
-digit.
+so that every partition is a union of whole buckets, whatever n.  The
+optimiser's result for a row depends on that row alone, not on the other rows
+of its call (tests/policies/test_row_independence.py), and the network
+allocation adds its sums per bucket in bucket order (:mod:`partsopt.network_step`),
+so the partitioned plan equals the single-process plan to the last digit.
 
 (pandas' :func:`pandas.util.hash_array`, SipHash-2-4 with a fixed 16-byte key:
 the same on every machine, process and Python run - unlike ``hash()``, which is
