@@ -97,8 +97,10 @@ def connect(scheduler: str | None = None, local: str | None = None, *,
         n = parse_local(local)
         # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in workers by default; with the
         # optimiser's many large temporary arrays it doubles the plan's time (measured), so
-        # the local workers keep glibc's default
-        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        # the local workers keep glibc's default.  Each worker runs one task per thread, so the
+        # optimiser inside a task uses one thread (partsopt.policy_step.THREADS_ENV)
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                              "distributed.nanny.pre-spawn-environ.PARTSOPT_THREADS": "1"}):
             cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                                dashboard_address=":0")
         client = distributed.Client(cluster, timeout=timeout)

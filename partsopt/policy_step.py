@@ -53,6 +53,26 @@ POLICY_COLUMNS = ["part", "location", "policy", "reorder_point", "order_up_to", 
                   "expected_fill_rate", "expected_on_hand", "inventory_value", "annual_holding_cost", "reason"]
 
 
+#: Environment variable: threads of the optimiser in one plan (default min(2, cores)).  Dask
+#: workers run one task per worker thread, so partsopt's local clusters set it to 1
+#: (:func:`partsopt.dask_backend.connect`); set it to 1 in the environment of remote workers too.
+THREADS_ENV = "PARTSOPT_THREADS"
+
+
+def optimiser_threads() -> int:
+    """Threads for :func:`policies.optimize_single` (results do not depend on it)."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ValueError(f"{THREADS_ENV} must be an integer >= 1; received {raw!r}")
+        return n
+    return min(2, os.cpu_count() or 1)
+
+
 def _cost_column(config_value: float, location_values: np.ndarray, unset: float) -> np.ndarray:
     return location_values if config_value == unset else np.full(len(location_values), float(config_value))
 
@@ -153,7 +173,7 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
                 pack_size=rows["pack_size"].to_numpy()[a], moq=rows["moq"].to_numpy()[a],
                 q_method=config["policy"]["q_method"], periods_per_year=365.0,
                 lead_time_sd=sub["lt_sd_days"].to_numpy(np.float64)[grp], line_size_pmf="family",
-                tail=1e-6, chunk_size=4096, workers=min(2, os.cpu_count() or 1))
+                tail=1e-6, chunk_size=4096, workers=optimiser_threads())
             for col in ("reorder_point", "order_up_to", "safety_stock", "expected_hit_rate", "expected_fill_rate",
                         "expected_ready_rate", "expected_on_hand", "expected_backorders", "expected_otd_rate",
                         "inventory_value", "annual_holding_cost", "annual_cost", "normal_order_rate",

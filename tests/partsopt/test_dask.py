@@ -132,3 +132,10 @@ def test_network_shadow_price_on_the_cluster_equals_the_one_process_bisection(cl
     target = 0.6 * value[:, -1].sum()
     assert network_shadow_price(client, groups, target_value=target) == \
         network_shadow_price(None, groups, target_value=target)
+
+
+def test_local_workers_run_the_optimiser_on_one_thread(client):
+    """One task per worker thread: the optimiser inside a task must not take a second core."""
+    from partsopt.policy_step import optimiser_threads
+
+    assert set(client.run(optimiser_threads).values()) == {1}

@@ -182,3 +182,18 @@ def test_forecast_method_choices(tiny_dir, selection, method):
     else:
         assert set(history["method"]) <= {"croston", "sba", "tsb", "ses"}
     assert (fc["mean_per_day"] >= 0).all() and (fc["var_per_day"] >= fc["mean_per_day"] - 1e-12).all()
+
+
+def test_optimiser_threads_from_the_environment(monkeypatch):
+    from partsopt.policy_step import THREADS_ENV, optimiser_threads
+
+    monkeypatch.setenv(THREADS_ENV, "1")
+    assert optimiser_threads() == 1
+    monkeypatch.setenv(THREADS_ENV, "3")
+    assert optimiser_threads() == 3
+    monkeypatch.delenv(THREADS_ENV)
+    assert 1 <= optimiser_threads() <= 2
+    for bad in ("0", "two"):
+        monkeypatch.setenv(THREADS_ENV, bad)
+        with pytest.raises(ValueError, match=THREADS_ENV):
+            optimiser_threads()
