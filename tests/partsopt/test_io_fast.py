@@ -1,0 +1,183 @@
+"""The fast output writers against the reference writers they replace.
+
+* ``partsopt.io.write_csv`` must give the bytes of ``DataFrame.to_csv(index=False,
+  lineterminator="\\n", date_format="%Y-%m-%d")`` (the previous writer).
+* ``partsopt.io.float_text`` must give ``repr`` of every float.
+* ``partsopt.excel.write_orders_xlsx`` (rows inserted as XML) must give the cell
+  values, number formats, widths, frozen panes and filters of the per-cell
+  XlsxWriter path (``_workbook(..., cells=True)``), which stays the reference.
+"""
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from partsopt import excel
+from partsopt import io as pio
+
+
+def _pandas_csv(frame: pd.DataFrame, path) -> bytes:
+    frame.to_csv(path, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    return path.read_bytes()
+
+
+def _every_magnitude(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.concatenate([
+        rng.random(n) * 10.0 ** rng.integers(-330, 309, n),        # every decade, subnormals included
+        -rng.random(n) * 10.0 ** rng.integers(-12, 20, n),         # where the notations switch
+        np.round(rng.random(n) * 1000, 2),                         # money
+        rng.integers(-10 ** 6, 10 ** 6, n).astype(np.float64),     # whole numbers
+        np.frombuffer(rng.bytes(8 * n), np.float64),               # any bit pattern (NaN, inf included)
+        [0.0, -0.0, 1e-4, 1e-5, 9.99e-5, 1e-7, 1e14, 1e15, 1e16, 1e17, 999999999999999.9, 0.1 + 0.2,
+         5e-324, 1.7976931348623157e308, np.inf, -np.inf, np.nan],
+    ])
+
+
+def test_float_text_is_repr_at_every_magnitude():
+    v = _every_magnitude(20_000, 3)
+    got = pio.float_text(v).to_pylist()
+    want = [repr(x) if x == x else "" for x in v.tolist()]
+    bad = [(g, w) for g, w in zip(got, want) if g != w]
+    assert not bad, bad[:5]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50))
+def test_float_text_property(values):
+    v = np.array(values, dtype=np.float64)
+    assert pio.float_text(v).to_pylist() == [repr(x) if x == x else "" for x in v.tolist()]
+
+
+def _tricky_frame() -> pd.DataFrame:
+    text = ["plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", "", None, " spaced ", "é → ≤", "x" * 300]
+    n = len(text)
+    return pd.DataFrame({
+        "part": text,
+        "mean": [1.0, np.nan, np.inf, -np.inf, -0.0, 1e-5, 1e16, 123456789.123, 0.1 + 0.2, 4.2e-7],
+        "qty": np.arange(n, dtype=np.int64) * 10 ** 15,
+        "flag": [True, False] * (n // 2),
+        "date": pd.to_datetime(["2026-01-05", None] * (n // 2)),
+        "stamp": pd.to_datetime(["2026-01-05 13:45:10"] * n),
+        "kind": pd.Categorical(["a", "b,c"] * (n // 2)),
+        "small": np.array([1, 2] * (n // 2), dtype=np.uint8),
+    })
+
+
+def test_write_csv_same_bytes_as_pandas(tmp_path):
+    frame = _tricky_frame()
+    assert pio._csv_rows(frame) is not None  # the Arrow path, not the pandas fallback
+    pio.write_csv(frame, tmp_path / "fast.csv")
+    assert (tmp_path / "fast.csv").read_bytes() == _pandas_csv(frame, tmp_path / "ref.csv")
+
+
+def test_write_csv_chunks_and_index(tmp_path, monkeypatch):
+    monkeypatch.setattr(pio, "CSV_CHUNK_ROWS", 3)
+    frame = pd.concat([_tricky_frame()] * 3).set_index(np.arange(30)[::-1])  # index ignored, 10 chunks
+    pio.write_csv(frame, tmp_path / "fast.csv")
+    assert (tmp_path / "fast.csv").read_bytes() == _pandas_csv(frame, tmp_path / "ref.csv")
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"x": ["", "a", None]}),                                   # one column: "" is quoted
+    pd.DataFrame({"a,b": [1.5], 'q"': ["v"]}),                              # header quoting
+    pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": [1.0, 2.0]}),  # nullable: pandas path
+    pd.DataFrame({"a": np.array([0.1, 2.5], np.float32)}),                   # float32: pandas path
+    pd.DataFrame({"a": [1, "x"], "b": [1.0, 2.0]}),                          # mixed objects: pandas path
+    pd.DataFrame({"a": pd.to_datetime(["2026-01-01"]).tz_localize("UTC")}),  # tz-aware: pandas path
+    pd.DataFrame({"a": [], "b": []}),
+    pd.DataFrame(index=range(3)),
+])
+def test_write_csv_edge_frames(tmp_path, frame):
+    pio.write_csv(frame, tmp_path / "fast.csv")
+    assert (tmp_path / "fast.csv").read_bytes() == _pandas_csv(frame, tmp_path / "ref.csv")
+
+
+def test_output_set_and_write_table_use_the_same_bytes(tmp_path):
+    frame = _tricky_frame()
+    pio.write_table(frame, tmp_path / "a.csv")
+    with pio.OutputSet(tmp_path / "out") as out:
+        out.write_table(frame, "b.csv")
+    ref = _pandas_csv(frame, tmp_path / "ref.csv")
+    assert (tmp_path / "a.csv").read_bytes() == ref == (tmp_path / "out" / "b.csv").read_bytes()
+
+
+# ------------------------------------------------------------------ orders.xlsx
+def _orders(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    qty = rng.integers(1, 50, n).astype(np.float64)
+    cost = np.round(rng.lognormal(2.0, 1.0, n), 2)
+    return pd.DataFrame({
+        "as_of": pd.Timestamp("2026-11-16"),
+        "part": [f"P{i:06d}" for i in rng.integers(0, 999, n)],
+        "location": rng.choice(["CW", "R1", "D001", "D/02", "D:03" * 10], n),
+        "on_hand": rng.integers(0, 5, n).astype(np.float64),
+        "on_order": np.where(rng.random(n) < 0.1, np.nan, 1.0),
+        "inventory_position": rng.normal(size=n) * 1e-5,
+        "suggested_qty": qty,
+        "order_type": rng.choice(["normal", "emergency"], n),
+        "unit_cost": cost,
+        "value": qty * cost,  # many need 17 digits: 234.35999999999999
+        "reason": [f"position {i} <= s & 'x' > \"y\" → order" for i in range(n)],
+        "stocked": rng.random(n) < 0.5,
+    })
+
+
+def _cells(path):
+    wb = load_workbook(path)
+    out = {}
+    for ws in wb.worksheets:
+        out[ws.title] = {
+            "cells": [[(c.value if c.value != "" else None, c.number_format, bool(c.font.b)) for c in row]
+                      for row in ws.iter_rows()],
+            "freeze": ws.freeze_panes, "filter": ws.auto_filter.ref,
+            "widths": {k: d.width for k, d in ws.column_dimensions.items()},
+        }
+    return wb.sheetnames, out
+
+
+def _reference_xlsx(orders, path, title):
+    excel._workbook(str(path), orders, excel._sheets(orders), title, cells=True)
+    return path
+
+
+@pytest.mark.parametrize("n", [0, 1, 400])
+def test_xlsx_fast_rows_equal_the_per_cell_writer(tmp_path, n):
+    orders = _orders(n, n)
+    fast = excel.write_orders_xlsx(orders, tmp_path / "fast.xlsx", title="plan as of 2026-11-16")
+    ref = _reference_xlsx(orders, tmp_path / "ref.xlsx", "plan as of 2026-11-16")
+    assert _cells(fast) == _cells(ref)
+    if n:
+        with zipfile.ZipFile(fast) as z:  # really the fast path: rows as in-line strings
+            assert b'inlineStr' in z.read("xl/worksheets/sheet2.xml")
+
+
+def test_xlsx_falls_back_for_text_that_needs_escaping(tmp_path):
+    orders = _orders(20, 1)
+    orders.loc[3, "reason"] = "bell\x07 and _x0041_ literal"
+    fast = excel.write_orders_xlsx(orders, tmp_path / "fast.xlsx")
+    ref = _reference_xlsx(orders, tmp_path / "ref.xlsx", "")
+    assert _cells(fast) == _cells(ref)
+    with zipfile.ZipFile(fast) as z:
+        assert b'inlineStr' not in z.read("xl/worksheets/sheet2.xml")
+
+
+def test_column_styles_read_from_cols():
+    xml = (b'<cols><col min="1" max="1" width="9" style="8" customWidth="1"/><col min="2" max="2" width="8"/>'
+           b'<col min="3" max="4" width="9" style="1" customWidth="1"/></cols><sheetData>')
+    assert excel._column_styles(xml) == {1: 8, 3: 1, 4: 1}
+
+
+def test_xlsx_failure_leaves_no_file(tmp_path, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(excel, "_rows_xml", boom)
+    with pytest.raises(RuntimeError):
+        excel.write_orders_xlsx(_orders(5, 0), tmp_path / "o.xlsx")
+    assert list(tmp_path.iterdir()) == []
