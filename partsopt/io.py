@@ -83,7 +83,53 @@ def read_table_file(path: Path) -> RawTable:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV file as a DataFrame of text (every value a str, empty fields "").
+
+    Arrow's multi-threaded reader parses the file; pandas' reader (the
+    reference, and the one whose errors become the messages) reads it instead
+    when Arrow fails (bad UTF-8, ragged rows, ...) or the file has a feature the
+    two treat differently (spaces after a delimiter, which pandas skips;
+    duplicate column names, which pandas renames).  Both give the same frame.
+    """
     data = path.read_bytes()
+    frame = _read_csv_arrow(data)
+    return frame if frame is not None else _read_csv_pandas(path, data)
+
+
+_INITIAL_SPACE = re.compile(rb"(?:^|[,\r\n])[ \t]")
+
+
+def _read_csv_arrow(data: bytes) -> pd.DataFrame | None:
+    import pyarrow.csv as pa_csv
+
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    first = body.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        header = first.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not header.strip() or "," not in header or '"' in header or _INITIAL_SPACE.search(body):
+        return None
+    names = header.split(",")
+    if len(set(names)) != len(names):
+        return None
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(body),
+            read_options=pa_csv.ReadOptions(use_threads=True),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    if table.column_names != names:
+        return None
+    frame = table.to_pandas(deduplicate_objects=True)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _read_csv_pandas(path: Path, data: bytes) -> pd.DataFrame:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

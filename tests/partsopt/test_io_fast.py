@@ -181,3 +181,67 @@ def test_xlsx_failure_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         excel.write_orders_xlsx(_orders(5, 0), tmp_path / "o.xlsx")
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ CSV reading
+_CSV_CASES = [
+    b"part,location,qty\nP1,D1,3\nP2,D2,4\n",
+    b"\xef\xbb\xbfpart,location,qty\r\nP1,D1,3\r\nP2,D2,\r\n",                # BOM, CRLF, empty field
+    b'part,reason\nP1,"a, b"\nP2,"say ""hi"""\nP3,"two\nlines"\n',            # quoting
+    b"part,location\nP1,D1\n\nP2,D2\n",                                      # blank line
+    b"part,location\nP1, D1\n",                                              # space after comma: pandas
+    b"part,part\nP1,P2\n",                                                   # duplicate names: pandas
+    b"part,location\nP1,D1,extra\n",                                         # ragged: pandas (its error)
+    b"part,location\nP1\n",                                                  # short row
+    b"part ,location\nP1 ,D1\n",                                             # trailing spaces kept
+    b"part,location\n007,NA\nnan,null\n",                                    # no NA conversion
+    b'part,note\nP1,ab"c\n',                                                 # quote inside a field
+    b"part,location\r\nP1,D1\rP2,D2\r",                                      # lone CR
+    b"part,qty\n\xc3\xa9t\xc3\xa9,1\n",                                      # UTF-8 text
+    b"part,qty\nP1,1",                                                       # no final newline
+]
+
+
+@pytest.mark.parametrize("data", _CSV_CASES)
+def test_arrow_csv_read_equals_pandas_read(tmp_path, data):
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    try:
+        ref = pio._read_csv_pandas(path, data)
+    except Exception as exc:  # the file is an error: reading it must raise the same error
+        with pytest.raises(type(exc)) as info:
+            pio._read_csv(path)
+        assert str(info.value) == str(exc)
+        return
+    fast = pio._read_csv_arrow(data)
+    got = pio._read_csv(path)
+    pd.testing.assert_frame_equal(got, ref)
+    if fast is not None:
+        pd.testing.assert_frame_equal(fast, ref)
+        assert all(fast[c].map(type).eq(str).all() for c in fast.columns)
+
+
+_field = st.text(alphabet=st.sampled_from(list('ab1 ,"\n\r\té')), max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_field, _field, _field), min_size=1, max_size=8), st.booleans())
+def test_arrow_csv_read_property(tmp_path_factory, rows, quote_all):
+    import csv as _csv
+    import io as _io
+
+    buf = _io.StringIO()
+    w = _csv.writer(buf, lineterminator="\n", quoting=_csv.QUOTE_ALL if quote_all else _csv.QUOTE_MINIMAL)
+    w.writerow(["part", "location", "note"])
+    w.writerows(rows)
+    data = buf.getvalue().encode("utf-8")
+    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    path.write_bytes(data)
+    fast = pio._read_csv_arrow(data)
+    if fast is None:
+        return
+    try:
+        ref = pio._read_csv_pandas(path, data)
+    except Exception:  # pandas refuses it: Arrow must not have accepted something else
+        raise AssertionError(f"Arrow read a file pandas refuses: {data!r}")
+    pd.testing.assert_frame_equal(fast, ref)
