@@ -96,7 +96,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return frame if frame is not None else _read_csv_pandas(path, data)
 
 
-_INITIAL_SPACE = re.compile(rb"(?:^|[,\r\n])[ \t]")
+#: a space or tab at the start of a field (pandas' ``skipinitialspace`` drops it, Arrow keeps it)
+_INITIAL_SPACE = (b", ", b",\t", b"\n ", b"\n\t", b"\r ", b"\r\t")
 
 
 def _read_csv_arrow(data: bytes) -> pd.DataFrame | None:
@@ -108,7 +109,8 @@ def _read_csv_arrow(data: bytes) -> pd.DataFrame | None:
         header = first.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if not header.strip() or "," not in header or '"' in header or _INITIAL_SPACE.search(body):
+    if not header.strip() or "," not in header or '"' in header or body[:1] in (b" ", b"\t") \
+            or any(tok in body for tok in _INITIAL_SPACE):
         return None
     names = header.split(",")
     if len(set(names)) != len(names):
