@@ -73,13 +73,36 @@ def read_table_file(path: Path) -> RawTable:
                         fix="write the header line and the rows, or remove the file if the table is optional.")
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
-            frame = pd.read_parquet(path)
+            frame = _read_parquet(path)
         except Exception as exc:  # pyarrow raises many types for a broken file
             raise DataError(f"{path.name} cannot be read as Parquet.", where=str(path),
                             received=f"{type(exc).__name__}: {exc}",
                             fix="re-export the table as Parquet or as UTF-8 CSV.") from None
         return RawTable(frame=frame, source=str(path), is_text=False)
     return RawTable(frame=_read_csv(path), source=str(path), is_text=True)
+
+
+_NS_FIRST, _NS_LAST = pd.Timestamp.min.date(), pd.Timestamp.max.date()
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file as ``pd.read_parquet`` gives it, but date columns as ``datetime64[ns]``.
+
+    Arrow turns a ``date32`` column into Python ``datetime.date`` objects, which
+    validation would format and parse again one by one (minutes for the 12
+    million dates of the large demo network).  A date column whose dates all fit
+    ``datetime64[ns]`` (years 1677-2262) is cast by Arrow instead; one that does
+    not keeps its date objects, so validation reports the dates it cannot read.
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_date(field.type):
+            lo, hi = pc.min_max(table.column(i)).values()
+            if lo.as_py() is None or (_NS_FIRST < lo.as_py() and hi.as_py() < _NS_LAST):
+                table = table.set_column(i, field.name, pc.cast(table.column(i), pa.timestamp("ns")))
+    return table.to_pandas()
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -245,3 +245,46 @@ def test_arrow_csv_read_property(tmp_path_factory, rows, quote_all):
     except Exception:  # pandas refuses it: Arrow must not have accepted something else
         raise AssertionError(f"Arrow read a file pandas refuses: {data!r}")
     pd.testing.assert_frame_equal(fast, ref)
+
+
+# ------------------------------------------------------------------ Parquet dates
+def test_parquet_dates_read_as_datetimes_and_validate_like_date_objects(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from partsopt.schema import Column
+    from partsopt.schema import Table as SchemaTable
+    from partsopt.validate import RawTable, _convert_table
+
+    table = pa.table({"part": ["P1", "P2", "P3"], "d": pa.array([dt.date(2026, 1, 5), None, dt.date(1999, 12, 31)],
+                                                               pa.date32())})
+    pq.write_table(table, tmp_path / "t.parquet")
+    fast = pio._read_parquet(tmp_path / "t.parquet")
+    assert str(fast["d"].dtype) == "datetime64[ns]"
+    ref = pd.read_parquet(tmp_path / "t.parquet")  # date objects, the previous reader
+    assert ref["d"].dtype == object
+    schema = SchemaTable("t", (Column("part", "key", required=True), Column("d", "date")))
+    pd.testing.assert_frame_equal(_convert_table(schema, RawTable(fast, "t", False)),
+                                  _convert_table(schema, RawTable(ref, "t", False)))
+
+
+def test_parquet_dates_out_of_range_still_reported(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from partsopt.errors import DataError
+    from partsopt.schema import Column
+    from partsopt.schema import Table as SchemaTable
+    from partsopt.validate import RawTable, _convert_table
+
+    pq.write_table(pa.table({"part": ["P1", "P2"], "d": pa.array([dt.date(2026, 1, 5), dt.date(1500, 1, 1)],
+                                                               pa.date32())}), tmp_path / "t.parquet")
+    frame = pio._read_parquet(tmp_path / "t.parquet")
+    assert frame["d"].dtype == object  # kept as date objects: they do not fit datetime64[ns]
+    schema = SchemaTable("t", (Column("part", "key", required=True), Column("d", "date")))
+    with pytest.raises(DataError, match="Date that cannot be read"):
+        _convert_table(schema, RawTable(frame, "t", False))
