@@ -18,7 +18,10 @@ Sizes (full run / ``--quick``):
 * single-location policies: 1,000,000 rows / 5,000 rows; stockpyl 2,000 / 200 rows
 * Zheng-Federgruen (s, S): 100,000 problems / 2,000; stockpyl 200 / 20
 * replay: 1,000 parts x 201 locations x 365 days / 50 parts x 60 days; stockpyl 20 / 5 SKUs
-* weekly plan: the demo networks ``--plan-sizes`` (default medium, large; quick: small)
+* weekly plan: the demo networks ``--plan-sizes`` (default medium, large; quick: small), twice: the
+  pipeline alone (``plan``) and the whole ``partsopt plan`` command's work, load + plan + outputs
+  (``plan_full``, with the seconds of each part), followed by a projection of what fits in 24 GB
+  (peak memory linear in part-locations, fitted to the measured sizes; labelled as a projection)
 * Dask: the plan of the largest planned network on a LocalCluster with 1 and 2 workers
 
 The goals of issue 7 are checked in the file: full weekly plan of 1M part-locations in <= 5 min
@@ -90,6 +93,39 @@ def _row(label: str, r: dict, unit_count: float | None, unit: str) -> str:
     thr = f"{unit_count / r['median']:,.0f} {unit}/s" if unit_count else ""
     return (f"| {label} | {r['median']:.2f} s | {r['min']:.2f} s | {r['max']:.2f} s | {r['peak_mb']:,.0f} MB "
             f"| {thr} |")
+
+
+def memory_projection(points: list[tuple[int, float]], budget_mb: float = 24 * 1024.0) -> list[str]:
+    """What fits in ``budget_mb``: a projection from measured (part-locations, peak MB) points.
+
+    Peak memory is taken as linear in part-locations, ``peak = a + b * n``: fitted by least squares through
+    two or more sizes, through the origin (``a = 0``, the pessimistic choice) from one.  Clearly a projection.
+    """
+    points = [(float(n), float(m)) for n, m in points if n > 0]
+    if not points:
+        return []
+    if len({n for n, _ in points}) >= 2:
+        import numpy as np
+
+        n, m = np.array(points).T
+        b, a = np.polyfit(n, m, 1)
+        how = f"least-squares line through {len(points)} measured sizes: peak = {a:,.0f} MB + {b * 1e6:,.0f} MB " \
+              "per million part-locations"
+    else:
+        a, b = 0.0, points[0][1] / points[0][0]
+        how = f"one measured size, proportional: {b * 1e6:,.0f} MB per million part-locations"
+    if b <= 0:
+        return [f"Memory projection not possible: peak memory did not grow with size ({how})."]
+    lines = [f"Memory projection for `plan_full` (NOT measured; {how}):", ""]
+    for n in (1e6, 2e6, 5e6, 10e6):
+        need = a + b * n
+        lines.append(f"- {n / 1e6:,.0f}M part-locations: ~{need / 1024:,.1f} GB peak "
+                     f"({'fits' if need <= budget_mb else 'does not fit'} in {budget_mb / 1024:,.0f} GB"
+                     + ("; issue-7 goal <= 8 GB " + ("met" if need <= 8192 else "not met") if n == 1e6 else "")
+                     + ")")
+    lines.append(f"- largest plan that fits in {budget_mb / 1024:,.0f} GB: ~{max(budget_mb - a, 0) / b / 1e6:,.1f}M "
+                 "part-locations")
+    return lines
 
 
 def ensure_demo(size: str, work: Path) -> tuple[Path, str]:
@@ -223,7 +259,10 @@ def main(argv=None) -> int:
     planned = []
     if "plan" in only:
         add("## Full weekly plan (forecasts, policies, orders) of the demo networks, one process\n")
+        add("`plan`: `partsopt.pipeline.plan` alone (load excluded). `plan_full`: the work of the `partsopt plan` "
+            "command: read + validate the folder, plan, write every output (CSV, Parquet, orders.xlsx).\n")
         add(header)
+        fulls = []
         for s in plan_sizes:
             data, as_of = ensure_demo(s, work)
             r = run_case("plan", {"data": str(data), "as_of": as_of}, plan_repeats, args.timeout)
@@ -232,12 +271,27 @@ def main(argv=None) -> int:
                      "part-locations"))
             if r.get("runs"):
                 planned.append((s, data, as_of, r))
+            f = run_case("plan_full", {"data": str(data), "as_of": as_of, "out": str(work / f"plan-out-{s}")},
+                         plan_repeats, args.timeout)
+            add(_row(f"`plan_full` demo {s}", f, pl, "part-locations"))
+            if f.get("runs"):
+                fulls.append((s, f))
         for s, _, _, r in planned:
             pl = r["runs"][0]["part_locations"]
             rate = pl / r["median"]
             add(f"\n- demo {s}: {pl:,} part-locations in {r['median']:.1f} s = {rate:,.0f} part-locations/s, "
                 f"peak {r['peak_mb']:,.0f} MB; at this measured rate 1M part-locations would take "
                 f"{1e6 / rate / 60:,.1f} min (a projection, not a measurement)")
+        for s, f in fulls:
+            med = {k: statistics.median(run[k] for run in f["runs"]) for k in ("load_seconds", "plan_seconds",
+                                                                               "write_seconds")}
+            add(f"- `plan_full` demo {s}: load {med['load_seconds']:.1f} s + plan {med['plan_seconds']:.1f} s + "
+                f"write outputs {med['write_seconds']:.1f} s (medians), peak {f['peak_mb']:,.0f} MB, "
+                f"{f['runs'][0]['orders']:,} order lines")
+        add()
+        points = [(f["runs"][0]["part_locations"], f["peak_mb"]) for _, f in fulls]
+        for line in memory_projection(points):
+            add(line)
         add()
         write(False)
     if "dask" in only:
