@@ -288,3 +288,39 @@ def test_parquet_dates_out_of_range_still_reported(tmp_path):
     schema = SchemaTable("t", (Column("part", "key", required=True), Column("d", "date")))
     with pytest.raises(DataError, match="Date that cannot be read"):
         _convert_table(schema, RawTable(frame, "t", False))
+
+
+# ------------------------------------------------------------------ partsopt plan: stages and publishing
+def test_plan_command_reports_io_stages_and_publishes_everything(tiny_dir, tmp_path):
+    from partsopt.cli import run_plan
+    from partsopt.config import default_config
+    from partsopt.io import load
+
+    labels = []
+    result, run = run_plan(load(tiny_dir), "2024-02-12", default_config(), tmp_path / "out",
+                           progress=lambda step, total, label: labels.append(label))
+    for stage in ("plan: policies", "write: forecasts", "write: policies", "write: orders", "write: orders.xlsx"):
+        assert stage in labels
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == sorted(["forecasts.csv", "forecasts.parquet", "policies.csv", "policies.parquet", "orders.csv",
+                            "orders.parquet", "issues.csv", "orders.xlsx", "run.json"])
+    assert load_workbook(tmp_path / "out" / "orders.xlsx").sheetnames[0] == "Summary"
+
+
+def test_plan_command_failed_workbook_publishes_nothing(tiny_dir, tmp_path, monkeypatch):
+    from partsopt.cli import run_plan
+    from partsopt.config import default_config
+    from partsopt.io import load
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "policies.csv").write_text("previous run\n")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full while writing the workbook")
+
+    monkeypatch.setattr(excel, "write_orders_xlsx", broken)
+    with pytest.raises(OSError, match="disk full"):
+        run_plan(load(tiny_dir), "2024-02-12", default_config(), out, progress=lambda *a: None)
+    assert sorted(p.name for p in out.iterdir()) == ["policies.csv"]
+    assert (out / "policies.csv").read_text() == "previous run\n"
