@@ -196,16 +196,21 @@ def _number_text(values: np.ndarray) -> pa.Array:
     The shortest round-trip text (:func:`partsopt.io.float_text`) reads as the
     same double as ``%.16G`` whenever it has at most 16 significant digits (the
     16-digit rounding is then at least as near to the value); only values
-    needing 17 digits (``234.35999999999999``) are formatted with ``%.16G`` (a
-    Python loop over those few).
+    needing 17 digits (``234.35999999999999``, texts of 17+ characters) are
+    formatted with ``%.16G`` (a Python loop over those few).
     """
     text = float_text(values)
-    digits = pc.utf8_length(pc.utf8_ltrim(pc.replace_substring_regex(text, r"e.*|[^0-9]", ""), "0"))
-    long = pc.greater(digits, 16).to_numpy(zero_copy_only=False)
-    idx = np.flatnonzero(long)
+    cand = pc.greater_equal(pc.utf8_length(text), 17)
+    idx = np.flatnonzero(cand.to_numpy(zero_copy_only=False))
     if len(idx):
+        sub = text.filter(cand)
+        digits = pc.utf8_length(pc.utf8_ltrim(pc.replace_substring_regex(sub, r"e.*|[^0-9]", ""), "0"))
+        idx = idx[pc.greater(digits, 16).to_numpy(zero_copy_only=False)]
+    if len(idx):
+        mask = np.zeros(len(values), bool)
+        mask[idx] = True
         repl = pa.array([f"{x:.16G}" for x in values[idx].tolist()], pa.string())
-        text = pc.replace_with_mask(text, pa.array(long), repl)
+        text = pc.replace_with_mask(text, pa.array(mask), repl)
     return text
 
 
@@ -215,10 +220,10 @@ def _number_cells(ref: pa.Array, values: np.ndarray) -> pa.Array:
     return pc.if_else(pa.array(finite), cells, "")
 
 
-def _rows_xml(frame: pd.DataFrame, styles: dict[int, int]) -> bytes | None:
-    """The ``<row>`` elements of the data rows 2..n+1 of a sheet holding ``frame`` under a header row."""
-    n, m = frame.shape
-    rows = pc.cast(pa.array(np.arange(2, n + 2)), pa.string())
+def _rows_xml(frame: pd.DataFrame, styles: dict[int, int], row_numbers: np.ndarray) -> pa.Array | None:
+    """One ``<row>`` element per row of ``frame`` (sheet row numbers ``row_numbers``); None: use the slow path."""
+    m = frame.shape[1]
+    rows = pc.cast(pa.array(row_numbers.astype(np.int64)), pa.string())
     cells = []
     for j in range(m):
         style = f' s="{styles[j + 1]}"' if j + 1 in styles else ""
@@ -227,10 +232,7 @@ def _rows_xml(frame: pd.DataFrame, styles: dict[int, int]) -> bytes | None:
             return None
         cells.append(col)
     xml = pc.binary_join_element_wise('<row r="', rows, f'" spans="1:{m}">', *cells, "</row>", "")
-    xml = xml.cast(pa.large_string())
-    _, offsets, data = xml.buffers()
-    off = np.frombuffer(offsets, np.int64)[xml.offset: xml.offset + len(xml) + 1]
-    return memoryview(data)[off[0]: off[-1]].tobytes()
+    return xml.cast(pa.large_string())  # 64-bit offsets: the text of all rows may exceed 2 GB
 
 
 _COL_RE = re.compile(rb"<col [^>]*>")
@@ -248,13 +250,8 @@ def _column_styles(sheet_xml: bytes) -> dict[int, int]:
     return out
 
 
-def _insert_rows(skeleton: bytes, frame: pd.DataFrame) -> bytes | None:
-    """The sheet XML ``skeleton`` (header row, totals row) with the rows of ``frame`` between them."""
-    if not len(frame):
-        return skeleton
-    rows = _rows_xml(frame, _column_styles(skeleton))
-    if rows is None:
-        return None
+def _insert_rows(skeleton: bytes, rows: bytes) -> bytes:
+    """The sheet XML ``skeleton`` (header row, totals row) with the ``rows`` XML between them."""
     head, sep, tail = skeleton.partition(b"</row>")  # the end of the header row (row 1)
     if not sep or b'<row r="1"' not in head:
         raise AssertionError("unexpected sheet XML from XlsxWriter")  # pragma: no cover
@@ -285,17 +282,38 @@ def _workbook(target, orders: pd.DataFrame, sheets, title: str, cells: bool) -> 
 
 
 def _write_fast(orders: pd.DataFrame, sheets, tmp: Path, title: str) -> bool:
-    """Skeleton workbook by XlsxWriter, order rows inserted as XML; False (nothing written) when not applicable."""
+    """Skeleton workbook by XlsxWriter, order rows inserted as XML; False (nothing written) when not applicable.
+
+    The rows of all location sheets are made in one pass over the order lines
+    sorted by location (stable, like ``groupby``), each numbered from 2 within
+    its location; each sheet then takes its slice of the text.
+    """
     skeleton = io.BytesIO()
     _workbook(skeleton, orders, sheets, title, cells=False)
     src = zipfile.ZipFile(skeleton)
+    names = [f"xl/worksheets/sheet{k}.xml" for k in range(2, len(sheets) + 2)]  # sheet1.xml is the summary
     parts = {}
-    for k, (_, sub) in enumerate(sheets, start=2):  # sheet1.xml is the summary
-        name = f"xl/worksheets/sheet{k}.xml"
-        xml = _insert_rows(src.read(name), sub)
+    if sheets:
+        codes, _ = pd.factorize(orders["location"], sort=True)
+        order = np.argsort(codes, kind="stable")
+        order = order[codes[order] >= 0]  # groupby drops missing locations
+        sizes = np.bincount(codes[order], minlength=len(sheets))
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        frame = orders.drop(columns=["location"]).iloc[order].reset_index(drop=True)
+        row_numbers = np.arange(len(frame)) - np.repeat(starts[:-1], sizes) + 2
+        skeletons = [src.read(name) for name in names]
+        styles = _column_styles(skeletons[0])
+        if any(_column_styles(x) != styles for x in skeletons[1:]):
+            return False  # pragma: no cover - every location sheet shares the same column formats
+        xml = _rows_xml(frame, styles, row_numbers)
         if xml is None:
             return False
-        parts[name] = xml
+        _, offsets, data = xml.buffers()
+        off = np.frombuffer(offsets, np.int64)[xml.offset: xml.offset + len(xml) + 1]
+        view = memoryview(data)
+        for k, name in enumerate(names):
+            rows = view[off[starts[k]]: off[starts[k + 1]]].tobytes()
+            parts[name] = _insert_rows(skeletons[k], rows)
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as dst:
         for info in src.infolist():
             data = parts.pop(info.filename, None)
