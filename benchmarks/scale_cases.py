@@ -211,8 +211,21 @@ CASES = {f.__name__: f for f in (forecast_partsopt, forecast_statsforecast, poli
                                   plan_dask)}
 
 
+def limit_memory() -> None:
+    """Cap the address space at ``PARTSOPT_BENCH_MEM_LIMIT_MB`` (set by run_all.py): a case that needs more
+    fails with a MemoryError naming the allocation instead of being killed by the kernel's OOM killer
+    (which may kill other work on the machine too)."""
+    import os
+
+    mb = os.environ.get("PARTSOPT_BENCH_MEM_LIMIT_MB")
+    if mb:
+        limit = int(float(mb) * 2 ** 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    limit_memory()
     if len(argv) not in (1, 2) or argv[0] not in CASES:
         sys.stderr.write(f"usage: scale_cases.py CASE ['{{json params}}']; cases: {', '.join(CASES)}\n")
         return 2
