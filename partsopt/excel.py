@@ -195,9 +195,11 @@ def _number_text(values: np.ndarray) -> pa.Array:
 
     The shortest round-trip text (:func:`partsopt.io.float_text`) reads as the
     same double as ``%.16G`` whenever it has at most 16 significant digits (the
-    16-digit rounding is then at least as near to the value); only values
-    needing 17 digits (``234.35999999999999``, texts of 17+ characters) are
-    formatted with ``%.16G`` (a Python loop over those few).
+    16-digit rounding is then at least as near to the value, and the values
+    that round to a double form an interval centred on it, except at powers of
+    two); values needing 17 digits (``234.35999999999999``, texts of 17+
+    characters) and exact powers of two are formatted with ``%.16G`` (a Python
+    loop over those few).
     """
     text = float_text(values)
     cand = pc.greater_equal(pc.utf8_length(text), 17)
@@ -206,6 +208,10 @@ def _number_text(values: np.ndarray) -> pa.Array:
         sub = text.filter(cand)
         digits = pc.utf8_length(pc.utf8_ltrim(pc.replace_substring_regex(sub, r"e.*|[^0-9]", ""), "0"))
         idx = idx[pc.greater(digits, 16).to_numpy(zero_copy_only=False)]
+    # at a power of two the interval of reals that round to the value is lopsided (the gap below is half
+    # the gap above), so the argument above fails there: those take %.16G too
+    power_of_two = (np.abs(np.frexp(values)[0]) == 0.5)
+    idx = np.union1d(idx, np.flatnonzero(power_of_two))
     if len(idx):
         mask = np.zeros(len(values), bool)
         mask[idx] = True

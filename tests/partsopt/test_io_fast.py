@@ -324,3 +324,14 @@ def test_plan_command_failed_workbook_publishes_nothing(tiny_dir, tmp_path, monk
         run_plan(load(tiny_dir), "2024-02-12", default_config(), out, progress=lambda *a: None)
     assert sorted(p.name for p in out.iterdir()) == ["policies.csv"]
     assert (out / "policies.csv").read_text() == "previous run\n"
+
+
+def test_xlsx_number_text_reads_as_the_value_xlsxwriter_writes():
+    rng = np.random.default_rng(7)
+    v = np.concatenate([[2.0 ** k for k in range(-1074, 1024)],                    # lopsided rounding intervals
+                        [m * 2.0 ** k for k in range(-60, 60) for m in (3, 5, 0.75)],
+                        rng.random(50_000) * 10.0 ** rng.integers(-300, 300, 50_000),
+                        np.round(rng.random(50_000) * 1000, 2) * rng.integers(1, 50, 50_000), [0.0, -0.0]])
+    got = excel._number_text(v).to_pylist()
+    bad = [(x, g) for x, g in zip(v.tolist(), got) if float(g) != float(f"{x:.16G}")]
+    assert not bad, bad[:5]
