@@ -18,7 +18,11 @@ Sizes (full run / ``--quick``):
 * single-location policies: 1,000,000 rows / 5,000 rows; stockpyl 2,000 / 200 rows
 * Zheng-Federgruen (s, S): 100,000 problems / 2,000; stockpyl 200 / 20
 * replay: 1,000 parts x 201 locations x 365 days / 50 parts x 60 days; stockpyl 20 / 5 SKUs
-* weekly plan: the demo networks ``--plan-sizes`` (default medium, large; quick: small)
+* weekly plan: the demo networks ``--plan-sizes`` (default medium, large@2048 ~ 1M part-locations,
+  large@4096 ~ 2M, large ~ 9.8M; quick: small; ``SIZE@N`` = the first N parts of a demo network), twice: the
+  pipeline alone (``plan``) and the whole ``partsopt plan`` command's work, load + plan + outputs
+  (``plan_full``, with the seconds of each part), followed by a projection of what fits in 24 GB
+  (peak memory linear in part-locations, fitted to the measured sizes; labelled as a projection)
 * Dask: the plan of the largest planned network on a LocalCluster with 1 and 2 workers
 
 The goals of issue 7 are checked in the file: full weekly plan of 1M part-locations in <= 5 min
@@ -43,10 +47,23 @@ if str(ROOT) not in sys.path:  # the checkout's partsopt, also when it is not pi
     sys.path.insert(0, str(ROOT))
 
 FULL = {"forecast": 100_000, "policy": 1_000_000, "policy_peer": 2_000, "zf": 100_000, "zf_peer": 200,
-        "replay_parts": 1000, "replay_days": 365, "replay_peer": 20, "plan_sizes": ["medium", "large"]}
+        "replay_parts": 1000, "replay_days": 365, "replay_peer": 20,
+        "plan_sizes": ["medium", "large@2048", "large@4096", "large"]}
 QUICK = {"forecast": 2_000, "policy": 5_000, "policy_peer": 200, "zf": 2_000, "zf_peer": 20,
          "replay_parts": 50, "replay_days": 60, "replay_peer": 5, "plan_sizes": ["small"]}
 GROUPS = ("forecast", "policy", "zf", "replay", "plan", "dask")
+
+
+def _physical_mb() -> float:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 20
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 24 * 1024.0
+
+
+#: address-space cap of every case process [MB]: 90 % of the machine's memory, so a case that does not fit
+#: fails with a MemoryError (reported in the table) instead of the OOM killer ending it and other work
+MEM_LIMIT_MB = 0.9 * _physical_mb()
 
 
 def machine() -> str:
@@ -65,6 +82,7 @@ def run_case(case: str, params: dict, repeats: int, timeout: float) -> dict:
     """Run one case ``repeats`` times in fresh processes; returns the runs and their summary."""
     runs, errors = [], []
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.setdefault("PARTSOPT_BENCH_MEM_LIMIT_MB", str(round(MEM_LIMIT_MB)))
     for _ in range(repeats):
         try:
             p = subprocess.run([sys.executable, str(CASES_PY), case, json.dumps(params)], capture_output=True,
@@ -92,11 +110,51 @@ def _row(label: str, r: dict, unit_count: float | None, unit: str) -> str:
             f"| {thr} |")
 
 
+def memory_projection(points: list[tuple[int, float]], budget_mb: float = 24 * 1024.0) -> list[str]:
+    """What fits in ``budget_mb``: a projection from measured (part-locations, peak MB) points.
+
+    Peak memory is taken as linear in part-locations, ``peak = a + b * n``, fitted by least squares through
+    two or more measured sizes.  Clearly labelled a projection in the result file.
+    """
+    points = [(float(n), float(m)) for n, m in points if n > 0]
+    if not points:
+        return []
+    if len({n for n, _ in points}) < 2:
+        return ["Memory projection: needs the peak memory of at least two sizes (fixed costs, such as the "
+                "imports, would make one size's MB per part-location misleading)."]
+    import numpy as np
+
+    n, m = np.array(points).T
+    b, a = np.polyfit(n, m, 1)
+    how = f"least-squares line through {len(points)} measured sizes: peak = {a:,.0f} MB + {b * 1e6:,.0f} MB " \
+              "per million part-locations"
+    if b <= 0:
+        return [f"Memory projection not possible: peak memory did not grow with size ({how})."]
+    lines = [f"Memory projection for `plan_full` (NOT measured; {how}):", ""]
+    for n in (1e6, 2e6, 5e6, 10e6):
+        need = a + b * n
+        lines.append(f"- {n / 1e6:,.0f}M part-locations: ~{need / 1024:,.1f} GB peak "
+                     f"({'fits' if need <= budget_mb else 'does not fit'} in {budget_mb / 1024:,.0f} GB"
+                     + ("; issue-7 goal <= 8 GB " + ("met" if need <= 8192 else "not met") if n == 1e6 else "")
+                     + ")")
+    lines.append(f"- largest plan that fits in {budget_mb / 1024:,.0f} GB: ~{max(budget_mb - a, 0) / b / 1e6:,.1f}M "
+                 "part-locations")
+    return lines
+
+
 def ensure_demo(size: str, work: Path) -> tuple[Path, str]:
-    """The demo network of ``size`` (seed 0) in ``work``, generated once; returns (folder, as_of)."""
+    """The demo network of ``size`` (seed 0) in ``work``, generated once; returns (folder, as_of).
+
+    ``size`` is a demo size (small, medium, large) or ``SIZE@N``: that network restricted to its first
+    ``N`` part numbers (and their successors), a smaller plan of the same network for a size sweep
+    (the large network has ~490 part-locations per part: ``large@2048`` ~ 1M part-locations).
+    """
     from partsopt.demo import generate
     from partsopt.demo.writer import save
 
+    if "@" in size:
+        base, _, n = size.partition("@")
+        return parts_subset(*ensure_demo(base, work), int(n), work / f"demo-{base}-{int(n)}parts" / "data")
     folder = work / f"demo-{size}" / "data"
     stamp = folder.parent / "as_of.txt"
     if not stamp.is_file():
@@ -104,6 +162,48 @@ def ensure_demo(size: str, work: Path) -> tuple[Path, str]:
         save(net, folder, None)
         stamp.write_text(net.as_of.date().isoformat(), encoding="utf-8")
     return folder, stamp.read_text(encoding="utf-8").strip()
+
+
+def parts_subset(folder: Path, as_of: str, n_parts: int, out: Path) -> tuple[Path, str]:
+    """Write the dataset of ``folder`` restricted to its first ``n_parts`` parts (sorted part numbers, plus
+    their successors so supersession chains stay whole) to ``out`` as Parquet; locations and installed
+    base unchanged.  A plan partitions by part (partsopt.partition), so this is a smaller, realistic plan."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    stamp = out.parent / "as_of.txt"
+    if stamp.is_file():
+        return out, stamp.read_text(encoding="utf-8").strip()
+
+    def read(name):
+        for ext in (".parquet", ".csv"):
+            p = folder / f"{name}{ext}"
+            if p.is_file():
+                return pq.read_table(p) if ext == ".parquet" else pa_csv.read_csv(
+                    p, convert_options=pa_csv.ConvertOptions(strings_can_be_null=False))
+        return None
+
+    parts = read("parts")
+    order = sorted(parts.column("part").to_pylist())
+    keep = set(order[:n_parts])
+    succ = dict(zip(parts.column("part").to_pylist(), parts.column("superseded_by").to_pylist()))
+    frontier = set(keep)
+    while frontier:  # successors of kept parts, transitively
+        frontier = {succ[p] for p in frontier if succ.get(p) and succ[p] not in keep and succ[p] in succ}
+        keep |= frontier
+    keep_arr = pa.array(sorted(keep))
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("parts", "locations", "demand", "inventory", "receipts", "items", "install_base", "bom"):
+        table = read(name)
+        if table is None:
+            continue
+        if "part" in table.column_names:
+            table = table.filter(pc.is_in(table.column("part"), value_set=keep_arr))
+        pq.write_table(table, out / f"{name}.parquet")
+    stamp.write_text(as_of, encoding="utf-8")
+    return out, as_of
 
 
 def main(argv=None) -> int:
@@ -223,7 +323,10 @@ def main(argv=None) -> int:
     planned = []
     if "plan" in only:
         add("## Full weekly plan (forecasts, policies, orders) of the demo networks, one process\n")
+        add("`plan`: `partsopt.pipeline.plan` alone (load excluded). `plan_full`: the work of the `partsopt plan` "
+            "command: read + validate the folder, plan, write every output (CSV, Parquet, orders.xlsx).\n")
         add(header)
+        fulls = []
         for s in plan_sizes:
             data, as_of = ensure_demo(s, work)
             r = run_case("plan", {"data": str(data), "as_of": as_of}, plan_repeats, args.timeout)
@@ -232,12 +335,32 @@ def main(argv=None) -> int:
                      "part-locations"))
             if r.get("runs"):
                 planned.append((s, data, as_of, r))
+            f = run_case("plan_full", {"data": str(data), "as_of": as_of, "out": str(work / f"plan-out-{s}")},
+                         plan_repeats, args.timeout)
+            add(_row(f"`plan_full` demo {s}", f, pl, "part-locations"))
+            if f.get("runs"):
+                fulls.append((s, f))
         for s, _, _, r in planned:
             pl = r["runs"][0]["part_locations"]
             rate = pl / r["median"]
             add(f"\n- demo {s}: {pl:,} part-locations in {r['median']:.1f} s = {rate:,.0f} part-locations/s, "
                 f"peak {r['peak_mb']:,.0f} MB; at this measured rate 1M part-locations would take "
                 f"{1e6 / rate / 60:,.1f} min (a projection, not a measurement)")
+        for s, f in fulls:
+            med = {k: statistics.median(run[k] for run in f["runs"]) for k in ("load_seconds", "plan_seconds",
+                                                                               "write_seconds")}
+            pl = f["runs"][0]["part_locations"]
+            add(f"- `plan_full` demo {s}: load {med['load_seconds']:.1f} s + plan {med['plan_seconds']:.1f} s + "
+                f"write outputs {med['write_seconds']:.1f} s (medians), peak {f['peak_mb']:,.0f} MB, "
+                f"{f['runs'][0]['orders']:,} order lines")
+            if 0.9e6 <= pl <= 1.1e6:
+                add(f"  - issue 7 goal, measured at {pl:,} part-locations: {f['median']:.0f} s "
+                    f"({'met' if f['median'] <= 300 else 'not met'}: <= 5 min), peak {f['peak_mb'] / 1024:.1f} GB "
+                    f"({'met' if f['peak_mb'] <= 8192 else 'not met'}: <= 8 GB)")
+        add()
+        points = [(f["runs"][0]["part_locations"], f["peak_mb"]) for _, f in fulls]
+        for line in memory_projection(points):
+            add(line)
         add()
         write(False)
     if "dask" in only:

@@ -19,6 +19,9 @@ replay_partsopt       the replay simulator on benchmarks/simulate_speed.py's net
                       locations, days)
 replay_stockpyl       stockpyl.sim.simulation, single-node (s, S), skus x periods
 plan                  partsopt.pipeline.plan on a demo network folder (load excluded)
+plan_full             the whole ``partsopt plan`` command's work on a demo network folder: load
+                      (read + validate), plan, write every output (CSV, Parquet, orders.xlsx), with
+                      the seconds of each of the three parts
 plan_dask             partsopt.dask_backend.plan_on_cluster on a LocalCluster of w workers
                       (cluster start excluded, reported as start_seconds)
 """
@@ -162,6 +165,31 @@ def plan(data, as_of):
     return {"seconds": sec, "part_locations": int(len(r.policies)), "orders": int(len(r.orders))}
 
 
+def plan_full(data, as_of, out=None):
+    import tempfile
+
+    from partsopt.cli import run_plan
+    from partsopt.config import default_config
+    from partsopt.io import read_folder
+    from partsopt.validate import validate_tables
+
+    marks = {}
+
+    def progress(step, total, label):  # the time the first write stage starts
+        if label.startswith("write:") and "write" not in marks:
+            marks["write"] = time.perf_counter()
+
+    out = Path(out) if out else Path(tempfile.mkdtemp(prefix="partsopt-plan-"))
+    t = time.perf_counter()
+    ds = validate_tables(read_folder(data), path=str(data))
+    t_load = time.perf_counter()
+    r, _ = run_plan(ds, as_of, default_config(), out, progress=progress)
+    t_end = time.perf_counter()
+    return {"seconds": t_end - t, "load_seconds": t_load - t, "plan_seconds": marks["write"] - t_load,
+            "write_seconds": t_end - marks["write"], "part_locations": int(len(r.policies)),
+            "orders": int(len(r.orders))}
+
+
 def plan_dask(data, as_of, workers=2, partitions=None):
     from partsopt.dask_backend import connect, plan_on_cluster
     from partsopt.io import load
@@ -179,11 +207,25 @@ def plan_dask(data, as_of, workers=2, partitions=None):
 
 
 CASES = {f.__name__: f for f in (forecast_partsopt, forecast_statsforecast, policy_partsopt, policy_stockpyl,
-                                  zf_partsopt, zf_stockpyl, replay_partsopt, replay_stockpyl, plan, plan_dask)}
+                                  zf_partsopt, zf_stockpyl, replay_partsopt, replay_stockpyl, plan, plan_full,
+                                  plan_dask)}
+
+
+def limit_memory() -> None:
+    """Cap the address space at ``PARTSOPT_BENCH_MEM_LIMIT_MB`` (set by run_all.py): a case that needs more
+    fails with a MemoryError naming the allocation instead of being killed by the kernel's OOM killer
+    (which may kill other work on the machine too)."""
+    import os
+
+    mb = os.environ.get("PARTSOPT_BENCH_MEM_LIMIT_MB")
+    if mb:
+        limit = int(float(mb) * 2 ** 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    limit_memory()
     if len(argv) not in (1, 2) or argv[0] not in CASES:
         sys.stderr.write(f"usage: scale_cases.py CASE ['{{json params}}']; cases: {', '.join(CASES)}\n")
         return 2

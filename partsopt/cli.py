@@ -298,11 +298,19 @@ def _print_issues(issues: pd.DataFrame, max_rows: int) -> None:
 
 
 def cmd_plan(args) -> int:
-    from partsopt.io import load, read_config
+    from partsopt.io import read_config, read_folder
+    from partsopt.progress import stderr_progress
+    from partsopt.validate import validate_tables
 
     config = read_config(args.config)
-    data = load(args.data, strict=args.strict)
-    result, run = run_plan(data, args.as_of, config, Path(args.out), cluster=cluster_spec(args))
+    progress = stderr_progress()  # one clock for the whole command: load, plan steps, writing
+    progress(0, 2, "load: read files")
+    raw = read_folder(args.data)
+    progress(1, 2, "load: validate")
+    data = validate_tables(raw, strict=args.strict, path=str(args.data))
+    del raw
+    progress(2, 2, "load: validate")
+    result, run = run_plan(data, args.as_of, config, Path(args.out), cluster=cluster_spec(args), progress=progress)
     _print_plan_summary(result, run, Path(args.out))
     return 0
 
@@ -329,38 +337,56 @@ def cluster_spec(args) -> dict | None:
     return {"scheduler": args.scheduler, "local": args.dask, "timeout": args.connect_timeout}
 
 
-def _plan_maybe_on_cluster(data, as_of, config, cluster: dict | None):
+def _plan_maybe_on_cluster(data, as_of, config, cluster: dict | None, progress=None):
     from partsopt.pipeline import plan
     from partsopt.progress import stderr_progress
 
     if cluster is None:
-        return plan(data, as_of, config, progress=stderr_progress())
+        return plan(data, as_of, config, progress=progress or stderr_progress())
     from partsopt.dask_backend import connect, plan_on_cluster
 
     with connect(**cluster) as client:
         return plan_on_cluster(client, data, as_of, config)
 
 
-def run_plan(data, as_of, config, out: Path, cluster: dict | None = None):
-    """Plan and write every output of ``partsopt plan`` to ``out`` (published together at the end)."""
+def run_plan(data, as_of, config, out: Path, cluster: dict | None = None, progress=None):
+    """Plan and write every output of ``partsopt plan`` to ``out`` (published together at the end).
+
+    ``progress`` (default: a bar on stderr) reports the plan steps and then one
+    stage per output written.  ``orders.xlsx`` is written in a second thread
+    while the CSV and Parquet files are written (both mostly in Arrow and zlib
+    code that releases the GIL); every file is staged under a temporary name and
+    the set is published only when all of them are complete.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from partsopt.excel import write_orders_xlsx
     from partsopt.io import OutputSet
+    from partsopt.progress import stderr_progress
     from partsopt.runinfo import make_run_info, run_json
 
-    result = _plan_maybe_on_cluster(data, as_of, config, cluster)
+    progress = progress or stderr_progress()
+    result = _plan_maybe_on_cluster(data, as_of, config, cluster, progress)
     run = make_run_info("plan", config, data.tables, as_of=result.as_of.date().isoformat())
     run["dataset"] = str(data.path or "")
     run["rows"] = {"forecasts": len(result.forecasts), "policies": len(result.policies), "orders": len(result.orders)}
     if getattr(result, "network", None) is not None:
         run["network"] = result.network
-    with OutputSet(out) as outputs:
-        for name, frame in (("forecasts", result.forecasts), ("policies", result.policies), ("orders", result.orders)):
+    tables = (("forecasts", result.forecasts), ("policies", result.policies), ("orders", result.orders))
+    steps = len(tables) + 2
+    with OutputSet(out) as outputs, ThreadPoolExecutor(max_workers=1) as pool:
+        xlsx = pool.submit(write_orders_xlsx, result.orders, outputs.stage("orders.xlsx"),
+                           title=f"partsopt order suggestions as of {result.as_of.date()} (run {run['run_id']})")
+        for step, (name, frame) in enumerate(tables):
+            progress(step, steps, f"write: {name}")
             outputs.write_table(frame, f"{name}.parquet")
             outputs.write_table(frame, f"{name}.csv")
+        progress(len(tables), steps, "write: issues, run.json")
         outputs.write_table(result.issues, "issues.csv")
-        write_orders_xlsx(result.orders, outputs.stage("orders.xlsx"),
-                          title=f"partsopt order suggestions as of {result.as_of.date()} (run {run['run_id']})")
         outputs.write_text(run_json(run), "run.json")
+        progress(len(tables) + 1, steps, "write: orders.xlsx")
+        xlsx.result()  # re-raises a failure of the workbook: nothing is published
+        progress(steps, steps, "write: orders.xlsx")
     return result, run
 
 
