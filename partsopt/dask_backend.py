@@ -145,6 +145,28 @@ def default_partitions(client) -> int:
     return int(min(N_BUCKETS, 4 * threads))
 
 
+def gather_in_order(client, futures: list, on_done=None) -> list:
+    """The results of ``futures`` in their order, each fetched as soon as its task finishes.
+
+    Every result is released on the cluster once it is on the client, so the workers hold at
+    most the results not yet fetched (``client.gather`` of the whole list keeps every finished
+    partition in the workers' memory until the last one ends: on a 10M part-location plan that
+    exceeded the workers' memory limit).  ``on_done(done, total)`` is called after each one.
+    The list passed in is emptied (the caller must not keep the futures alive).
+    """
+    as_completed = _import_distributed().as_completed
+    index = {f.key: i for i, f in enumerate(futures)}
+    out = [None] * len(futures)
+    pending = as_completed(futures, with_results=True)
+    futures.clear()
+    for done, (future, value) in enumerate(pending, start=1):
+        out[index[future.key]] = value
+        future.release()
+        if on_done is not None:
+            on_done(done, len(out))
+    return out
+
+
 def _plan_partition(part: Dataset, config: dict, context):
     from partsopt.pipeline import plan
 
@@ -179,8 +201,8 @@ def plan_on_cluster(client, dataset: Dataset, as_of, config: dict | None = None,
         return _allocate_and_finish(client, drafts, config, dataset.issues, retries)
     futures = [client.submit(_plan_partition, p, config, context, pure=False, retries=retries)
                for p in parts]
-    results = client.gather(futures)
-    return combine_plans(results, dataset.issues)
+    del parts  # the client's copies of the partitions are not needed any more
+    return combine_plans(gather_in_order(client, futures), dataset.issues)
 
 
 def _draft_partition(part: Dataset, config: dict, context):
@@ -254,7 +276,7 @@ def plan_parquet_on_cluster(client, root, dataset: Dataset, as_of, config: dict 
         return _allocate_and_finish(client, drafts, config, dataset.issues, retries)
     futures = [client.submit(_plan_parquet_partition, str(root), k, n, config, context, pure=False,
                              retries=retries) for k in range(n)]
-    results = [r for r in client.gather(futures) if len(r.policies)]
+    results = [r for r in gather_in_order(client, futures) if len(r.policies)]
     return combine_plans(results, dataset.issues)
 
 
@@ -410,5 +432,5 @@ def network_shadow_price(client, groups: list, *, target_value: float | None = N
 
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "TASK_RETRIES", "parse_local", "connect", "check_workers",
-           "default_partitions", "plan_on_cluster", "plan_parquet_on_cluster", "write_partitioned",
+           "default_partitions", "gather_in_order", "plan_on_cluster", "plan_parquet_on_cluster", "write_partitioned",
            "read_partition", "network_shadow_price"]

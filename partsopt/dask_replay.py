@@ -185,16 +185,12 @@ class PartitionRunner:
                 out.append(fn(*item, *args))
                 self.progress(i + 1, total, f"{label}: {i + 1}/{total} partitions")
             return out
-        from partsopt.dask_backend import _import_distributed
+        from partsopt.dask_backend import gather_in_order
 
-        as_completed = _import_distributed().as_completed
         futures = [self.client.submit(fn, *item, *args, pure=False, retries=self.retries) for item in items]
-        index = {f.key: i for i, f in enumerate(futures)}
-        out = [None] * total
         try:
-            for done, (future, value) in enumerate(as_completed(futures, with_results=True), start=1):
-                out[index[future.key]] = value
-                self.progress(done, total, f"{label}: {done}/{total} partitions")
+            out = gather_in_order(self.client, futures,
+                                  lambda done, n: self.progress(done, n, f"{label}: {done}/{n} partitions"))
         except ImportError as exc:  # a worker with another partsopt (or none) cannot load the task
             from partsopt.errors import ConfigError
 
