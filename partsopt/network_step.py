@@ -51,6 +51,7 @@ import pandas as pd
 from partsopt.config import service_level_for
 from partsopt.errors import ConfigError
 from partsopt.partition import N_BUCKETS
+from partsopt.policy_step import override_levels
 from policies.levels import LevelOptions, level_options
 
 #: Bisection stops when the price bracket is this narrow relative to the price.
@@ -257,12 +258,7 @@ def _override_option(opt, value, weight, stuck, col_row, lo_q, hi_q, rows, flow,
     s = opt.reorder_point[idx, c].astype(np.float64)
     S = opt.order_up_to[idx, c].astype(np.float64)
     lo, hi = lo_q[idx], hi_q[idx]
-    raise_s = ~np.isnan(lo) & (lo > s)
-    cap_S = ~np.isnan(hi) & (hi < S)
-    s = np.where(raise_s, lo, s)
-    S = np.where(raise_s, np.maximum(S, s + 1), S)
-    S = np.where(cap_S, hi, S)
-    s = np.where(cap_S, np.minimum(s, np.maximum(hi - 1, 0)), s)
+    s, S, _, _ = override_levels(s, S, lo, hi)
     fields = {k: v.copy() for k, v in opt.__dict__.items()}
     value = value.copy()
     r = rows[idx]

@@ -222,6 +222,21 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
     return out
 
 
+def override_levels(s: np.ndarray, S: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """The manual min/max override rule (``items.min_qty`` / ``max_qty``, NaN = none).
+
+    s is raised to min_qty (and S to at least s + 1); S is capped at max_qty (and s to at
+    most max_qty − 1, not below 0).  Returns ``(s, S, raised, capped)``.
+    """
+    raise_s = ~np.isnan(lo) & (lo > s)
+    cap_S = ~np.isnan(hi) & (hi < S)
+    s = np.where(raise_s, lo, s)
+    S = np.where(raise_s, np.maximum(S, s + 1), S)
+    S = np.where(cap_S, hi, S)
+    s = np.where(cap_S, np.minimum(s, np.maximum(hi - 1, 0)), s)
+    return s, S, raise_s, cap_S
+
+
 def apply_overrides(pol: pd.DataFrame, items: pd.DataFrame, superseded: pd.Series | None = None) -> pd.DataFrame:
     """items.stocked / min_qty / max_qty and supersession, applied after optimisation (vectorised)."""
     out = pol.copy()
@@ -233,12 +248,7 @@ def apply_overrides(pol: pd.DataFrame, items: pd.DataFrame, superseded: pd.Serie
         hi = m["max_qty"].to_numpy(np.float64)
         s = out["reorder_point"].to_numpy(np.float64).copy()
         S = out["order_up_to"].to_numpy(np.float64).copy()
-        raise_s = ~np.isnan(lo) & (lo > s)
-        cap_S = ~np.isnan(hi) & (hi < S)
-        s = np.where(raise_s, lo, s)
-        S = np.where(raise_s, np.maximum(S, s + 1), S)
-        S = np.where(cap_S, hi, S)
-        s = np.where(cap_S, np.minimum(s, np.maximum(hi - 1, 0)), s)
+        s, S, raise_s, cap_S = override_levels(s, S, lo, hi)
         reason = out["reason"].to_numpy(dtype=object).copy()
         reason = np.where(raise_s, reason + "; override: s raised to min_qty " + pd.Series(lo).astype(str).to_numpy(), reason)
         reason = np.where(cap_S, reason + "; override: S capped at max_qty " + pd.Series(hi).astype(str).to_numpy(), reason)
