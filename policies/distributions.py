@@ -246,27 +246,15 @@ def _count_support(family, mean, var, tail):
     est = support_estimate(family, mean, var, tail)
     todo = np.flatnonzero(mean > 0)
     width = (1.2 * est + 4).astype(np.int64)
-    while todo.size:
-        grp = np.ceil(np.log(width[todo]) / np.log(1.25)).astype(np.int64)
-        redo = []
-        for g in np.unique(grp):
-            rows = todo[grp == g]
-            k_size = int(np.ceil(1.25 ** g))
-            P = pmf_matrix(family, mean[rows], None if family == "poisson" else var[rows],
-                           kmax=k_size - 1)
-            sv = survival(P)              # P(X > k) with the true tail in the last column
-            sv[:, -1] = P[:, -1]          # P(X > K-1) >= mass lumped beyond: conservative
-            ok = sv <= tail[rows][:, None]
-            first = np.argmax(ok, axis=1)
-            good = ok[np.arange(rows.size), first] & (first < k_size - 1)
-            out[rows[good]] = first[good] + 1
-            redo.append(rows[~good])
-        todo = np.concatenate(redo) if redo else np.empty(0, np.int64)
-        width[todo] *= 2
-        big = width[todo] > _MAX_SUPPORT      # safety stop (not reached by sane inputs)
-        out[todo[big]] = _MAX_SUPPORT
-        todo = todo[~big]
-    return out
+
+    def sizes(P, rows):
+        sv = survival(P)              # P(X > k) with the true tail in the last column
+        sv[:, -1] = P[:, -1]          # P(X > K-1) >= mass lumped beyond: conservative
+        ok = sv <= tail[rows][:, None]
+        first = np.argmax(ok, axis=1)
+        return first + 1, ok[np.arange(rows.size), first] & (first < P.shape[1] - 1)
+
+    return _search_on_doubling_grids(family, mean, var, todo, width, sizes, out)
 
 
 def conditional_support_size(family: str, mean, var=None, tail: float = 1e-9,
@@ -292,6 +280,23 @@ def conditional_support_size(family: str, mean, var=None, tail: float = 1e-9,
     todo = np.flatnonzero((mean > 0) & (ppos > 0))
     est = support_estimate(family, mean, var, tail)
     width = np.maximum((1.2 * est + 4).astype(np.int64), 8)
+    def sizes(P, rows):
+        # P(X > k) for k = 1..K-2 from the exact P(X > 0) and the pmf values 1..k
+        sv = ppos[rows][:, None] - np.cumsum(P[:, 1:-1], axis=1)
+        ok = sv <= (tail * ppos[rows])[:, None]
+        first = np.argmax(ok, axis=1)
+        return first + 2, ok[np.arange(rows.size), first]    # k = first + 1, K = k + 1
+
+    return _search_on_doubling_grids(family, mean, var, todo, width, sizes, out)
+
+
+def _search_on_doubling_grids(family, mean, var, todo, width, sizes, out):
+    """The support search shared by :func:`support_size` and :func:`conditional_support_size`.
+
+    Rows ``todo`` are grouped by grid width (factor 1.25), the pmf is tabulated on each
+    group's grid and ``sizes(P, rows) -> (size, found)`` reads the answer off it; rows whose
+    grid was too short are redone on a doubled grid, up to ``_MAX_SUPPORT``.  Fills ``out``.
+    """
     while todo.size:
         grp = np.ceil(np.log(width[todo]) / np.log(1.25)).astype(np.int64)
         redo = []
@@ -300,12 +305,8 @@ def conditional_support_size(family: str, mean, var=None, tail: float = 1e-9,
             k_size = int(np.ceil(1.25 ** g))
             P = pmf_matrix(family, mean[rows], None if family == "poisson" else var[rows],
                            kmax=k_size - 1)
-            # P(X > k) for k = 1..K-2 from the exact P(X > 0) and the pmf values 1..k
-            sv = ppos[rows][:, None] - np.cumsum(P[:, 1:-1], axis=1)
-            ok = sv <= (tail * ppos[rows])[:, None]
-            first = np.argmax(ok, axis=1)
-            good = ok[np.arange(rows.size), first]
-            out[rows[good]] = first[good] + 2          # k = first + 1, K = k + 1
+            size, good = sizes(P, rows)
+            out[rows[good]] = size[good]
             redo.append(rows[~good])
         todo = np.concatenate(redo) if redo else np.empty(0, np.int64)
         width[todo] *= 2
