@@ -21,3 +21,17 @@ def dask_client():
 
     with connect(local="local:2", timeout=60) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def network_piece(tmp_path_factory):
+    """A 24th of the parts of the small demo network (seed 5, every location) and its as-of date,
+    shared by the network-allocation tests (one process and Dask)."""
+    from partsopt.demo import generate
+    from partsopt.demo.writer import save
+    from partsopt.io import load
+    from partsopt.partition import split_dataset
+
+    net = generate("small", 5)
+    ds = load(save(net, tmp_path_factory.mktemp("small") / "data", None))
+    return split_dataset(ds, 24)[1], net.as_of

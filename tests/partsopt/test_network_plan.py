@@ -14,7 +14,6 @@ import pytest
 from partsopt.config import resolve_config
 from partsopt.errors import ConfigError
 from partsopt.io import load
-from partsopt.partition import split_dataset
 from partsopt.pipeline import draft_plan, plan
 from policies.service import line_sizes_for_family
 
@@ -22,13 +21,8 @@ FREE = {"service": {"scope": "network", "row_floors": False}}
 
 
 @pytest.fixture(scope="module")
-def piece(tmp_path_factory):
-    from partsopt.demo import generate
-    from partsopt.demo.writer import save
-
-    net = generate("small", 5)
-    ds = load(save(net, tmp_path_factory.mktemp("small") / "data", None))
-    return split_dataset(ds, 24)[1], net.as_of
+def piece(network_piece):
+    return network_piece
 
 
 @pytest.fixture(scope="module")

@@ -9,28 +9,21 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from partsopt.config import resolve_config  # noqa: E402
-from partsopt.dask_backend import connect, plan_on_cluster  # noqa: E402
-from partsopt.io import load  # noqa: E402
-from partsopt.partition import split_dataset  # noqa: E402
+from partsopt.dask_backend import plan_on_cluster  # noqa: E402
 from partsopt.pipeline import plan  # noqa: E402
 
 FREE = {"service": {"scope": "network", "row_floors": False}}
 
 
 @pytest.fixture(scope="module")
-def piece(tmp_path_factory):
-    from partsopt.demo import generate
-    from partsopt.demo.writer import save
-
-    net = generate("small", 5)
-    ds = load(save(net, tmp_path_factory.mktemp("small") / "data", None))
-    return split_dataset(ds, 24)[1], net.as_of
+def piece(network_piece):
+    return network_piece
 
 
 @pytest.fixture(scope="module")
-def client():
-    with connect(local="local:2", timeout=60) as c:
-        yield c
+def client(dask_client):
+    """The session's LocalCluster (2 worker processes, tests/partsopt/conftest.py)."""
+    return dask_client
 
 
 def assert_same_plan(a, b):
