@@ -133,7 +133,8 @@ def _read_csv_arrow(data: bytes) -> pd.DataFrame | None:
     except UnicodeDecodeError:
         return None
     if not header.strip() or "," not in header or '"' in header or body[:1] in (b" ", b"\t") \
-            or any(tok in body for tok in _INITIAL_SPACE):
+            or any(tok in body for tok in _INITIAL_SPACE) \
+            or body.count(b"\r") != body.count(b"\r\n"):  # a lone CR: pandas and Arrow split lines differently
         return None
     names = header.split(",")
     if len(set(names)) != len(names):
