@@ -34,6 +34,22 @@ EPILOG_PLAN = """example:
   partsopt plan ./mydata --as-of 2026-11-16 --out ./plan --scheduler tcp://10.0.0.5:8786
 
 writes forecasts, policies and orders (.parquet and .csv), orders.xlsx and run.json to --out.
+
+DATA may also be a dataset partitioned by part ('partsopt partition'): then every partition is
+planned and written by itself (one after the other, or on the Dask workers), nothing of the whole
+network is held in one process, and --out gets the folders forecasts/, policies/ and orders/ (one
+part-KKKKK.parquet per partition; pandas.read_parquet reads a folder whole), orders_summary.csv,
+issues.csv and run.json.  For networks of millions of part-locations.
+"""
+EPILOG_PARTITION = """example:
+  partsopt partition ./mydata --out ./mydata-by-part
+  partsopt partition ./mydata --out ./mydata-by-part --partitions 64
+  partsopt plan ./mydata-by-part --as-of 2026-11-16 --out ./plan --dask local:2
+
+validates DATA and writes its tables as Parquet partitioned by a hash of the part (all locations and
+the whole supersession chain of a part in one partition; docs/DESIGN.md §9): part tables to
+OUT/TABLE/part_bucket=K/part-0.parquet, the others to OUT/TABLE.parquet.  Written to a temporary
+folder and renamed at the end.
 """
 EPILOG_SIMULATE = """example:
   partsopt simulate ./partsopt-demo/data --start 2025-11-17 --end 2026-11-14 --out ./replay
@@ -146,6 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="fail on any error-level data issue")
     add_cluster_options(p)
     p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("partition", help="write a dataset as Parquet partitioned by part (for big networks)",
+                       description="Validate a dataset folder and write it partitioned by a hash of the part, "
+                                   "so that 'partsopt plan' can plan and write it partition by partition "
+                                   "(one process or a Dask cluster) without holding the whole network.",
+                       epilog=EPILOG_PARTITION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", help="dataset folder (CSV and/or Parquet files)")
+    p.add_argument("--out", required=True, help="folder to write (replaced if it is a partitioned dataset)")
+    p.add_argument("--partitions", type=int, default=None,
+                   help="number of partitions, 1..64 (default: 64, the most that carry work)")
+    p.add_argument("--strict", action="store_true", help="fail on any error-level data issue")
+    p.set_defaults(func=cmd_partition)
 
     p = sub.add_parser("diagnose", help="miss root causes in the actual history (no replay)",
                        description="Find the demand lines the locations could not fill from stock in the "
@@ -304,6 +332,17 @@ def cmd_plan(args) -> int:
 
     config = read_config(args.config)
     progress = stderr_progress()  # one clock for the whole command: load, plan steps, writing
+    from partsopt.dask_backend import is_partitioned
+
+    if is_partitioned(args.data):
+        if args.strict:
+            raise UsageError("--strict applies when a dataset is read; a partitioned dataset was validated "
+                             "when it was written", where="--strict", received=str(args.data),
+                             fix="use 'partsopt partition --strict' to refuse a dataset with error-level issues.")
+        res, run = run_partitioned_plan(args.data, args.as_of, config, Path(args.out), cluster=cluster_spec(args),
+                                        progress=progress)
+        _print_partitioned_summary(res, run, Path(args.out))
+        return 0
     progress(0, 2, "load: read files")
     raw = read_folder(args.data)
     progress(1, 2, "load: validate")
@@ -313,6 +352,106 @@ def cmd_plan(args) -> int:
     result, run = run_plan(data, args.as_of, config, Path(args.out), cluster=cluster_spec(args), progress=progress)
     _print_plan_summary(result, run, Path(args.out))
     return 0
+
+
+def cmd_partition(args) -> int:
+    import shutil
+    import tempfile
+
+    from partsopt.dask_backend import is_partitioned, write_partitioned
+    from partsopt.io import read_folder
+    from partsopt.partition import N_BUCKETS
+    from partsopt.progress import stderr_progress
+    from partsopt.validate import validate_tables
+
+    n = N_BUCKETS if args.partitions is None else args.partitions
+    if not 1 <= n <= N_BUCKETS:
+        raise UsageError(f"--partitions must be between 1 and {N_BUCKETS}, received {args.partitions!r}",
+                         where="--partitions",
+                         fix=f"e.g. --partitions {N_BUCKETS} (parts fall into {N_BUCKETS} hash buckets, so more "
+                             "partitions would be empty).")
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not is_partitioned(out))):
+        raise UsageError("--out exists and is not a partitioned dataset; partsopt does not overwrite it",
+                         where="--out", received=str(out),
+                         fix="choose a new folder (or remove it first).")
+    progress = stderr_progress()
+    progress(0, 3, "load: read files")
+    raw = read_folder(args.data)
+    progress(1, 3, "load: validate")
+    data = validate_tables(raw, strict=args.strict, path=str(args.data))
+    del raw
+    progress(2, 3, "write: partitions")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partsopt-tmp-", dir=out.parent))
+    try:
+        write_partitioned(data, tmp, n)
+        if out.exists():
+            aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.partsopt-old-", dir=out.parent))
+            os.replace(out, aside / "old")
+            os.replace(tmp, out)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    progress(3, 3, "write: partitions")
+    print(heading(f"Partitioned dataset {out}"))
+    print(f"{n} partitions by part hash; {len(data.parts):,} parts, {len(data.locations):,} locations, "
+          f"{len(data.demand):,} demand lines; {len(data.issues)} issue(s) recorded")
+    print(f"next: partsopt plan {out} --as-of YYYY-MM-DD --out PLAN [--dask local:2]")
+    return 0
+
+
+def run_partitioned_plan(root, as_of, config, out: Path, cluster: dict | None = None, progress=None):
+    """The plan of a partitioned dataset, written partition by partition to ``out``
+    (:mod:`partsopt.partitioned_plan`); published only when every partition is written."""
+    from partsopt.dask_backend import partitioned_fingerprint
+    from partsopt.io import write_table
+    from partsopt.partitioned_plan import discard, plan_partitioned, publish, staging_folder
+    from partsopt.progress import stderr_progress
+    from partsopt.runinfo import make_run_info, run_json
+
+    progress = progress or stderr_progress()
+    created = not out.exists()
+    staging = staging_folder(out)
+    try:
+        if cluster is None:
+            res = plan_partitioned(root, as_of, config, staging, progress=progress)
+        else:
+            from partsopt.dask_backend import connect
+
+            with connect(**cluster) as client:
+                res = plan_partitioned(root, as_of, config, staging, client=client, progress=progress)
+        run = make_run_info("plan", config, {}, fingerprint=partitioned_fingerprint(root) or None,
+                            as_of=res.as_of.date().isoformat())
+        run["dataset"] = str(root)
+        run["layout"] = "partitioned"
+        run["partitions"] = res.partitions
+        run["rows"] = res.rows
+        if res.network is not None:
+            run["network"] = res.network
+        write_table(res.orders_summary(), staging / "orders_summary.csv")
+        write_table(res.issues, staging / "issues.csv")
+        (staging / "run.json").write_text(run_json(run), encoding="utf-8")
+        publish(staging, out)
+    except BaseException:
+        discard(staging)
+        if created and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    return res, run
+
+
+def _print_partitioned_summary(res, run, out: Path) -> None:
+    summary = res.orders_summary()
+    lines = int(summary["lines"].sum()) if len(summary) else 0
+    n_em = int(summary.loc[summary["order_type"] == "emergency", "lines"].sum()) if len(summary) else 0
+    value = float(summary["value"].sum()) if len(summary) else 0.0
+    _print_plan_head(res.as_of, run, res.rows["policies"], res.stocked, res.stock_value, res.expected_hit_rate,
+                     res.network, lines, n_em, value, summary)
+    print(f"\noutputs in {out}: forecasts/, policies/, orders/ ({res.partitions} partitions, one Parquet file "
+          "each), orders_summary.csv, issues.csv, run.json")
 
 
 # ------------------------------------------------- Dask hooks (plan; simulate/whatif take the same)
@@ -387,6 +526,9 @@ def run_plan(data, as_of, config, out: Path, cluster: dict | None = None, progre
         progress(len(tables) + 1, steps, "write: orders.xlsx")
         xlsx.result()  # re-raises a failure of the workbook: nothing is published
         progress(steps, steps, "write: orders.xlsx")
+    from partsopt.partitioned_plan import remove_partitioned_outputs
+
+    remove_partitioned_outputs(out)  # the folders of an earlier partitioned plan: out holds one run
     return result, run
 
 
@@ -396,11 +538,17 @@ def _print_plan_summary(result, run, out: Path) -> None:
     orders = result.orders
     pol = result.policies
     stocked = pol[pol["order_up_to"] > 0]
-    print(heading(f"Weekly plan as of {result.as_of.date()} (run {run['run_id']})"))
-    print(f"{len(pol):,} part-locations planned, {len(stocked):,} stocked; target value of stock "
-          f"{stocked['inventory_value'].sum():,.0f}; expected hit rate (line-weighted) "
-          f"{_weighted_hit(result):.1%}")
-    net = getattr(result, "network", None)
+    n_em = int((orders["order_type"] == "emergency").sum()) if len(orders) else 0
+    _print_plan_head(result.as_of, run, len(pol), len(stocked), stocked["inventory_value"].sum(),
+                     _weighted_hit(result), getattr(result, "network", None), len(orders), n_em,
+                     orders["value"].sum() if len(orders) else 0, orders_summary(orders))
+    print(f"\noutputs in {out}: forecasts, policies, orders (.parquet, .csv), orders.xlsx, run.json")
+
+
+def _print_plan_head(as_of, run, n_rows, n_stocked, stock_value, hit, net, n_orders, n_em, value, summary) -> None:
+    print(heading(f"Weekly plan as of {as_of.date()} (run {run['run_id']})"))
+    print(f"{n_rows:,} part-locations planned, {n_stocked:,} stocked; target value of stock "
+          f"{stock_value:,.0f}; expected hit rate (line-weighted) {hit:.1%}")
     if net is not None:
         what = {"target": "network target", "budget": "budget", "row": "budget (row plan kept)"}[net["mode"]]
         prices = ", ".join(f"{p}: {x:.3g}" if len(net["pools"]) > 1 else f"{x:.3g}"
@@ -410,13 +558,10 @@ def _print_plan_summary(result, run, out: Path) -> None:
               + (f"; shadow price {prices} hit lines/yr per 1,000 of stock" if net["mode"] != "row" else ""))
         if net["note"]:
             print(f"  {net['note']}")
-    n_em = int((orders["order_type"] == "emergency").sum()) if len(orders) else 0
-    print(f"{len(orders):,} order lines to place ({len(orders) - n_em:,} normal, {n_em:,} emergency), "
-          f"value {orders['value'].sum() if len(orders) else 0:,.0f}")
-    if len(orders):
+    print(f"{n_orders:,} order lines to place ({n_orders - n_em:,} normal, {n_em:,} emergency), value {value:,.0f}")
+    if n_orders:
         print()
-        print(format_table(orders_summary(orders), max_rows=25))
-    print(f"\noutputs in {out}: forecasts, policies, orders (.parquet, .csv), orders.xlsx, run.json")
+        print(format_table(summary, max_rows=25))
 
 
 def _weighted_hit(result) -> float:

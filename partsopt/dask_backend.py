@@ -282,6 +282,7 @@ def plan_parquet_on_cluster(client, root, dataset: Dataset, as_of, config: dict 
 
 # ------------------------------------------------------------------ parquet
 _META = "_partsopt_partitions.txt"
+_ISSUES = "_partsopt_issues.parquet"   # the validation issues of the whole dataset (when there were any)
 
 
 def write_partitioned(dataset: Dataset, root, n_partitions: int) -> Path:
@@ -305,7 +306,12 @@ def write_partitioned(dataset: Dataset, root, n_partitions: int) -> Path:
                 pq.write_table(pa.Table.from_pandas(p.tables[name], preserve_index=False), d / "part-0.parquet")
         else:
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), root / f"{name}.parquet")
-    (root / _META).write_text(f"{n_partitions}\n{','.join(sorted(dataset.present))}\n", encoding="utf-8")
+    if len(dataset.issues):
+        dataset.issues.astype(str).to_parquet(root / _ISSUES, index=False)
+    from partsopt.runinfo import data_fingerprint
+
+    (root / _META).write_text(f"{n_partitions}\n{','.join(sorted(dataset.present))}\n"
+                              f"{data_fingerprint(dataset.tables)}\n", encoding="utf-8")
     return root
 
 
@@ -317,8 +323,12 @@ def _partitions_written(root) -> int:
     return int(meta.read_text(encoding="utf-8").split("\n")[0])
 
 
-def read_partition(root, partition: int, n_partitions: int | None = None) -> Dataset:
-    """One partition of a dataset written by :func:`write_partitioned` (tables typed as written)."""
+def read_partition(root, partition: int, n_partitions: int | None = None, *,
+                   only: dict[str, list[str]] | None = None) -> Dataset:
+    """One partition of a dataset written by :func:`write_partitioned` (tables typed as written).
+
+    ``only``: read just these tables and columns (e.g. ``{"demand": ["date", "location"]}``).
+    """
     import pyarrow.parquet as pq
 
     root = Path(root)
@@ -330,12 +340,33 @@ def read_partition(root, partition: int, n_partitions: int | None = None) -> Dat
     present = frozenset(x for x in (root / _META).read_text(encoding="utf-8").split("\n")[1].split(",") if x)
     tables = {}
     for path in sorted(root.iterdir()):
+        name = path.name if path.is_dir() else path.stem
+        if only is not None and name not in only:
+            continue
+        columns = None if only is None else only[name]
         if path.is_dir():
             f = path / f"part_bucket={int(partition)}" / "part-0.parquet"
-            tables[path.name] = pq.read_table(f).to_pandas()
-        elif path.suffix == ".parquet":
-            tables[path.stem] = pq.read_table(path).to_pandas()
+            tables[name] = pq.read_table(f, columns=columns).to_pandas()
+        elif path.suffix == ".parquet" and not path.name.startswith("_"):
+            tables[name] = pq.read_table(path, columns=columns).to_pandas()
     return Dataset(tables=tables, issues=pd.DataFrame(), present=present, path=str(root))
+
+
+def is_partitioned(root) -> bool:
+    """True when ``root`` is a folder written by :func:`write_partitioned`."""
+    return (Path(root) / _META).is_file()
+
+
+def read_partition_issues(root) -> pd.DataFrame:
+    """The validation issues of the dataset written to ``root`` (empty when it had none)."""
+    path = Path(root) / _ISSUES
+    return pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+
+
+def partitioned_fingerprint(root) -> str:
+    """The data fingerprint (:func:`partsopt.runinfo.data_fingerprint`) of the whole dataset written to ``root``."""
+    lines = (Path(root) / _META).read_text(encoding="utf-8").split("\n")
+    return lines[2] if len(lines) > 2 and lines[2] else ""
 
 
 # ------------------------------------------------------------- shadow price

@@ -62,20 +62,30 @@ class PlanResult:
     network: dict | None = None
 
 
-def check_as_of(dataset: Dataset, as_of) -> pd.Timestamp:
-    """The as-of date must fall after the first demand line and at most a year after the last."""
+def parse_as_of(as_of) -> pd.Timestamp:
+    """The as-of date as a normalised Timestamp (ConfigError, exit 2, when it is not a date)."""
     try:
-        ts = pd.Timestamp(as_of).normalize()
+        return pd.Timestamp(as_of).normalize()
     except (ValueError, TypeError):
         raise ConfigError("--as-of is not a date.", where="--as-of", received=repr(as_of),
                           fix="write it as YYYY-MM-DD.") from None
-    first, last = dataset.demand["date"].min(), dataset.demand["date"].max()
+
+
+def check_as_of_dates(as_of, first, last) -> pd.Timestamp:
+    """The as-of date must fall after the first demand line (``first``) and at most a year after
+    the last (``last``)."""
+    ts = parse_as_of(as_of)
     if ts <= first or ts > last + pd.Timedelta(days=366):
         raise ConfigError("--as-of is outside the demand history.", where="--as-of",
                           received=f"{ts.date()}; the history runs from {first.date()} to {last.date()}",
                           fix=f"choose a date after {first.date()} and no later than a year after {last.date()} "
                               "(usually the Monday after the last full week of history).")
     return ts
+
+
+def check_as_of(dataset: Dataset, as_of) -> pd.Timestamp:
+    """The as-of date must fall after the first demand line and at most a year after the last."""
+    return check_as_of_dates(as_of, dataset.demand["date"].min(), dataset.demand["date"].max())
 
 
 def part_locations(lines: pd.DataFrame, dataset: Dataset, final: pd.Series, locations: pd.DataFrame,

@@ -30,10 +30,15 @@ def data_fingerprint(tables: dict[str, pd.DataFrame]) -> str:
     return h.hexdigest()[:16]
 
 
-def make_run_info(kind: str, config: dict, tables: dict[str, pd.DataFrame], **extra) -> dict:
-    """The ``run.json`` record of a ``plan`` / ``simulate`` / ``whatif`` run."""
+def make_run_info(kind: str, config: dict, tables: dict[str, pd.DataFrame], *, fingerprint: str | None = None,
+                  **extra) -> dict:
+    """The ``run.json`` record of a ``plan`` / ``simulate`` / ``whatif`` run.
+
+    ``fingerprint``: the data fingerprint when ``tables`` are not at hand (a partitioned dataset
+    records the fingerprint of the whole dataset when it is written).
+    """
     chash = config_hash(config)
-    fp = data_fingerprint(tables)
+    fp = fingerprint or data_fingerprint(tables)
     key = json.dumps({"kind": kind, "config": chash, "data": fp, "version": __version__,
                       **{k: str(v) for k, v in extra.items()}}, sort_keys=True)
     run_id = f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"

@@ -218,12 +218,22 @@ def find_policies_file(path: str | Path) -> Path:
     ``policies.parquet`` or else ``policies.csv``."""
     p = Path(path)
     if p.is_dir():
+        if _is_partitioned_table(p):
+            return p
         for name in ("policies.parquet", "policies.csv"):
             if (p / name).is_file():
                 return p / name
+        if _is_partitioned_table(p / "policies"):   # the output folder of a partitioned plan
+            return p / "policies"
         raise DataError("no policies file in the folder", where=str(p),
-                        fix="pass the policies.csv / policies.parquet written by `partsopt plan`")
+                        fix="pass the policies.csv / policies.parquet written by `partsopt plan` "
+                            "(or the policies/ folder of a partitioned plan)")
     return p
+
+
+def _is_partitioned_table(folder: Path) -> bool:
+    """A folder of ``part-*.parquet`` files written by a partitioned plan (partsopt.partitioned_plan)."""
+    return folder.is_dir() and any(folder.glob("part-*.parquet"))
 
 
 def read_policies(path: str | Path) -> pd.DataFrame:
@@ -233,6 +243,14 @@ def read_policies(path: str | Path) -> pd.DataFrame:
     Raises :class:`DataError` for an unknown suffix, an unreadable or invalid file.
     """
     p = Path(path)
+    if _is_partitioned_table(p):
+        try:
+            frame = pd.concat([pd.read_parquet(f) for f in sorted(p.glob("part-*.parquet"))], ignore_index=True)
+        except Exception as exc:  # pyarrow errors
+            raise DataError("cannot read the policies folder", where=str(p),
+                            received=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                            fix="check that its part-*.parquet files are complete (re-run the plan)") from None
+        return validate_policies(frame, source=str(p))
     if not p.is_file():
         raise DataError("policies file not found", where=str(p),
                         fix="pass the policies.csv or policies.parquet written by `partsopt plan`")
