@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python benchmarks/run_all.py [--quick] [--repeats N] [--only forecast,policy,zf,replay,plan,dask]
+    python benchmarks/run_all.py [--quick] [--repeats N] [--only forecast,policy,zf,replay,plan,dask,partitioned]
         [--plan-sizes medium,large] [--out FILE] [--work DIR]
 
 Every case runs ``--repeats`` times, each repeat in a fresh process
@@ -24,6 +24,9 @@ Sizes (full run / ``--quick``):
   (``plan_full``, with the seconds of each part), followed by a projection of what fits in 24 GB
   (peak memory linear in part-locations, fitted to the measured sizes; labelled as a projection)
 * Dask: the plan of the largest planned network on a LocalCluster with 1 and 2 workers
+* partitioned: the whole network ``--partitioned-size`` (default large, ~9.8M part-locations) written
+  partitioned by part (``partsopt partition``), then ``partsopt plan ROOT``'s work - every partition
+  read, planned and written by itself - in one process and on a LocalCluster with 1 and 2 workers
 
 The goals of issue 7 are checked in the file: full weekly plan of 1M part-locations in <= 5 min
 with <= 8 GB peak; Dask with 2 workers >= 1.6x faster than 1 worker on the large network.
@@ -51,7 +54,7 @@ FULL = {"forecast": 100_000, "policy": 1_000_000, "policy_peer": 2_000, "zf": 10
         "plan_sizes": ["medium", "large@2048", "large@4096", "large"]}
 QUICK = {"forecast": 2_000, "policy": 5_000, "policy_peer": 200, "zf": 2_000, "zf_peer": 20,
          "replay_parts": 50, "replay_days": 60, "replay_peer": 5, "plan_sizes": ["small"]}
-GROUPS = ("forecast", "policy", "zf", "replay", "plan", "dask")
+GROUPS = ("forecast", "policy", "zf", "replay", "plan", "dask", "partitioned")
 
 
 def _physical_mb() -> float:
@@ -218,6 +221,8 @@ def main(argv=None) -> int:
     ap.add_argument("--plan-repeats", type=int, default=None, help="repeats of the plan and Dask cases")
     ap.add_argument("--dask-size", default=None, help="demo size of the Dask scaling case (default: the "
                                                       "largest planned)")
+    ap.add_argument("--partitioned-size", default=None, help="demo size of the partitioned plan (default: large; "
+                                                             "quick: small)")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per repeat before giving up")
     ap.add_argument("--work", default=None, help="folder for the generated demo networks (default a temp dir)")
     ap.add_argument("--out", default=None, help="result file (default benchmarks/results/<date>.md)")
@@ -387,6 +392,44 @@ def main(argv=None) -> int:
             else:
                 add("\nNo projection: 2 workers were not faster than 1 in this run (see the load average: "
                     "the two worker processes did not get two free cores).")
+        add()
+        write(False)
+    if "partitioned" in only:
+        s = args.partitioned_size or ("small" if args.quick else "large")
+        data, as_of = ensure_demo(s, work)
+        root = work / f"partitioned-{s.replace('@', '-')}"
+        p = run_case("partition", {"data": str(data), "root": str(root), "partitions": 64}, 1, args.timeout)
+        cases = [("one process, partition after partition", 0), ("Dask, 1 worker (1 thread)", 1),
+                 ("Dask, 2 workers (1 thread each)", 2)]
+        res = [run_case("plan_partitioned", {"root": str(root), "as_of": as_of, "out": str(work / f"pplan-{w}"),
+                                             "workers": w}, plan_repeats, args.timeout) if p.get("runs") else p
+               for _, w in cases]
+        pl = next((r["runs"][0]["part_locations"] for r in res if r.get("runs")), None)
+        add(f"## The whole demo {s} network, partitioned by part: `partsopt partition` + `partsopt plan ROOT`\n")
+        add("Every partition (64, by part hash) is read, planned and written by the process that plans it "
+            "(`partsopt.partitioned_plan`); the client holds only per-partition summaries. Times: the plan "
+            "command's work, reading the partitions, planning and writing forecasts/, policies/, orders/ "
+            "(Parquet) and the summary files; cluster start excluded.\n")
+        add(header)
+        add(_row("`partsopt partition` (read + validate + write 64 partitions)", p, None, ""))
+        for (label, _), r in zip(cases, res):
+            add(_row(f"plan, {label}" + (f", {pl:,} part-locations" if pl else ""), r, pl, "part-locations"))
+        for (label, w), r in zip(cases, res):
+            if r.get("runs") and w:
+                add(f"\n- {label}: workers' peak memory {r['runs'][0]['workers_peak_rss_mb']:,.0f} MB in total, "
+                    f"largest worker {r['runs'][0]['worker_max_rss_mb']:,.0f} MB; client {r['peak_mb']:,.0f} MB; "
+                    f"cluster start {r['runs'][0]['start_seconds']:.1f} s (excluded)")
+        r1, r2 = res[1], res[2]
+        if r1.get("runs") and r2.get("runs"):
+            sp = r1["median"] / r2["median"]
+            add(f"\nspeed-up 1 → 2 workers on the whole network: **{sp:.2f}x** (issue 7 goal ≥ 1.6x: "
+                f"{'met' if sp >= 1.6 else 'not met'})")
+            if sp > 1.0:
+                f = min(1.0, 2.0 * (1.0 - 1.0 / sp))
+                add(f"\nProjection (Amdahl's law from this one measurement, not measured): parallel share "
+                    f"f = {f:.2f}: " + ", ".join(f"{n} workers ≈ {1.0 / ((1 - f) + f / n):.1f}x"
+                                                 for n in (4, 8, 16, 32))
+                    + " one worker; at most 64 partitions carry work (partsopt.partition.N_BUCKETS).")
         add()
 
     write(True)

@@ -24,6 +24,12 @@ plan_full             the whole ``partsopt plan`` command's work on a demo netwo
                       the seconds of each of the three parts
 plan_dask             partsopt.dask_backend.plan_on_cluster on a LocalCluster of w workers
                       (cluster start excluded, reported as start_seconds)
+partition             the work of ``partsopt partition``: read + validate a folder, write it as
+                      Parquet partitioned by part hash
+plan_partitioned      the work of ``partsopt plan ROOT`` on a partitioned dataset: every partition
+                      read, planned and written by itself, in this process (workers = 0) or on a
+                      LocalCluster of w workers (cluster start excluded); nothing of the whole
+                      network is held in one process
 """
 from __future__ import annotations
 
@@ -206,9 +212,51 @@ def plan_dask(data, as_of, workers=2, partitions=None):
             "workers_peak_rss_mb": round(sum(worker_rss.values()) / 1024.0, 1)}
 
 
+def partition(data, root, partitions=64):
+    """The work of ``partsopt partition``: read + validate the folder, write it partitioned by part."""
+    import shutil
+
+    from partsopt.cli import main as cli_main
+
+    shutil.rmtree(root, ignore_errors=True)
+    t = time.perf_counter()
+    code = cli_main(["partition", str(data), "--out", str(root), "--partitions", str(int(partitions))])
+    sec = time.perf_counter() - t
+    if code != 0:
+        raise SystemExit(f"partsopt partition failed with exit code {code}")
+    return {"seconds": sec, "partitions": int(partitions)}
+
+
+def plan_partitioned(root, as_of, out, workers=0):
+    """The work of ``partsopt plan ROOT`` on a partitioned dataset: every partition read, planned and
+    written by itself - in this process (``workers`` = 0) or on a LocalCluster of ``workers`` processes
+    (cluster start excluded from the time)."""
+    import contextlib
+    import shutil
+
+    from partsopt.cli import run_partitioned_plan
+    from partsopt.config import default_config
+    from partsopt.dask_backend import connect
+
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    cm = connect(local=f"local:{int(workers)}", timeout=120) if workers else contextlib.nullcontext(None)
+    with cm as client:
+        start = time.perf_counter() - t0
+        t = time.perf_counter()
+        res, _ = run_partitioned_plan(root, as_of, default_config(), Path(out), progress=lambda *a: None,
+                                      client=client)
+        sec = time.perf_counter() - t
+        worker_rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) if client else {}
+    return {"seconds": sec, "start_seconds": start, "part_locations": int(res.rows["policies"]),
+            "orders": int(res.rows["orders"]), "partitions": res.partitions,
+            "workers_peak_rss_mb": round(sum(worker_rss.values()) / 1024.0, 1),
+            "worker_max_rss_mb": round(max(worker_rss.values(), default=0) / 1024.0, 1)}
+
+
 CASES = {f.__name__: f for f in (forecast_partsopt, forecast_statsforecast, policy_partsopt, policy_stockpyl,
                                   zf_partsopt, zf_stockpyl, replay_partsopt, replay_stockpyl, plan, plan_full,
-                                  plan_dask)}
+                                  plan_dask, partition, plan_partitioned)}
 
 
 def limit_memory() -> None:

@@ -403,9 +403,11 @@ def cmd_partition(args) -> int:
     return 0
 
 
-def run_partitioned_plan(root, as_of, config, out: Path, cluster: dict | None = None, progress=None):
+def run_partitioned_plan(root, as_of, config, out: Path, cluster: dict | None = None, progress=None, *,
+                         client=None):
     """The plan of a partitioned dataset, written partition by partition to ``out``
-    (:mod:`partsopt.partitioned_plan`); published only when every partition is written."""
+    (:mod:`partsopt.partitioned_plan`); published only when every partition is written.
+    ``client``: a connected Dask client to use (instead of connecting to ``cluster``)."""
     from partsopt.dask_backend import partitioned_fingerprint
     from partsopt.io import write_table
     from partsopt.partitioned_plan import discard, plan_partitioned, publish, staging_folder
@@ -417,7 +419,7 @@ def run_partitioned_plan(root, as_of, config, out: Path, cluster: dict | None = 
     staging = staging_folder(out)
     try:
         if cluster is None:
-            res = plan_partitioned(root, as_of, config, staging, progress=progress)
+            res = plan_partitioned(root, as_of, config, staging, client=client, progress=progress)
         else:
             from partsopt.dask_backend import connect
 
