@@ -37,6 +37,21 @@ def assert_tables_equal(one, out, tmp_path):
                                       check_exact=True)
 
 
+def plan_both_ways(piece, tmp_path, overrides, n_partitions, client=None):
+    """The single-process plan of ``piece`` and its partitioned plan published to ``tmp_path/out``."""
+    data, as_of = piece
+    cfg = resolve_config(overrides)
+    one = plan(data, as_of, cfg)
+    root = write_partitioned(data, tmp_path / "pq", n_partitions)
+    out = tmp_path / "out"
+    staging = staging_folder(out)
+    res = plan_partitioned(root, as_of, cfg, staging, client=client)
+    publish(staging, out)
+    assert_tables_equal(one, out, tmp_path)
+    assert res.network == one.network
+    return one, res, out
+
+
 # ------------------------------------------------------------------ context
 @pytest.mark.parametrize("seed", range(6))
 def test_median_from_counts_is_pandas_median(seed):
@@ -72,16 +87,7 @@ def test_context_merged_from_partitions_equals_the_whole_dataset_context(network
 # ------------------------------------------------------------------ one process
 @pytest.mark.parametrize("overrides", [{}, NETWORK], ids=["row", "network"])
 def test_partitioned_plan_in_one_process_equals_the_single_process_plan(network_piece, tmp_path, overrides):
-    data, as_of = network_piece
-    cfg = resolve_config(overrides)
-    one = plan(data, as_of, cfg)
-    root = write_partitioned(data, tmp_path / "pq", 5)
-    out = tmp_path / "out"
-    staging = staging_folder(out)
-    res = plan_partitioned(root, as_of, cfg, staging)
-    publish(staging, out)
-    assert_tables_equal(one, out, tmp_path)
-    assert res.network == one.network
+    one, res, out = plan_both_ways(network_piece, tmp_path, overrides, 5)
     assert res.rows == {t: len(getattr(one, t)) for t in TABLES}
     pol = one.policies
     assert res.stocked == int((pol["order_up_to"] > 0).sum())
@@ -94,16 +100,7 @@ def test_partitioned_plan_in_one_process_equals_the_single_process_plan(network_
 @pytest.mark.parametrize("overrides", [{}, NETWORK], ids=["row", "network"])
 def test_partitioned_plan_on_a_local_cluster_equals_the_single_process_plan(network_piece, dask_client, tmp_path,
                                                                             overrides):
-    data, as_of = network_piece
-    cfg = resolve_config(overrides)
-    one = plan(data, as_of, cfg)
-    root = write_partitioned(data, tmp_path / "pq", 6)
-    out = tmp_path / "out"
-    staging = staging_folder(out)
-    res = plan_partitioned(root, as_of, cfg, staging, client=dask_client)
-    publish(staging, out)
-    assert_tables_equal(one, out, tmp_path)
-    assert res.network == one.network
+    plan_both_ways(network_piece, tmp_path, overrides, 6, client=dask_client)
 
 
 def test_a_worker_killed_during_a_partitioned_plan_is_survived_with_identical_tables(network_piece, dask_client,
