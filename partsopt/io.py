@@ -199,6 +199,11 @@ def read_folder(folder: str | os.PathLike) -> dict[str, RawTable]:
     if not folder.is_dir():
         raise DataError("The dataset must be a folder of table files.", where=str(folder),
                         received="a file", fix="give the folder that holds parts.csv, locations.csv, demand.csv.")
+    if (folder / "_partsopt_partitions.txt").is_file():   # partsopt.dask_backend.write_partitioned
+        raise DataError("This is a dataset partitioned by part (written by 'partsopt partition'); only "
+                        "'partsopt plan' reads it.", where=str(folder), received="a partitioned dataset folder",
+                        fix="run this command on the original dataset folder (the one given to "
+                            "'partsopt partition'), or plan the partitioned one with 'partsopt plan'.")
     return {name: read_table_file(path) for name, path in find_table_files(folder).items()}
 
 

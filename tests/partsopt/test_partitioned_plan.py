@@ -183,3 +183,7 @@ def test_cli_partition_bad_options_are_usage_errors(tiny_dir, tmp_path, capsys):
     assert main(["partition", str(tiny_dir), "--out", str(root), "--partitions", "2"]) == 0
     assert main(["plan", str(root), "--as-of", "2024-03-04", "--out", str(tmp_path / "x"), "--strict"]) == 2
     assert "partsopt partition --strict" in capsys.readouterr().err
+    # the other commands read dataset folders, not partitioned ones: one clear message
+    capsys.readouterr()
+    assert main(["validate", str(root)]) == 2
+    assert "partitioned by part" in capsys.readouterr().err
