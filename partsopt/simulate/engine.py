@@ -370,7 +370,7 @@ class _Replay:
         self.m_days = np.bincount(self.day_month, minlength=nm).astype(np.float64)
         self.m_end = np.zeros((nm, n))
         self.m_end_obs = np.zeros((nm, n), dtype=bool)
-        # end-of-day stock per part bucket (see _record)
+        # end-of-day stock per part bucket (step 6; see _change and _record)
         self.bucket = row_buckets(net.part, part_buckets(dataset.parts))
         self.bucket_value = np.zeros((self.days, N_BUCKETS))
         self.bucket_units = np.zeros((self.days, N_BUCKETS))

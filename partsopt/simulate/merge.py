@@ -19,8 +19,9 @@ so that they equal the frames of one replay of everything to the last digit
   the replay's rows (``from_location``: ``""`` first); the merged categories
   are the sorted union of the partitions' categories, i.e. the same;
 * ``daily`` on-hand units and inventory value: every replay keeps them per
-  part bucket (:data:`partsopt.partition.N_BUCKETS`, ``daily_by_bucket``), each
-  bucket summed over its rows in row order; partitions of
+  part bucket (:data:`partsopt.partition.N_BUCKETS`, ``daily_by_bucket``), a
+  running total per bucket that sees the same additions in any replay holding
+  the bucket's parts (:mod:`partsopt.simulate.engine`, step 6); partitions of
   :func:`partsopt.partition.split_dataset` hold disjoint buckets, so adding
   their bucket tables gives the single replay's table exactly (x + 0.0 = x),
   and the day totals are formed from it as the single replay forms them

@@ -69,12 +69,12 @@ def test_bucket_figures_follow_the_stock_and_the_day_total_is_their_fsum(many_pa
     assert res.daily["on_hand_units"].iloc[-1] == last["end_on_hand"].sum()
 
 
-@pytest.mark.parametrize("n", [2, 3, 7])
-def test_partitioned_replay_gives_the_same_daily_frame_to_the_last_digit(many_parts, n):
+@pytest.mark.parametrize("n, lateral", [(2, False), (3, False), (7, False), (3, True)])
+def test_partitioned_replay_gives_the_same_daily_frame_to_the_last_digit(many_parts, n, lateral):
     ds, pol, end = many_parts
-    whole = simulate(ds, pol, START, end, seed=3)
+    whole = simulate(ds, pol, START, end, seed=3, lateral=lateral)
     pieces = split_dataset(ds, n)
-    runs = [simulate(p, q, START, end, seed=3) for p, q in zip(pieces, _split_policies(pol, pieces))]
+    runs = [simulate(p, q, START, end, seed=3, lateral=lateral) for p, q in zip(pieces, _split_policies(pol, pieces))]
     merged = merge_results(runs)
     pd.testing.assert_frame_equal(whole.daily, merged.daily, check_exact=True)
     for name, table in whole.daily_by_bucket.items():
