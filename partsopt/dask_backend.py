@@ -16,9 +16,6 @@ outputs are concatenated in the single-process order - the same bytes as
   worker as a future), the client bisects the shadow price - each round every
   partition answers its cost and value per part bucket at the prices - and every
   partition finishes its plan at the prices found.
-* :func:`network_shadow_price` - one shadow price λ for a network-level
-  target or budget, by bisection where each partition answers "cost and value
-  at λ" (:func:`policies.marginal.respond_at_price`).
 * :func:`write_partitioned` / :func:`read_partition` - the validated tables
   as Parquet datasets partitioned by ``part_bucket`` (hive layout
   ``TABLE/part_bucket=K/``), so a worker reads only its partition.
@@ -33,7 +30,6 @@ import re
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from partsopt.errors import ConfigError
@@ -369,99 +365,6 @@ def partitioned_fingerprint(root) -> str:
     return lines[2] if len(lines) > 2 and lines[2] else ""
 
 
-# ------------------------------------------------------------- shadow price
-def _respond_partition(cost, value, valid, price):
-    from policies.marginal import respond_at_price
-
-    _, c, v = respond_at_price(cost, value, price, valid)
-    return c, v
-
-
-def network_shadow_price(client, groups: list, *, target_value: float | None = None, budget: float | None = None,
-                         tol: float = 1e-10, max_iter: int = 200):
-    """One shadow price λ [value/money] for the whole network, by bisection across partitions.
-
-    ``groups`` is a list of partitions, each a tuple ``(cost (G,K), value (G,K),
-    valid (G,K) or None)`` of option tables (one row per part-location, one
-    column per candidate level).  Each round every partition answers
-    ``respond_at_price`` at λ (its total cost and value when each row takes
-    argmax value − λ·cost), the totals are summed, and λ is halved towards the
-    largest price that meets ``target_value`` (min cost) or the smallest that
-    keeps ``budget`` (max value): the price rule of
-    :func:`policies.marginal.lagrangian_solve` (Everett 1963), over the
-    bracket [0, 2·max ratio + 1].  Returns ``(price, cost, value, iterations)``
-    of the feasible end of the final bracket.  With ``client=None`` the
-    partitions answer in this process (the same numbers).
-    """
-    if (target_value is None) == (budget is None):
-        raise ValueError("give exactly one of target_value or budget, received "
-                         f"target_value={target_value!r}, budget={budget!r}")
-    if not groups:
-        raise ValueError("groups must hold at least one partition's option tables, received an empty list")
-
-    def ask(price):
-        if client is None:
-            answers = [_respond_partition(c, v, ok, price) for c, v, ok in groups]
-        else:
-            answers = client.gather([client.submit(_respond_partition, c, v, ok, price, pure=False,
-                                                   retries=TASK_RETRIES) for c, v, ok in futures])
-        return float(sum(a[0] for a in answers)), float(sum(a[1] for a in answers))
-
-    futures = groups if client is None else [tuple(client.scatter(x) if x is not None else None for x in g)
-                                              for g in groups]
-    # bracket: above the largest value/cost ratio between two options of a row nothing is bought
-    top = 0.0
-    for c, v, ok in groups:
-        c = np.asarray(c, np.float64)
-        v = np.asarray(v, np.float64)
-        dc = c[:, :, None] - c[:, None, :]
-        dv = v[:, :, None] - v[:, None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where(dc > 0, dv / dc, 0.0)
-        if ok is not None:
-            okk = np.asarray(ok, bool)
-            r = np.where(okk[:, :, None] & okk[:, None, :], r, 0.0)
-        top = max(top, float(np.nanmax(r)) if r.size else 0.0)
-    lo, hi = 0.0, 2.0 * top + 1.0
-    it = 0
-    if target_value is not None:
-        ok_fn = lambda cv: cv[1] >= target_value - 1e-12  # noqa: E731
-        r_hi = ask(hi)
-        if ok_fn(r_hi):
-            return hi, r_hi[0], r_hi[1], 0
-        r_lo = ask(lo)
-        if not ok_fn(r_lo):
-            raise ValueError(f"target_value must be <= {r_lo[1]:.6g} (the largest achievable value), "
-                             f"received {target_value!r}")
-        best = r_lo
-        while it < max_iter and hi - lo > tol * max(1.0, hi):
-            mid = 0.5 * (lo + hi)
-            r = ask(mid)
-            if ok_fn(r):
-                lo, best = mid, r
-            else:
-                hi = mid
-            it += 1
-        return lo, best[0], best[1], it
-    ok_fn = lambda cv: cv[0] <= budget + 1e-9  # noqa: E731
-    r_lo = ask(lo)
-    if ok_fn(r_lo):
-        return lo, r_lo[0], r_lo[1], 0
-    r_hi = ask(hi)
-    if not ok_fn(r_hi):
-        raise ValueError(f"budget must be >= {r_hi[0]:.6g} (the cheapest allocation), received {budget!r}")
-    best = r_hi
-    while it < max_iter and hi - lo > tol * max(1.0, hi):
-        mid = 0.5 * (lo + hi)
-        r = ask(mid)
-        if ok_fn(r):
-            hi, best = mid, r
-        else:
-            lo = mid
-        it += 1
-    return hi, best[0], best[1], it
-
-
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "TASK_RETRIES", "parse_local", "connect", "check_workers",
            "default_partitions", "gather_in_order", "plan_on_cluster", "plan_parquet_on_cluster", "write_partitioned",
-           "read_partition", "network_shadow_price"]
+           "read_partition", "is_partitioned", "read_partition_issues", "partitioned_fingerprint"]

@@ -14,8 +14,9 @@ the last digit:
 * **the replay** - rows are part-locations, the multi-echelon coupling is
   within a part and the lead-time draws are keyed by part-location and day
   (:mod:`partsopt.simulate.leadtimes`), so a partition's replay gives exactly
-  its parts' lines, orders and stock; :func:`partsopt.simulate.merge.merge_results`
-  restores the single replay's row order and dtypes and recomputes every KPI;
+  its parts' lines, orders and stock (and its buckets' daily stock figures);
+  :func:`partsopt.simulate.merge.merge_results` restores the single replay's row
+  order and dtypes, adds the bucket figures and recomputes every KPI;
 * **re-planning** inside the replay - the planner a partition uses is
   :func:`partsopt.pipeline.plan` with the *whole network's* context at each
   re-planning date (promise days per location and the first demand date of
@@ -34,10 +35,10 @@ the last digit:
   with :func:`partsopt.whatif.planned_point` - the same sums over the same
   rows in the same order.
 
-Not exact: ``daily.inventory_value`` (a running total in one replay, summed
-over partitions here; rounding differences only, see
-:mod:`partsopt.simulate.merge`).  Scenarios whose plan is coupled across parts
-beyond the context (a network-level service target or a budget:
+Every frame of the replay is exact, ``daily`` included: the end-of-day stock
+units and value are kept per part bucket in every replay, and partitions hold
+disjoint buckets (:mod:`partsopt.simulate.merge`).  Scenarios whose plan is
+coupled across parts beyond the context (a network-level service target or a budget:
 ``service.scope = "network"`` or ``budget.total > 0``) keep their plan on the
 cluster (``plan_on_cluster``), but their re-planning replay and their curve
 run in this process: a partition alone cannot re-plan them.

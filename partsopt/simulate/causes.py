@@ -28,6 +28,7 @@ from the original only in what they change.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import numpy as np
@@ -81,9 +82,7 @@ def attribute_causes(dataset, policies: pd.DataFrame, start, end, result: Simula
     misses["cause_detail"] = [_DETAIL.get(c, "") for c in cause]
     kpis = dict(result.kpis)
     kpis.update(network_kpis(result.lines, result.orders, result.stock, misses))
-    return SimulationResult(kpis=kpis, kpis_by_location=result.kpis_by_location, lines=result.lines, misses=misses,
-                            orders=result.orders, daily=result.daily, stock=result.stock,
-                            final_state=result.final_state, info={**result.info, "causes": True})
+    return dataclasses.replace(result, kpis=kpis, misses=misses, info={**result.info, "causes": True})
 
 
 def _configuration(m: pd.DataFrame, result: SimulationResult, policies: pd.DataFrame) -> np.ndarray:

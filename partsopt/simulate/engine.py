@@ -44,6 +44,12 @@ The day loop (day t)
    (emergency).  Any other row orders from its parent: the order waits there
    and step 3 ships it at once if the parent has stock.
 6. *Record*: inventory at the end of the day (value, days in stock, per month).
+   The on-hand units and value Σ on_hand·unit_cost are running totals per
+   part bucket (:data:`partsopt.partition.N_BUCKETS`): every stock change adds
+   to its bucket, in the order of the change's rows; the day's figure is the
+   ``math.fsum`` of the buckets.  A bucket's total sees the same additions
+   whichever other parts are replayed with it, so a replay partitioned by
+   part bucket gives the same bits (:mod:`partsopt.simulate.merge`).
 
 A stock arrival scheduled with a lead time of L days from day t is received at
 the start of day ``t + max(L, 1)``.  Lines delivered by an emergency shipment
@@ -65,7 +71,7 @@ Outputs (:class:`SimulationResult`)
             (order_cost or emergency_cost of the location), month, ...
 ``stock``   per row and month: days, unit_days, value_days, days_in_stock,
             holding_cost, end_on_hand, end_value, end_obsolete_value
-``daily``   date, inventory_value, on_hand_units, lines, hit_lines
+``daily``   date, inventory_value, on_hand_units (end of day), lines, hit_lines
 ``misses``  DESIGN.md §5 misses.csv (causes: :mod:`partsopt.simulate.causes`)
 ``kpis`` / ``kpis_by_location``  from the registry :mod:`partsopt.simulate.kpis`
 ``final_state``  per row: on_hand, on_order, backorders, owed_to_children, s, S
@@ -77,6 +83,7 @@ millions of rows at network scale and group fast that way.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -84,6 +91,7 @@ import numpy as np
 import pandas as pd
 
 from partsopt.ordering import is_review_day, order_rule
+from partsopt.partition import N_BUCKETS, part_buckets, row_buckets
 from partsopt.simulate._arrays import allocate_in_order, fifo_completion, grouped_exclusive_cumsum
 from partsopt.simulate.kpis import kpi_table, network_kpis
 from partsopt.simulate.leadtimes import build_lead_times
@@ -97,9 +105,26 @@ _KIND = {"emergency": 0, "normal": 1}      # order_type codes (emergency sorts f
 _SOURCE = {"supplier": 0, "parent": 1, "lateral": 2}
 
 
+def bucket_totals(per_bucket: np.ndarray) -> np.ndarray:
+    """Day totals (days,) of a (days, N_BUCKETS) table of per-bucket figures, each correctly rounded.
+
+    ``math.fsum`` (Shewchuk 1997) rounds the exact sum once, so the total does
+    not depend on the order of the buckets: replays of disjoint sets of buckets
+    whose tables are added (x + 0.0 = x) give the same bits as one replay of all.
+    A loop over days, not rows.
+    """
+    return np.array([math.fsum(day) for day in np.asarray(per_bucket, np.float64).tolist()], dtype=np.float64)
+
+
 @dataclass
 class SimulationResult:
-    """Everything a replay produced (all DataFrames, see the module docstring)."""
+    """Everything a replay produced (all DataFrames, see the module docstring).
+
+    ``daily_by_bucket`` holds ``inventory_value`` [money] and ``on_hand_units``
+    [units] at the end of each day per part bucket (:data:`partsopt.partition.N_BUCKETS`),
+    (days, N_BUCKETS) arrays; ``daily`` holds their :func:`bucket_totals`.
+    :func:`partsopt.simulate.merge.merge_results` adds them to form the merged totals.
+    """
 
     kpis: dict
     kpis_by_location: pd.DataFrame
@@ -110,6 +135,7 @@ class SimulationResult:
     stock: pd.DataFrame
     final_state: pd.DataFrame
     info: dict = field(default_factory=dict)
+    daily_by_bucket: dict = field(default_factory=dict)
 
     def hit_rate_by_period(self, freq: str = "W") -> pd.DataFrame:
         """Lines, hit lines and hit rate per calendar period (``freq`` "W" weeks or "M" months)."""
@@ -344,19 +370,20 @@ class _Replay:
         self.m_days = np.bincount(self.day_month, minlength=nm).astype(np.float64)
         self.m_end = np.zeros((nm, n))
         self.m_end_obs = np.zeros((nm, n), dtype=bool)
-        self.daily_value = np.zeros(self.days)
-        self.daily_units = np.zeros(self.days)
+        # end-of-day stock per part bucket (step 6; see _change and _record)
+        self.bucket = row_buckets(net.part, part_buckets(dataset.parts))
+        self.bucket_value = np.zeros((self.days, N_BUCKETS))
+        self.bucket_units = np.zeros((self.days, N_BUCKETS))
         # time integrals of on hand, updated only where stock changes (see _change)
         self.acc_units = np.zeros(n)
         self.acc_instock = np.zeros(n)
         self.last_change = np.zeros(n, np.int64)
-        self.units_total = 0.0
-        self.value_total = 0.0
         self.child_rank = np.empty(n, np.int64)
         self.child_rank[net.children_by_parent] = np.arange(len(net.children_by_parent))
         self._initial(initial)
-        self.units_total = float(self.oh.sum())
-        self.value_total = float(self.oh @ net.unit_cost)
+        # on-hand units and value per part bucket, running totals kept by _change
+        self.units_b = np.bincount(self.bucket, weights=self.oh, minlength=N_BUCKETS)
+        self.value_b = np.bincount(self.bucket, weights=self.oh * net.unit_cost, minlength=N_BUCKETS)
 
     # -- setup
     def _set_policies(self, policies: pd.DataFrame) -> None:
@@ -645,7 +672,9 @@ class _Replay:
 
         The stock a row held at the end of each day since its last change is
         accumulated first (unit-days and days in stock), so the end-of-day
-        record costs nothing for rows whose stock did not move.
+        record costs nothing for rows whose stock did not move.  The change
+        in units and value [money] is added to the running totals of the rows'
+        part buckets.
         """
         if len(rows) == 0:
             return
@@ -654,8 +683,11 @@ class _Replay:
         self.acc_instock[rows] += (self.oh[rows] > 0) * held
         self.last_change[rows] = t
         np.add.at(self.oh, rows, delta)
-        self.units_total += float(delta.sum())
-        self.value_total += float(delta @ self.net.unit_cost[rows])
+        # per bucket, added in the order of ``rows`` (np.bincount adds sequentially; a bucket's rows
+        # come in the same relative order in every partition of the parts, so the same bits)
+        b = self.bucket[rows]
+        self.units_b += np.bincount(b, weights=delta, minlength=N_BUCKETS)
+        self.value_b += np.bincount(b, weights=delta * self.net.unit_cost[rows], minlength=N_BUCKETS)
 
     def _flush(self, t_next: int) -> None:
         held = t_next - self.last_change
@@ -665,8 +697,8 @@ class _Replay:
 
     def _record(self, t: int) -> None:
         m = self.day_month[t]
-        self.daily_units[t] = self.units_total
-        self.daily_value[t] = self.value_total
+        self.bucket_units[t] = self.units_b
+        self.bucket_value[t] = self.value_b
         if self.month_last[t]:
             self._flush(t + 1)
             self.m_units[m] = self.acc_units
@@ -682,8 +714,9 @@ class _Replay:
         lines = self._lines()
         orders = self._orders()
         stock = self._stock()
+        by_bucket = {"inventory_value": self.bucket_value, "on_hand_units": self.bucket_units}
         days = pd.DataFrame({"date": self.start + pd.to_timedelta(np.arange(self.days), unit="D"),
-                             "inventory_value": self.daily_value, "on_hand_units": self.daily_units})
+                             **{k: bucket_totals(v) for k, v in by_bucket.items()}})
         days["lines"] = np.bincount(self.l_day, minlength=self.days).astype(np.int64)
         days["hit_lines"] = np.bincount(self.l_day, weights=lines["hit"].to_numpy(np.float64),
                                         minlength=self.days).astype(np.int64)
@@ -697,7 +730,7 @@ class _Replay:
         info = {"start": self.start, "end": self.end, "days": self.days, "rows": net.n, "seed": seed,
                 "counterfactual": counterfactual, "lateral": self.lateral, "replan_weeks": self.replan_weeks}
         return SimulationResult(kpis=kpis, kpis_by_location=by_loc, lines=lines, misses=misses, orders=orders,
-                                daily=days, stock=stock, final_state=final, info=info)
+                                daily=days, stock=stock, final_state=final, info=info, daily_by_bucket=by_bucket)
 
     def _lines(self) -> pd.DataFrame:
         net, w = self.net, self.w

@@ -17,20 +17,24 @@ so that they equal the frames of one replay of everything to the last digit
   every row's records come from one partition, in their own order;
 * the key columns are categoricals whose categories are the sorted values of
   the replay's rows (``from_location``: ``""`` first); the merged categories
-  are the sorted union of the partitions' categories, i.e. the same.
-
-One figure is not exact: ``daily.inventory_value`` is the sum of the
-partitions' daily values, while one replay accumulates the whole network's
-stock changes in one running total; the two differ by rounding only (a few
-units in the last place).  No KPI uses it (``avg_inventory_value`` comes from
-``stock``).
+  are the sorted union of the partitions' categories, i.e. the same;
+* ``daily`` on-hand units and inventory value: every replay keeps them per
+  part bucket (:data:`partsopt.partition.N_BUCKETS`, ``daily_by_bucket``), a
+  running total per bucket that sees the same additions in any replay holding
+  the bucket's parts (:mod:`partsopt.simulate.engine`, step 6); partitions of
+  :func:`partsopt.partition.split_dataset` hold disjoint buckets, so adding
+  their bucket tables gives the single replay's table exactly (x + 0.0 = x),
+  and the day totals are formed from it as the single replay forms them
+  (:func:`partsopt.simulate.engine.bucket_totals`, ``math.fsum``).  Results
+  whose parts share a bucket (a split not by bucket) merge to the same
+  figures up to rounding only.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from partsopt.simulate.engine import SimulationResult
+from partsopt.simulate.engine import SimulationResult, bucket_totals
 from partsopt.simulate.kpis import kpi_table, network_kpis
 
 
@@ -63,6 +67,27 @@ def _concat(frames: list[pd.DataFrame], sort: list[str] | None = None) -> pd.Dat
     return out
 
 
+def _merge_daily(results: list[SimulationResult]) -> tuple[pd.DataFrame, dict]:
+    """The merged ``daily`` frame and ``daily_by_bucket`` tables (module docstring).
+
+    Line counts add; the stock figures are the totals of the added bucket
+    tables.  A result without bucket tables (built by hand) has its day
+    figures added as they are.
+    """
+    daily = pd.concat([r.daily for r in results]).groupby("date", sort=True).sum().reset_index()
+    names = set(results[0].daily_by_bucket)
+    if not names or any(set(r.daily_by_bucket) != names for r in results):
+        return daily, {}
+    by_bucket = {}
+    for name in sorted(names):
+        table = np.array(results[0].daily_by_bucket[name], dtype=np.float64, copy=True)
+        for r in results[1:]:
+            table = table + r.daily_by_bucket[name]
+        by_bucket[name] = table
+        daily[name] = bucket_totals(table)
+    return daily, by_bucket
+
+
 def merge_results(results: list[SimulationResult]) -> SimulationResult:
     """One :class:`SimulationResult` from replays of disjoint parts over the same dates (module docstring).
 
@@ -89,9 +114,10 @@ def merge_results(results: list[SimulationResult]) -> SimulationResult:
     orders = _concat([r.orders for r in results], ["date", "part", "location", "order_type"])
     stock = _concat([r.stock for r in results], ["month", "part", "location"])
     misses = _concat([r.misses for r in results], ["date", "part", "location"])
-    daily = pd.concat([r.daily for r in results]).groupby("date", sort=True).sum().reset_index()
+    daily, by_bucket = _merge_daily(results)
     final = _concat([r.final_state for r in results], ["part", "location"])
     kpis = network_kpis(lines, orders, stock, misses)
     info = {**results[0].info, "rows": int(sum(r.info.get("rows", 0) for r in results)), "partitions": len(results)}
     return SimulationResult(kpis=kpis, kpis_by_location=kpi_table(lines, orders, stock, by="location"), lines=lines,
-                            misses=misses, orders=orders, daily=daily, stock=stock, final_state=final, info=info)
+                            misses=misses, orders=orders, daily=daily, stock=stock, final_state=final, info=info,
+                            daily_by_bucket=by_bucket)

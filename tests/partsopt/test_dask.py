@@ -120,20 +120,6 @@ def test_a_worker_without_partsopt_is_named_in_a_clear_error():
     assert "tcp://10.0.0.2:1" in info.value.message and "tcp://10.0.0.1:1" not in info.value.message
 
 
-def test_network_shadow_price_on_the_cluster_equals_the_one_process_bisection(client):
-    import numpy as np
-
-    from partsopt.dask_backend import network_shadow_price
-
-    rng = np.random.default_rng(4)
-    cost = np.sort(rng.uniform(0, 10, (40, 4)), axis=1)
-    value = np.sort(rng.uniform(0, 1, (40, 4)), axis=1)
-    groups = [(cost[i::2], value[i::2], None) for i in range(2)]
-    target = 0.6 * value[:, -1].sum()
-    assert network_shadow_price(client, groups, target_value=target) == \
-        network_shadow_price(None, groups, target_value=target)
-
-
 def test_local_workers_run_the_optimiser_on_one_thread(client):
     """One task per worker thread: the optimiser inside a task must not take a second core."""
     from partsopt.policy_step import optimiser_threads

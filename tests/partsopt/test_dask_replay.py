@@ -25,17 +25,17 @@ from partsopt.partition import part_partitions, split_dataset  # noqa: E402
 from partsopt.whatif import replay_window, run_scenario, run_whatif  # noqa: E402
 from report_data import write_network  # noqa: E402
 
-FRAMES = ("lines", "misses", "orders", "stock", "final_state", "kpis_by_location")
+FRAMES = ("lines", "misses", "orders", "stock", "final_state", "kpis_by_location", "daily")
 SEED = 7
 
 
 def assert_same_replay(a, b):
-    """Every frame equal to the last digit; daily.inventory_value to rounding (a running total in one replay)."""
+    """Every frame equal to the last digit (daily.inventory_value included), and the per-bucket tables."""
     for name in FRAMES:
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True, obj=name)
-    pd.testing.assert_frame_equal(a.daily.drop(columns="inventory_value"), b.daily.drop(columns="inventory_value"),
-                                  check_exact=True, obj="daily")
-    np.testing.assert_allclose(b.daily["inventory_value"], a.daily["inventory_value"], rtol=1e-12, atol=0)
+    assert sorted(a.daily_by_bucket) == sorted(b.daily_by_bucket) == ["inventory_value", "on_hand_units"]
+    for name, table in a.daily_by_bucket.items():
+        np.testing.assert_array_equal(table, b.daily_by_bucket[name], strict=True)
     assert json.dumps(a.kpis) == json.dumps(b.kpis)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from partsopt.dask_backend import network_shadow_price, read_partition, write_partitioned
+from partsopt.dask_backend import read_partition, write_partitioned
 from partsopt.io import load
 from partsopt.partition import (N_BUCKETS, PART_TABLES, combine_plans, hash_bucket, is_plannable, part_buckets,
                                 part_partitions, row_buckets, split_dataset)
@@ -148,39 +148,108 @@ def test_parquet_layout_round_trips_and_plans_to_the_same_bytes(small_piece, tmp
 
 
 # ---------------------------------------------------------------- the shadow price
-def _random_options(rng, G, K):
+def _options(rng, G, K):
+    """Option tables of G rows x K levels (partsopt.network_step.NetworkOptions, one pool): cost [money]
+    rising from 0 (not stocked), hit rate rising to < 1, value = hit rate x the row's lines per year,
+    rows spread over the part buckets; the per-row level is the dearest option."""
+    from partsopt.network_step import NetworkOptions
+    from policies.levels import LevelOptions
+
     cost = np.sort(rng.uniform(0, 10, (G, K)), axis=1)
-    value = np.sort(rng.uniform(0, 1, (G, K)), axis=1)
     cost[:, 0] = 0.0
-    return cost, value
+    hit = np.sort(rng.uniform(0, 0.99, (G, K)), axis=1)
+    hit[:, 0] = 0.0
+    weight = rng.uniform(1, 50, G)
+    value = hit * weight[:, None]
+    z = np.zeros((G, K))
+    s = np.tile(np.arange(K) - 1, (G, 1))
+    opt = LevelOptions(reorder_point=s, order_up_to=s + 1, hit_rate=hit, fill_rate=hit, ready_rate=hit, on_hand=z,
+                       backorders=z, ip_mean=z, cost=cost, value=value, valid=np.ones((G, K), bool),
+                       lines_per_year=weight, orders_per_year=np.zeros(G), hit_threshold=np.zeros(G))
+    bucket = rng.integers(0, N_BUCKETS, G)
+    col_row = np.full(G, K - 1)
+    return NetworkOptions(rows=np.arange(G), options=opt, value=value, weight=weight, pool=np.zeros(G, np.int64),
+                          bucket=bucket, col_row=col_row, supplier=np.zeros(G, bool),
+                          fixed_cost_b=np.zeros(N_BUCKETS),
+                          row_cost_b=np.bincount(bucket, weights=cost[:, -1], minlength=N_BUCKETS), n_pools=1)
+
+
+def _by_bucket(no, n):
+    """The option rows of partition k = bucket mod n (as split_dataset would hold them), row order kept."""
+    from partsopt.network_step import NetworkOptions, _take
+
+    out = []
+    for k in range(n):
+        keep = np.flatnonzero(no.bucket % n == k)
+        fixed = np.where(np.arange(N_BUCKETS) % n == k, no.fixed_cost_b, 0.0)
+        row = np.where(np.arange(N_BUCKETS) % n == k, no.row_cost_b, 0.0)
+        out.append(NetworkOptions(rows=no.rows[keep], options=_take(no.options, keep), value=no.value[keep],
+                                  weight=no.weight[keep], pool=no.pool[keep], bucket=no.bucket[keep],
+                                  col_row=no.col_row[keep], supplier=no.supplier[keep], fixed_cost_b=fixed,
+                                  row_cost_b=row, n_pools=no.n_pools))
+    return out
+
+
+def _solve(pieces, config):
+    from partsopt.network_step import merge_responses, merge_summaries, partition_summary, respond, solve_allocation
+
+    asked = []
+
+    def ask(prices):
+        asked.append(np.array(prices))
+        return merge_responses([respond(p, prices) for p in pieces])
+    return solve_allocation(merge_summaries([partition_summary(p) for p in pieces]), ask, config), asked
 
 
 @pytest.mark.parametrize("mode", ["target", "budget"])
 def test_shadow_price_over_partitions_equals_the_one_process_bisection(mode):
+    """solve_allocation (the plan's shadow price, local and on the cluster) asking partitions of disjoint
+    buckets finds the same price and totals, to the last digit, as asking one partition; the price is the
+    single-process Lagrangian bisection's (policies.marginal.lagrangian_solve, to its tolerance)."""
+    from partsopt.config import resolve_config
+    from partsopt.network_step import choose
     from policies.marginal import lagrangian_solve, respond_at_price
 
     rng = np.random.default_rng(11)
-    cost, value = _random_options(rng, 60, 5)
-    split = [(cost[i::3], value[i::3], None) for i in range(3)]
-    kw = {"target_value": 0.7 * value[:, -1].sum()} if mode == "target" else {"budget": 0.3 * cost[:, -1].sum()}
-    price, c, v, it = network_shadow_price(None, split, **kw)
-    assert it > 10
-    # the partitions' totals at λ are the whole network's response at λ
-    _, c1, v1 = respond_at_price(cost, value, price)
-    assert c == pytest.approx(c1, rel=1e-12) and v == pytest.approx(v1, rel=1e-12)
+    no = _options(rng, 90, 5)
+    cost, value = no.options.cost, no.value
     if mode == "target":
-        assert v >= kw["target_value"] - 1e-9
+        cfg = resolve_config({"service": {"scope": "network", "level": 0.7, "row_floors": False}})
+        kw = {"target_value": 0.7 * no.weight.sum()}
+    else:   # a row-scope plan dearer than the budget moves to the budget allocation
+        cfg = resolve_config({"budget": {"total": 0.3 * cost[:, -1].sum()}})
+        kw = {"budget": 0.3 * cost[:, -1].sum()}
+    whole, _ = _solve([no], cfg)
+    assert whole.mode == mode and whole.rounds > 10
+    for n in (3, 4):
+        split, asked = _solve(_by_bucket(no, n), cfg)
+        assert len(asked) > 10
+        assert split.record() == whole.record()
+        np.testing.assert_array_equal(split.prices, whole.prices)
+    # the totals at λ are the whole network's response at λ
+    price = float(whole.prices[0])
+    _, c1, v1 = respond_at_price(cost, value, price)
+    assert whole.investment == pytest.approx(c1, rel=1e-12)
+    assert whole.hit[0] == pytest.approx(v1 / no.weight.sum(), rel=1e-12)
+    k = choose(no, whole.prices)
+    chosen_value = value[np.arange(len(k)), k].sum()
+    if mode == "target":
+        assert chosen_value >= kw["target_value"] - 1e-9 and bool(whole.reached[0])
     else:
-        assert c <= kw["budget"] + 1e-9
-    # same λ as the single-process Lagrangian bisection (to its tolerance)
+        assert cost[np.arange(len(k)), k].sum() <= kw["budget"] + 1e-9
     ref = lagrangian_solve(cost, value, **kw)
     assert price == pytest.approx(ref.price, rel=1e-6, abs=1e-9)
 
 
-def test_shadow_price_rejects_an_unreachable_target():
+def test_shadow_price_reports_an_unreachable_target():
+    """A pool target above the best hit rate: every row at its richest option (price 0), not reached."""
+    from partsopt.config import resolve_config
+
     rng = np.random.default_rng(2)
-    cost, value = _random_options(rng, 10, 3)
-    with pytest.raises(ValueError, match="target_value must be <="):
-        network_shadow_price(None, [(cost, value, None)], target_value=value.sum() * 2)
-    with pytest.raises(ValueError, match="exactly one of"):
-        network_shadow_price(None, [(cost, value, None)])
+    no = _options(rng, 12, 3)
+    cfg = resolve_config({"service": {"scope": "network", "level": 0.999, "row_floors": False}})
+    for pieces in ([no], _by_bucket(no, 2)):
+        alloc, _ = _solve(pieces, cfg)
+        assert alloc.mode == "target" and not alloc.reached[0] and "out of reach" in alloc.note
+        assert alloc.prices[0] == 0.0
+        assert alloc.hit[0] == pytest.approx(no.value[:, -1].sum() / no.weight.sum(), rel=1e-12)
