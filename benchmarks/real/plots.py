@@ -56,7 +56,8 @@ def refinery_plot(results: Path, out: Path) -> Path | None:
         return None
     df = pd.read_csv(f)
     fig, ax = plt.subplots(figsize=(6, 4.2))
-    labels = {"system": "partsopt system approach", "item_prior": "partsopt per item"}
+    labels = {"system": "partsopt system approach", "item_prior": "partsopt per item",
+              "system_post": "system approach, posterior predictive", "pooled_post": "the same, one price"}
     variants = df["variant"].unique() if "variant" in df.columns else [None]
     for i, v in enumerate(variants):
         for crit, style in (("all", "-o"), ("all with history", "--s")):
