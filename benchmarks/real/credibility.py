@@ -160,7 +160,9 @@ def rate_posterior_var(fit: BuhlmannStraub, mean, installations, classes) -> np.
     (Bühlmann & Gisler 2005, Theorem 4.4).  A material with little history (small α_i) keeps most
     of the collective's spread of rates; one with a long history keeps little.  Per material
     (``n_i`` installations, rate ``n_i μ_i``): ``n_i (1 − α_i) τ² mean_i / μ0`` with ``mean_i`` its
-    posterior mean demand per period (:func:`installed_base_prior`).  The lead-time demand mixed
+    posterior mean demand per period (:func:`installed_base_prior`; there the material's own
+    forecast level stands in for its window mean, so ``mean_i`` is that blend rather than the
+    exact gamma posterior mean - the variance keeps the credibility weight).  The lead-time demand mixed
     over this posterior is the predictive distribution (gamma mixture of Poisson: negative
     binomial, Gelman et al., *Bayesian Data Analysis*, 3rd ed., §2.6); see
     :func:`benchmarks.real.system.base_stock_options` (``rate_var``).

@@ -67,7 +67,7 @@ def refinery_plot(results: Path, out: Path) -> Path | None:
                         ms=4, label=f"{labels.get(v, 'partsopt (s, S)')}, {crit}")
     comp = pd.read_csv(results / "real_refinery.company.csv") if (results / "real_refinery.company.csv").is_file() else None
     if comp is not None:
-        for crit, mk in (("all", "k*"), ("all with history", "C7*")):
+        for crit, mk in (("all", "k*"), ("all with history", "C8*")):
             r = comp[comp["criticality"] == crit]
             if len(r):
                 ax.plot(r["stock_value"] / 1e6, r["fill_rate"], mk, ms=12, label=f"company Min/Max, {crit}")
