@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BuhlmannStraub", "buhlmann_straub", "installed_base_prior"]
+__all__ = ["BuhlmannStraub", "buhlmann_straub", "installed_base_prior", "rate_posterior_var"]
 
 
 @dataclass(frozen=True)
@@ -143,3 +143,41 @@ def installed_base_prior(y_train, installations, classes, own_forecast, own_var)
     mean = a * np.asarray(own_forecast, dtype=float) + prior_mean
     var = a * np.asarray(own_var, dtype=float) + prior_mean
     return mean, var, fit
+
+
+def rate_posterior_var(fit: BuhlmannStraub, mean, installations, classes) -> np.ndarray:
+    """Posterior variance of each material's demand rate, Var(μ_i | data) [units²/period²].
+
+    In the Bühlmann–Straub model the credibility estimate is the exact Bayes posterior mean when
+    the conditional law is an exponential family with its conjugate prior (Jewell 1974, *ASTIN
+    Bulletin* 8:77-90): for an over-dispersed Poisson ``Y_ij = φ·Poisson(w_ij μ_i / φ)`` with
+    ``φ = σ²/μ0`` and a gamma prior on μ_i of mean μ0 and variance τ², the posterior of μ_i is a
+    gamma with mean μ̂_i (the credibility estimate) and variance
+
+        Var(μ_i | data) = φ μ̂_i / (w_i + σ²/τ²) = (1 − α_i) τ² · μ̂_i / μ0      [per installation],
+
+    whose average over the collective is the credibility estimator's quadratic loss (1 − α_i) τ²
+    (Bühlmann & Gisler 2005, Theorem 4.4).  A material with little history (small α_i) keeps most
+    of the collective's spread of rates; one with a long history keeps little.  Per material
+    (``n_i`` installations, rate ``n_i μ_i``): ``n_i (1 − α_i) τ² mean_i / μ0`` with ``mean_i`` its
+    posterior mean demand per period (:func:`installed_base_prior`; there the material's own
+    forecast level stands in for its window mean, so ``mean_i`` is that blend rather than the
+    exact gamma posterior mean - the variance keeps the credibility weight).  The lead-time demand mixed
+    over this posterior is the predictive distribution (gamma mixture of Poisson: negative
+    binomial, Gelman et al., *Bayesian Data Analysis*, 3rd ed., §2.6); see
+    :func:`benchmarks.real.system.base_stock_options` (``rate_var``).
+    """
+    mean = np.asarray(mean, dtype=float)
+    n = np.asarray(installations, dtype=float)
+    n = np.broadcast_to(np.where(np.isfinite(n) & (n > 0), n, 1.0), mean.shape)
+    if not np.all(np.isfinite(mean) & (mean >= 0)):
+        raise ValueError(f"mean must be finite and >= 0 [units/period]; received {mean[~(mean >= 0)][:1]!r}")
+    keys, g = np.unique(np.asarray(classes), return_inverse=True)
+    missing = [k for k in keys.tolist() if k not in fit.mu0]
+    if missing:
+        raise ValueError(f"classes must be groups of the fit ({sorted(fit.mu0)}), received {missing[:1]!r}")
+    mu0 = np.array([fit.mu0[k] for k in keys.tolist()])[g]           # loop over classes only
+    tau2 = np.array([fit.tau2[k] for k in keys.tolist()])[g]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(mu0 > 0, n * (1.0 - fit.alpha) * tau2 * mean / mu0, 0.0)
+    return v

@@ -56,7 +56,8 @@ def refinery_plot(results: Path, out: Path) -> Path | None:
         return None
     df = pd.read_csv(f)
     fig, ax = plt.subplots(figsize=(6, 4.2))
-    labels = {"system": "partsopt system approach", "item_prior": "partsopt per item"}
+    labels = {"system": "partsopt system approach", "item_prior": "partsopt per item",
+              "system_post": "system approach, posterior predictive", "pooled_post": "the same, one price"}
     variants = df["variant"].unique() if "variant" in df.columns else [None]
     for i, v in enumerate(variants):
         for crit, style in (("all", "-o"), ("all with history", "--s")):
@@ -66,7 +67,7 @@ def refinery_plot(results: Path, out: Path) -> Path | None:
                         ms=4, label=f"{labels.get(v, 'partsopt (s, S)')}, {crit}")
     comp = pd.read_csv(results / "real_refinery.company.csv") if (results / "real_refinery.company.csv").is_file() else None
     if comp is not None:
-        for crit, mk in (("all", "k*"), ("all with history", "C7*")):
+        for crit, mk in (("all", "k*"), ("all with history", "C8*")):
             r = comp[comp["criticality"] == crit]
             if len(r):
                 ax.plot(r["stock_value"] / 1e6, r["fill_rate"], mk, ms=12, label=f"company Min/Max, {crit}")

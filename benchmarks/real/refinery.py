@@ -23,7 +23,15 @@ Protocol (no look-ahead):
     has a forecast, those with history blend it in by their credibility weight;
   - ``system``: Sherbrooke's system approach on the prior's forecasts
     (:func:`benchmarks.real.system.system_levels`): per class, least stock value subject to the
-    class's aggregate expected unit fill rate >= target, one shadow price over all materials.
+    class's aggregate expected unit fill rate >= target, one shadow price over all materials;
+  - ``system_post``: the same with the posterior predictive lead-time demand: each material's
+    demand rate is uncertain with the Bühlmann–Straub / gamma posterior variance of
+    :func:`benchmarks.real.credibility.rate_posterior_var` (large for a material with little
+    history, small for one with a long one), mixed into the lead-time demand
+    (``base_stock_options(rate_var=...)``: variance ``(L+1)·var + (L+1)²·Var(μ)``);
+  - ``pooled_post``: ``system_post``'s tables with ONE shadow price over all classes and one
+    overall target (the key ``"all"`` of a target set): the least stock value whose overall
+    expected unit fill rate meets it.
 
 * The company's (s, S) = (min_reorder_point, max_stock_level), read as "order up to Max when the
   inventory position is at or below Min" (the SAP reorder-point reading).  Caveat: the Min/Max
@@ -31,9 +39,12 @@ Protocol (no look-ahead):
 * Every policy is replayed by :func:`benchmarks.real.replay.ss_replay` on the same monthly demand
   (returns go back to stock) from 1997-01 with on-hand = S, nothing on order; KPIs count the test
   window only (the training months warm up the state).
-* Targets, chosen without the test window: (a) per class the fill rate the company's Min/Max
-  achieved on the training window; (b) per class the system-approach target chosen on an inner
-  split of the training window (:func:`inner_targets`); (c) a curve over uniform targets.
+* Targets, chosen without the test window: (a) per class (and overall, for ``pooled_post``) the
+  fill rate the company's Min/Max achieved on the training window; (b) targets chosen on an inner
+  split of the training window (:func:`inner_targets`: fit 1997-98, replay 1999), per class for
+  ``system`` and ``system_post``, one overall target for ``pooled_post``; (c) a curve over uniform
+  targets.  The posterior rate variance has no knob: its structural parameters are the
+  Bühlmann–Straub fit of the fitting window.
 * Reported per criticality: achieved fill rate (units filled at once / units demanded, totals over
   the class), hit rate (months with demand filled in full / months with demand), average stock
   value (mean over the test months of max(on-hand before demand, 0) x price, summed over the
@@ -51,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.real.common import ROOT, BACKTEST_METHODS, choose_methods, default_data_dir, load_refinery, machine, md_table, moments
-from benchmarks.real.credibility import installed_base_prior
+from benchmarks.real.credibility import installed_base_prior, rate_posterior_var
 from benchmarks.real.replay import ss_replay
 from benchmarks.real.system import base_stock_options, system_levels
 from benchmarks.real.tradeoff import inventory_at
@@ -115,25 +126,34 @@ def plan(train: np.ndarray, L: np.ndarray, cost: np.ndarray, crit: np.ndarray, i
          targets: list, forecast: str = "auto") -> dict:
     """partsopt's base-stock levels from a fitting window ``train`` (withdrawals >= 0).
 
-    ``targets``: list of (name, {class: target}) pairs.  For each: ``item_hist`` (per item, history
-    only: the pipeline as before), ``item_prior`` (per item, with the installed-base prior) and
-    ``system`` (Sherbrooke's system approach with the prior, one aggregate target per class) -
-    arrays of order-up-to levels S (s = S - 1).  ``forecast``: ``auto`` (the pipeline's backtest
+    ``targets``: list of (name, {class: target, "all": overall target}) pairs.  For each:
+    ``item_hist`` (per item, history only: the pipeline as before), ``item_prior`` (per item, with
+    the installed-base prior), ``system`` (Sherbrooke's system approach with the prior, one
+    aggregate target per class), ``system_post`` (the same on the posterior predictive lead-time
+    demand) and ``pooled_post`` (posterior predictive, one shadow price and the ``"all"`` target
+    over every class) - arrays of order-up-to levels S (s = S - 1).  ``forecast``: ``auto`` (the pipeline's backtest
     selection per series) or one method name for every series.
     """
     methods = choose_methods(train, forecast)
     mean, var = moments(train, methods)
     pm, pv, fit = installed_base_prior(train, installations, crit, mean, var)
     per_row = [np.array([t[c] for c in crit]) for _, t in targets]
+    rv = rate_posterior_var(fit, pm, installations, crit)
+    post = base_stock_options(pm, pv, L, rate_var=rv)
+    everyone = np.full(crit.size, "all")
     hist = mean > 0
     out = {"methods": methods, "mean": mean, "prior_mean": pm, "fit": fit, "hist": hist, "levels": {}, "info": {}}
     ex_h = np.zeros((crit.size, len(targets)), dtype=np.int64)
     ex_h[hist] = base_stock_options(mean[hist], var[hist], L[hist], targets=[t[hist] for t in per_row])[4]
     level, fill, oh, valid, ex_p = base_stock_options(pm, pv, L, targets=per_row)
     for a, (name, tg) in enumerate(targets):
-        sys_levels, info = system_levels(level, fill, oh, valid, pm, cost, crit, tg)
-        out["levels"][name] = {"item_hist": ex_h[:, a], "item_prior": ex_p[:, a], "system": sys_levels}
-        out["info"][name] = info
+        sys_levels, info = system_levels(level, fill, oh, valid, pm, cost, crit, {c: tg[c] for c in CLASSES})
+        sys_post, _ = system_levels(*post, pm, cost, crit, {c: tg[c] for c in CLASSES})
+        pooled, info_p = system_levels(*post, pm, cost, everyone, {"all": tg["all"]})
+        out["levels"][name] = {"item_hist": ex_h[:, a], "item_prior": ex_p[:, a], "system": sys_levels,
+                               "system_post": sys_post, "pooled_post": pooled}
+        out["info"][name] = dict(info, pooled_post=info_p["all"])
+    out["rate_sd"] = np.sqrt(rv)
     return out
 
 
@@ -143,32 +163,64 @@ def replay_levels(y: np.ndarray, S: np.ndarray, L: np.ndarray, measure_from: int
     return ss_replay(y, S - 1.0, S, L, start=0, measure_from=measure_from)
 
 
+INNER_VARIANTS = ("system", "system_post", "pooled_post")
+
+
 def inner_targets(y: np.ndarray, L, cost, crit, installations, company_s, company_S, grid=INNER_GRID,
                   forecast: str = "auto") -> dict:
-    """System-approach target per class chosen on the training window only (inner split).
+    """Targets chosen on the training window only (inner split), one set per system variant.
 
     Fit on the first ``N_INNER`` kept months (1997-01..1998-12), replay on the rest of the training
-    window (1999); per class the smallest grid target whose system-approach policy reaches, in 1999,
-    at least the company's 1999 fill rate for the class (the largest grid value if none does).
-    The same rule then applied to the full training window: a knob set without the test window.
+    window (1999).  ``system`` and ``system_post``: per class the smallest grid target whose
+    policy reaches, in 1999, at least the company's 1999 fill rate for the class; ``pooled_post``:
+    the smallest grid target (one for every class) whose policy reaches the company's overall 1999
+    fill rate (the largest grid value where none does).  The same targets then applied to the full
+    training window: knobs set without the test window.  Returns ``{"targets": {variant: {class or
+    "all": target}}, "table": per grid target the 1999 fill rate and stock value}``.
     """
     inner = y[:, :N_TRAIN]
     tr = np.maximum(inner[:, :N_INNER], 0.0)
-    p = plan(tr, L, cost, crit, installations, [(f"{t:g}", {c: t for c in CLASSES}) for t in grid], forecast)
+    p = plan(tr, L, cost, crit, installations, [(f"{t:g}", dict({c: t for c in CLASSES}, all=t)) for t in grid],
+             forecast)
     comp = ss_replay(inner, company_s, company_S, L, start=0, measure_from=N_INNER)
-    fr_comp = {c: comp["supplied"][crit == c].sum() / max(comp["demand"][crit == c].sum(), 1e-12) for c in CLASSES}
-    chosen, rows = {}, []
+    groups = {c: crit == c for c in CLASSES}
+    groups["all"] = np.ones(crit.size, bool)
+
+    def fill(o, m):
+        return o["supplied"][m].sum() / max(o["demand"][m].sum(), 1e-12)
+
+    fr_comp = {c: fill(comp, m) for c, m in groups.items()}
+    val_comp = {c: float((comp["mean_on_hand"][m] * cost[m]).sum()) for c, m in groups.items()}
+    rows = []
+    for t in grid:
+        for v in INNER_VARIANTS:
+            o = replay_levels(inner, p["levels"][f"{t:g}"][v], L, N_INNER)
+            for c in (("all",) if v == "pooled_post" else CLASSES + ("all",)):
+                m = groups[c]
+                rows.append({"variant": v, "criticality": c, "target": t, "fill 1999": fill(o, m),
+                             "stock value 1999": float((o["mean_on_hand"][m] * cost[m]).sum()),
+                             "company fill 1999": fr_comp[c], "company stock value 1999": val_comp[c]})
+    tab = pd.DataFrame(rows)
+    chosen = {}
+    for v in INNER_VARIANTS:
+        chosen[v] = {}
+        for c in (("all",) if v == "pooled_post" else CLASSES):
+            r = tab[(tab["variant"] == v) & (tab["criticality"] == c)]
+            ok = r[r["fill 1999"] >= r["company fill 1999"] - 1e-12]
+            chosen[v][c] = float(ok["target"].min() if len(ok) else grid[-1])
+    for v in ("system", "system_post"):
+        chosen[v]["all"] = chosen["pooled_post"]["all"]
     for c in CLASSES:
-        m = crit == c
-        chosen[c] = float(grid[-1])
-        for t in grid:
-            o = replay_levels(inner[m], p["levels"][f"{t:g}"]["system"][m], L[m], N_INNER)
-            fr = o["supplied"].sum() / max(o["demand"].sum(), 1e-12)
-            rows.append({"criticality": c, "target": t, "system fill 1999": fr, "company fill 1999": fr_comp[c]})
-            if fr >= fr_comp[c] - 1e-12:
-                chosen[c] = float(t)
-                break
-    return {"targets": chosen, "table": pd.DataFrame(rows)}
+        chosen["pooled_post"][c] = chosen["pooled_post"]["all"]
+    # budget reading of the same table: the largest pooled target whose 1999 stock value stays
+    # within the company's 1999 stock value (reported, not used for the headline)
+    r = tab[(tab["variant"] == "pooled_post") & (tab["criticality"] == "all")]
+    within = r[r["stock value 1999"] <= r["company stock value 1999"]]
+    budget = float(within["target"].max()) if len(within) else float("nan")
+    nh = ~p["hist"]
+    dormant = {"materials": int(nh.sum()), "prior (units/month)": float(p["prior_mean"][nh].sum()),
+               "1999 demand (units/month)": float(np.maximum(inner[nh, N_INNER:], 0.0).sum() / (N_TRAIN - N_INNER))}
+    return {"targets": chosen, "table": tab, "budget_target": budget, "dormant": dormant}
 
 
 def run_forecast(d: dict, forecast: str, company_test: dict, company_train_kpis: pd.DataFrame) -> dict:
@@ -179,12 +231,13 @@ def run_forecast(d: dict, forecast: str, company_test: dict, company_train_kpis:
     cost = np.where(price > 0, price, 0.01)
     k_train = company_train_kpis
     tgt_by_class = {c: float(np.clip(np.nan_to_num(k_train.loc[c, "fill_rate"], nan=0.95), 0.50, 0.995))
-                    for c in CLASSES}
+                    for c in CLASSES + ("all",)}
     t0 = time.perf_counter()
     inner = inner_targets(y, L, cost, crit, d["installations"], d["s"], d["S"], forecast=forecast)
     t_inner = time.perf_counter() - t0
-    targets = [("company", tgt_by_class), ("inner", inner["targets"])] + \
-        [(f"{t:g}", {c: t for c in CLASSES}) for t in TARGETS]
+    targets = [("company", tgt_by_class), ("inner", inner["targets"]["system"]),
+               ("inner_post", inner["targets"]["system_post"]), ("inner_pooled", inner["targets"]["pooled_post"])] + \
+        [(f"{t:g}", dict({c: t for c in CLASSES}, all=t)) for t in TARGETS]
     t0 = time.perf_counter()
     p = plan(train, L, cost, crit, d["installations"], targets, forecast)
     t_plan = time.perf_counter() - t0
@@ -197,7 +250,7 @@ def run_forecast(d: dict, forecast: str, company_test: dict, company_train_kpis:
             k.insert(0, "variant", variant)
             k.insert(0, "target", name)
             runs[(name, variant)] = k
-    curve = pd.concat([runs[(f"{t:g}", v)] for t in TARGETS for v in ("item_prior", "system")], ignore_index=True)
+    curve = pd.concat([runs[(f"{t:g}", v)] for t in TARGETS for v in CURVE_VARIANTS], ignore_index=True)
     test_units = np.maximum(y[:, N_TRAIN:], 0.0).sum(axis=1) / n_test
     fc = pd.DataFrame([{"criticality": c, "group": g, "materials": int(m.sum()),
                         "forecast (units/month)": float(p["prior_mean"][m].sum()),
@@ -213,7 +266,7 @@ def run_forecast(d: dict, forecast: str, company_test: dict, company_train_kpis:
                             if ((crit == c) & ~hist).any() else np.nan} for c in CLASSES])
     return {"forecast": forecast, "company": kpis(company_test, price, crit, n_periods=n_test, history=hist),
             "runs": runs, "targets": tgt_by_class, "inner": inner, "curve": curve, "forecast_check": fc,
-            "struct": struct, "info": p["info"], "methods": pd.Series(p["methods"]).value_counts(normalize=True),
+            "struct": struct, "info": p["info"], "rate_sd": p["rate_sd"], "prior_mean": p["prior_mean"], "methods": pd.Series(p["methods"]).value_counts(normalize=True),
             "times": {"inner": t_inner, "plan": t_plan}, "n_hist": int(hist.sum()),
             "units_nohist": float(np.maximum(y[~hist, N_TRAIN:], 0).sum())}
 
@@ -234,7 +287,10 @@ def run(data_dir: Path) -> dict:
 
 
 VARIANTS = (("item_hist", "partsopt per item, history only"), ("item_prior", "partsopt per item + installed-base prior"),
-            ("system", "partsopt system approach + prior"))
+            ("system", "partsopt system approach + prior"),
+            ("system_post", "system approach on the posterior predictive lead-time demand (rate uncertainty)"),
+            ("pooled_post", "the same with one shadow price and one target over all classes"))
+CURVE_VARIANTS = ("item_prior", "system", "system_post", "pooled_post")
 
 
 def _verdict(comp: pd.Series, ours: pd.Series) -> str:
@@ -258,11 +314,80 @@ def headline_table(res: dict, target: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+INNER_SET = {"system": "inner", "system_post": "inner_post", "pooled_post": "inner_pooled"}
+
+
+def operating_points(res: dict, group: str = "all") -> pd.DataFrame:
+    """Company vs each system variant at the targets chosen for it on the inner split, for the
+    materials of ``group`` (``all`` or ``all with history``), with the verdict of the goal."""
+    comp = res["company"].set_index("criticality").loc[group]
+    rows = [{"policy": "company Min/Max", "targets (inner split)": "", "fill_rate": comp["fill_rate"],
+             "hit_rate": comp["hit_rate"], "stock_value": comp["stock_value"], "vs company": ""}]
+    for v, name in INNER_SET.items():
+        k = res["runs"][(name, v)].set_index("criticality").loc[group]
+        tg = res["inner"]["targets"][v]
+        rows.append({"policy": v, "targets (inner split)": ("all " + f"{tg['all']:g}") if v == "pooled_post" else
+                     ", ".join(f"{c} {tg[c]:g}" for c in CLASSES), "fill_rate": k["fill_rate"],
+                     "hit_rate": k["hit_rate"], "stock_value": k["stock_value"],
+                     "vs company": f"{_verdict(comp, k)} (value {k['stock_value'] / comp['stock_value'] - 1:+.0%})"})
+    return pd.DataFrame(rows)
+
+
+def before_after(res: dict) -> pd.DataFrame:
+    """The previous method (``system``) against the posterior predictive variants: achieved fill at a
+    uniform target of 0.95 (all materials and those with history: the out-of-sample calibration),
+    stock value needed at the company's fill rate, and the inner-split operating point."""
+    curve, cross = res["curve"], curve_crossings(res).set_index("variant")
+    rows = []
+    for v, name in INNER_SET.items():
+        at = curve[(curve["variant"] == v) & (curve["target"] == "0.95")].set_index("criticality")
+        k = res["runs"][(name, v)].set_index("criticality").loc["all"]
+        rows.append({"variant": v, "fill at target 0.95": at.loc["all", "fill_rate"],
+                     "with history, fill at 0.95": at.loc["all with history", "fill_rate"],
+                     "stock value at company fill": cross.loc[v, "all: value at company fill"],
+                     "vs company": cross.loc[v, "all: vs company"], "inner-split fill": k["fill_rate"],
+                     "inner-split stock value": k["stock_value"]})
+    return pd.DataFrame(rows)
+
+
+def curve_crossings(res: dict) -> pd.DataFrame:
+    """Per variant, the stock value its uniform-target curve needs at the company's fill rate
+    (linear interpolation between the curve's points; all materials and those with history)."""
+    comp = res["company"].set_index("criticality")
+    curve = res["curve"]
+    rows = []
+    for v in CURVE_VARIANTS:
+        r = {"variant": v}
+        for g in ("all", "all with history"):
+            c = curve[(curve["variant"] == v) & (curve["criticality"] == g)]
+            at = inventory_at(c["fill_rate"].to_numpy(), c["stock_value"].to_numpy(), comp.loc[g, "fill_rate"])
+            r[f"{g}: value at company fill"] = at
+            r[f"{g}: vs company"] = (f"{at / comp.loc[g, 'stock_value'] - 1:+.0%}" if np.isfinite(at)
+                                     else "out of range")
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def inner_table(res: dict) -> pd.DataFrame:
+    """Company vs the system variants by criticality, each at its own inner-split target set."""
+    comp = res["company"].set_index("criticality")
+    rows = []
+    for c in CLASSES + ("all",):
+        r = {"criticality": c, "materials": int(comp.loc[c, "materials"]),
+             "company fill": comp.loc[c, "fill_rate"], "company stock value": comp.loc[c, "stock_value"]}
+        for v, name in INNER_SET.items():
+            k = res["runs"][(name, v)].set_index("criticality")
+            r[f"{v} fill"] = k.loc[c, "fill_rate"]
+            r[f"{v} stock value"] = k.loc[c, "stock_value"]
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
 def forecast_comparison(res: dict) -> pd.DataFrame:
     """Overall fill rate and stock value per forecast, target set and variant."""
     rows = []
     for f, r in res["by_forecast"].items():
-        for t in ("company", "inner"):
+        for t in ("company", "inner", "inner_post", "inner_pooled"):
             for v, _ in VARIANTS:
                 k = r["runs"][(t, v)].set_index("criticality").loc["all"]
                 rows.append({"forecast": f, "targets": t, "variant": v, "fill_rate": k["fill_rate"],
@@ -288,7 +413,34 @@ def report(full: dict, data_dir: Path, argv: str) -> str:
     ctab = curve[curve["criticality"].isin(["all", "all with history"])][
         ["variant", "criticality", "target", "fill_rate", "hit_rate", "stock_value"]]
     legend = "; ".join(f"`{v}` = {t}" for v, t in VARIANTS)
-    saving = 1 - (sysc["stock_value"].to_numpy() / itc["stock_value"].to_numpy())
+    saving = 1 - (sysc["stock_value"].to_numpy() / itc["stock_value"].to_numpy())  # noqa: F841
+    ops = operating_points(res).iloc[1:].reset_index(drop=True)
+    reach = ops["fill_rate"].to_numpy() >= comp_all["fill_rate"] - 1e-12
+    # closest to the goal: the cheapest point reaching the company's fill rate, else the highest fill
+    bi = (int(np.flatnonzero(reach)[np.argmin(ops["stock_value"].to_numpy()[reach])]) if reach.any()
+          else int(np.argmax(ops["fill_rate"].to_numpy())))
+    met = [(r["fill_rate"] >= comp_all["fill_rate"] - 1e-12) and (r["stock_value"] < comp_all["stock_value"])
+           for _, r in ops.iterrows()]
+    goal_met = any(met)
+    if goal_met:
+        bi = int(np.flatnonzero(met)[np.argmin(ops["stock_value"].to_numpy()[met])])
+    best_v = ops.loc[bi, "policy"]
+    best = res["runs"][(INNER_SET[best_v], best_v)].set_index("criticality").loc["all"]
+    cross = curve_crossings(res)
+    itab = inner["table"]
+    inner_comp = float(itab.loc[itab["criticality"] == "all", "company fill 1999"].iloc[0])
+    ia = itab[itab["criticality"] == "all"]
+    dormant = inner["dormant"]
+    bt = inner["budget_target"]
+    bt_row = curve[(curve["variant"] == "pooled_post") & (curve["criticality"] == "all") & (curve["target"] == f"{bt:g}")]
+    budget_text = (f"A budget reading of the same inner split (the largest pooled target whose 1999 stock value stays "
+                   f"within the company's) gives {bt:g}: in the test window `pooled_post` at {bt:g} fills "
+                   f"{float(bt_row['fill_rate'].iloc[0]):.4f} with {float(bt_row['stock_value'].iloc[0]):,.0f} "
+                   "(less fill and less stock value than the company: not the goal either)."
+                   if len(bt_row) else "No pooled target of the grid stays within the company's 1999 stock value "
+                   "on the inner split (or it is off the curve's grid).")
+    inner_beats = [f"`{r['variant']}` {r['target']:g}" for _, r in ia.iterrows()
+                   if r["fill 1999"] >= r["company fill 1999"] - 1e-12 and r["stock value 1999"] < r["company stock value 1999"]]
     lines = [
         "# Refinery spares: company Min/Max vs partsopt, same demand, same lead times",
         "",
@@ -305,7 +457,7 @@ def report(full: dict, data_dir: Path, argv: str) -> str:
         "(smallest aggregate bias, section below); the pipeline's per-series backtest selection (`auto`) is "
         "reported next to it.",
         f"- Times: inner-split target choice {res['times']['inner']:.0f} s; forecasts, prior, option tables and "
-        f"all {2 + len(TARGETS)} target sets {res['times']['plan']:.0f} s.",
+        f"all {4 + len(TARGETS)} target sets {res['times']['plan']:.0f} s.",
         f"- Variants: {legend}.",
         "- **Caveat: the company's Min/Max values were extracted at the END of the data (README: \"stock at data "
         "extraction\", 2001)**: they may have been revised during or after the test window with knowledge of it. "
@@ -313,49 +465,80 @@ def report(full: dict, data_dir: Path, argv: str) -> str:
         "",
         "## Headline",
         "",
-        "Goal (recorded): the same or higher fill rate than the company's Min/Max with less stock value. "
-        f"**NOT met.** With targets chosen on the training window only (inner split, below) partsopt's system "
-        f"approach reaches fill rate {sys_inner['fill_rate']:.4f} vs the company's {comp_all['fill_rate']:.4f} "
-        f"with {sys_inner['stock_value']:,.0f} vs {comp_all['stock_value']:,.0f} of stock value "
-        f"({sys_inner['stock_value'] / comp_all['stock_value'] - 1:+.0%}; hit rate {sys_inner['hit_rate']:.4f} vs "
-        f"{comp_all['hit_rate']:.4f}); with the pipeline's per-series selection as the forecast it reaches "
-        f"{sys_auto['fill_rate']:.4f} with {sys_auto['stock_value']:,.0f}. On the trade-off curve the system "
-        "approach needs "
-        + (f"{at_sys:,.0f}" if np.isfinite(at_sys) else "more than the curve's largest stock value "
-           f"({sysc['stock_value'].max():,.0f})")
-        + f" to reach the company's fill rate. What moved: at every uniform target the system approach holds "
-        f"{saving.min():.0%}-{saving.max():.0%} less stock value than the per-item targets and fills more "
-        "(curve below), and the installed-base prior gives the "
-        f"{res['n'] - res['n_hist']} materials without 1997-99 demand a forecast. Why the goal is still "
-        f"missed: partsopt's forecasts total {tot_fc:,.0f} units/month, the test window asked for {tot_test:,.0f} "
-        f"({tot_test / tot_fc - 1:+.0%}; 1997-99 average {tot_hist:,.0f}), so the aggregate level is right with "
-        f"`{full['chosen']}`, but demand moved between materials: at a uniform target of 0.95 the system approach "
-        f"reaches {float(sysc.loc[sysc['target'] == '0.95', 'fill_rate'].iloc[0]):.4f} in the test window (materials "
-        f"with 1997-99 demand: {float(curve.loc[(curve['variant'] == 'system') & (curve['target'] == '0.95') & (curve['criticality'] == 'all with history'), 'fill_rate'].iloc[0]):.4f}), "
-        f"and the {res['n'] - res['n_hist']} materials without 1997-99 demand asked for "
-        f"{res['units_nohist'] / res['n_test']:,.0f} units/month against a prior of "
-        f"{fc.loc[fc['group'] == 'no history', 'forecast (units/month)'].sum():,.0f}. "
-        "In sample the model is calibrated (`python -m benchmarks.real.refinery_insample`: fill 0.951 at "
-        "target 0.95 on the fitting window).",
+        "Goal (recorded): the same or higher fill rate than the company's Min/Max with less stock value, all "
+        f"materials. **{'met' if goal_met else 'NOT met'}** with targets chosen on the training window only "
+        f"(inner split). Closest inner-split operating point: `{best_v}` at fill rate {best['fill_rate']:.4f} vs the "
+        f"company's {comp_all['fill_rate']:.4f} with {best['stock_value']:,.0f} vs {comp_all['stock_value']:,.0f} "
+        f"of stock value ({best['stock_value'] / comp_all['stock_value'] - 1:+.0%}). On the uniform-target "
+        "trade-off curves the stock value needed at the company's fill rate is "
+        + ", ".join(f"`{r['variant']}` " + (f"{r['all: value at company fill']:,.0f} ({r['all: vs company']})"
+                                            if np.isfinite(r['all: value at company fill']) else "out of range")
+                    for _, r in cross.iterrows())
+        + ". The posterior predictive lead-time demand (rate uncertainty, `system_post`/`pooled_post`) moves "
+        "the curve below the company's point; the operating point chosen on the inner split does not land "
+        "there (section below).",
+        "",
+        *md_table(operating_points(res)),
+        "",
+        "### Before / after (same run: `system` is the previous round's method, unchanged)",
+        "",
+        *md_table(before_after(res)),
+        "",
+        "### Materials with 1997-99 demand only (same policies, same runs; NOT the goal's measure)",
+        "",
+        f"{res['n_hist']} of {res['n']} materials had demand in 1997-99. For the others no forecast can know the "
+        f"test-window demand ({res['units_nohist'] / res['n_test']:,.0f} units/month in the test window against "
+        f"a prior of {fc.loc[fc['group'] == 'no history', 'forecast (units/month)'].sum():,.0f}). The company's "
+        "fill rate and stock value on the same subset:",
+        "",
+        *md_table(operating_points(res, "all with history")),
+        "",
+        "Curve crossings (stock value each variant's uniform-target curve needs at the company's fill rate, "
+        "all materials and the subset with history):",
+        "",
+        *md_table(cross),
+        "",
+        "### Why the inner split chooses high targets",
+        "",
+        "The inner split fits on 23 months (1997-01..1998-12) and asks each variant to reach, in 1999, the "
+        "company's 1999 fill rate; the company's Min/Max (extracted in 2001) fills "
+        f"{inner_comp:.4f} in 1999 but {comp_all['fill_rate']:.4f} in the test window, and a 23-month fit is less "
+        "informed than the 35-month fit used for the test. In 1999 "
+        + ("no target of the grid lets a partsopt variant match the company's overall fill rate with less stock "
+           "value" if not inner_beats else "some targets match the company's overall fill rate with less stock value ("
+           + ", ".join(inner_beats) + ")")
+        + " (inner split detail); the rule takes the smallest target reaching the company's 1999 fill rate. "
+        + budget_text,
+        "",
+        "Materials without demand in the fitting window: on the inner split the "
+        f"{dormant['materials']} materials without 1997-98 demand had a prior of {dormant['prior (units/month)']:,.0f} "
+        f"units/month and asked for {dormant['1999 demand (units/month)']:,.0f} in 1999 (the stationary prior was "
+        f"right there); in the test window the {res['n'] - res['n_hist']} without 1997-99 demand asked for "
+        f"{res['units_nohist'] / res['n_test']:,.0f} against {fc.loc[fc['group'] == 'no history', 'forecast (units/month)'].sum():,.0f}"
+        ": a change the training window does not show, so no knob set on it can anticipate it.",
         "",
         "### At the company's own 1997-99 fill rate as the target, by criticality",
         "",
         "Targets: " + ", ".join(f"{c} {t:.4f}" for c, t in res["targets"].items())
-        + " (the company's Min/Max replayed on 1998-01..1999-12). The system approach meets each class's "
-        "target in expectation (model); achieved below.",
+        + " (the company's Min/Max replayed on 1998-01..1999-12; `all` is the pooled variant's). The system "
+        "approach meets each class's target in expectation (model); achieved below.",
         "",
         *md_table(headline_table(res, "company")),
         "",
         f"Overall the system approach reaches {sys_comp['fill_rate']:.4f} at {sys_comp['stock_value']:,.0f}: "
-        "a per-class target met in the model falls short out of sample by the demand shift above.",
+        "a per-class target met in the model falls short out of sample by the demand shift (forecast level "
+        "table below).",
         "",
-        "### With targets chosen on the training window (inner split)",
+        "### With targets chosen on the training window (inner split), by criticality",
         "",
-        "Per class the smallest target (grid " + ", ".join(f"{t:g}" for t in INNER_GRID) + ") whose system-approach "
-        "policy, fitted on 1997-01..1998-12, reaches in 1999 the company's 1999 fill rate; chosen: "
-        + ", ".join(f"{c} {t:g}" for c, t in inner["targets"].items()) + ". The largest grid value means none did.",
+        "Per class (`system`, `system_post`) or overall (`pooled_post`) the smallest target (grid "
+        + ", ".join(f"{t:g}" for t in INNER_GRID) + ") whose policy, fitted on 1997-01..1998-12, reaches in 1999 "
+        "the company's 1999 fill rate; chosen: "
+        + "; ".join(f"`{v}` " + ", ".join(f"{c} {t:g}" for c, t in tg.items()) for v, tg in inner["targets"].items())
+        + ". The largest grid value means none did. Each table row below uses the target set named in the "
+        "column's variant (`system`: `inner`, `system_post`: `inner_post`, `pooled_post`: `inner_pooled`).",
         "",
-        *md_table(headline_table(res, "inner")),
+        *md_table(inner_table(res)),
         "",
         "## Trade-off curves (one target for every class; all materials and those with 1997-99 demand)",
         "",

@@ -33,7 +33,7 @@ __all__ = ["base_stock_options", "per_item_levels", "system_levels"]
 
 
 def base_stock_options(mean, var, lead_time, *, tail: float = 1e-6, max_options: int = 128,
-                       cells_per_chunk: int = 2_000_000, targets=None):
+                       cells_per_chunk: int = 2_000_000, targets=None, rate_var=None):
     """Candidate base-stock levels per material and their expected fill rate and on-hand stock.
 
     ``mean``, ``var``: demand per period [units/period, units²/period] (mean > 0); ``lead_time``:
@@ -45,6 +45,16 @@ def base_stock_options(mean, var, lead_time, *, tail: float = 1e-6, max_options:
     S of the full table with fill rate >= target (:func:`per_item_levels` on every level).
     Rows are grouped by support size so that each chunk's tables are narrow (loop over chunks,
     whole-array steps inside).
+
+    ``rate_var``: optional uncertainty of the demand rate itself, Var(μ_i | data)
+    [units²/period²] (e.g. :func:`benchmarks.real.credibility.rate_posterior_var`).  Demand over
+    ``t`` periods given the rate is the compound Poisson of ``mean``/``var``; mixed over the rate's
+    posterior its variance is ``t·var + t²·Var(μ)`` (law of total variance; a gamma-mixed Poisson
+    is the negative binomial, Gelman et al., *Bayesian Data Analysis*, 3rd ed., §2.6).  It enters
+    the tables as ``lead_time_sd = (L + 1)·sqrt(Var(μ))/μ`` [periods] (a random rate is a random
+    time scale: ``μ² sd²`` = ``(L + 1)² Var(μ)``), exact at the end of the protection interval
+    ``L + 1`` and slightly above it earlier in the review period; the line sizes stay those of the
+    given ``var``.
     """
     mean = np.asarray(mean, dtype=float)
     n = mean.size
@@ -57,7 +67,14 @@ def base_stock_options(mean, var, lead_time, *, tail: float = 1e-6, max_options:
     if int(max_options) < 2:
         raise ValueError(f"max_options must be an integer >= 2, received {max_options!r}")
     v = np.maximum(var, mean)
-    K = dist.support_size("nbinom", mean * (L + 1.0), v * (L + 1.0), tail)
+    if rate_var is None:
+        sdL = np.zeros(n)
+    else:
+        rv = np.broadcast_to(np.asarray(rate_var, dtype=float), (n,))
+        if np.any(~np.isfinite(rv) | (rv < 0)):
+            raise ValueError(f"rate_var must be finite and >= 0 [units²/period²]; received {rv[~(rv >= 0)][:1]!r}")
+        sdL = (L + 1.0) * np.sqrt(rv) / mean
+    K = dist.support_size("nbinom", mean * (L + 1.0), v * (L + 1.0) + (mean * sdL) ** 2, tail)
     M = int(max_options)
     level = np.zeros((n, M), dtype=np.int64)
     fill = np.zeros((n, M))
@@ -72,7 +89,8 @@ def base_stock_options(mean, var, lead_time, *, tail: float = 1e-6, max_options:
         while j < n and (j - i + 1) * K[order[j]] <= cells_per_chunk:
             j += 1
         rows = order[i:j]
-        T = build_tables("nbinom", mean[rows], v[rows], L[rows], 1.0, line_size_pmf="family", tail=tail)
+        T = build_tables("nbinom", mean[rows], v[rows], L[rows], 1.0, lead_time_sd=sdL[rows],
+                         line_size_pmf="family", tail=tail)
         k = np.minimum(K[rows], T.K)
         # options: every level below M, else M levels evenly spread over 0..k-1
         grid = np.where(k[:, None] <= M, np.arange(M)[None, :],

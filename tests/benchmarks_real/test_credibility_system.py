@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from benchmarks.real.common import pipeline_policy
@@ -176,7 +177,7 @@ def test_refinery_forecast_choice_and_plan_use_the_training_window_only():
     y2[:, N_TRAIN:] *= 3.0
     f2, _ = inner_forecast_choice(y2)
     assert f1 == f2 and f1 == tab.loc[tab["bias"].abs().idxmin(), "forecast"]
-    tg = {c: 0.9 for c in CLASSES}
+    tg = dict({c: 0.9 for c in CLASSES}, all=0.9)
     p = plan(y[:, :N_TRAIN], L, price, crit, inst, [("u", tg)], f1)
     lv = p["levels"]["u"]
     hist = p["hist"]
@@ -186,3 +187,40 @@ def test_refinery_forecast_choice_and_plan_use_the_training_window_only():
     for c in CLASSES:                                     # the system approach meets each class target
         assert p["info"]["u"][c]["expected_fill"] >= 0.9 - 1e-9
         assert p["info"]["u"][c]["feasible"] and not p["info"]["u"][c]["capped"]
+    # the posterior predictive variants: one shadow price over all classes meets the overall target
+    assert p["info"]["u"]["pooled_post"]["expected_fill"] >= 0.9 - 1e-9
+    assert (p["rate_sd"] > 0).all()
+    for v in ("system_post", "pooled_post"):
+        assert lv[v].shape == (y.shape[0],) and (lv[v] >= 0).all()
+
+
+def test_refinery_inner_targets_and_report_use_the_training_window_only(tmp_path):
+    from benchmarks.real.refinery import CLASSES, INNER_GRID, N_TRAIN, inner_targets, report, run_forecast, kpis
+    from benchmarks.real.replay import ss_replay
+    y, crit, inst, L, price = _refinery_like(n=48)
+    s = np.floor(y[:, :N_TRAIN].mean(axis=1) * 2)
+    S = s + 2.0
+    a = inner_targets(y, L, price, crit, inst, s, S, forecast="ses")
+    y2 = y.copy()
+    y2[:, N_TRAIN:] = 7.0                                # the test window never enters
+    b = inner_targets(y2, L, price, crit, inst, s, S, forecast="ses")
+    assert a["targets"] == b["targets"]
+    for v in ("system", "system_post"):
+        assert set(a["targets"][v]) == set(CLASSES) | {"all"}
+        assert all(t in INNER_GRID for t in a["targets"][v].values())
+    # the pooled rule: the smallest grid target whose 1999 fill reaches the company's (or the largest)
+    t = a["table"]
+    r = t[(t["variant"] == "pooled_post") & (t["criticality"] == "all")]
+    ok = r[r["fill 1999"] >= r["company fill 1999"] - 1e-12]
+    assert a["targets"]["pooled_post"]["all"] == (ok["target"].min() if len(ok) else INNER_GRID[-1])
+    # one forecast's full run and the report (smoke: every section renders)
+    d = {"y": y, "lead_months": L, "price": price, "criticality": crit, "installations": inst, "s": s, "S": S}
+    comp = ss_replay(y, s, S, L, start=0, measure_from=N_TRAIN)
+    ktr = kpis(ss_replay(y[:, :N_TRAIN], s, S, L, start=0, measure_from=12), price, crit,
+               n_periods=N_TRAIN - 12).set_index("criticality")
+    res = run_forecast(d, "ses", comp, ktr)
+    full = {"chosen": "ses", "bias": pd.DataFrame({"forecast": ["ses"], "bias": [0.0]}),
+            "by_forecast": {"ses": res, "auto": res}, "company_train": ktr.reset_index(), "n": y.shape[0],
+            "n_test": y.shape[1] - N_TRAIN, "lead": pd.Series(L).describe()}
+    text = report(full, tmp_path, "")
+    assert "## Headline" in text and "pooled_post" in text and "Materials with 1997-99 demand only" in text
