@@ -384,6 +384,9 @@ def cmd_partition(args) -> int:
     progress(2, 3, "write: partitions")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partsopt-tmp-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the folder is for the cluster's workers too
     try:
         write_partitioned(data, tmp, n)
         if out.exists():

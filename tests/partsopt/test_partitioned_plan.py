@@ -134,6 +134,9 @@ def test_cli_partition_then_plan_then_export(tiny_dir, tmp_path, capsys):
     root = tmp_path / "byp"
     assert main(["partition", str(tiny_dir), "--out", str(root), "--partitions", "4"]) == 0
     assert is_partitioned(root)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert root.stat().st_mode & 0o777 == 0o777 & ~umask   # not private: the workers read it too
     out = tmp_path / "plan"
     assert main(["plan", str(root), "--as-of", as_of, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
