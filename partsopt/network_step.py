@@ -28,8 +28,17 @@ Rules that keep the rest of the plan valid:
   METRIC waits and emergency on-time probabilities were computed from it, so they never get
   worse (a higher level there only makes them better, which the plan does not re-count);
 * ``service.row_floors = true`` (default) keeps each row's on-time and normal-order-rate floors
-  (:mod:`policies.levels`); with false only the network target binds, so a part-location may
-  be left unstocked (s = S = 0) and served from its parent;
+  (:mod:`policies.levels`); with false they become **network-level constraints** next to the
+  hit targets (:func:`_solve_coupled`), so a part-location may fall below them or be left
+  unstocked (s = S = 0) and served from its parent: the expected on-time customer lines
+  Σ w·(hit + (1 − hit)·e) >= otd_target · Σ w (e = the emergency on-time probability, which
+  couples a dealer to its parent's level; parents are never lowered) and the normal-order
+  surplus Σ (1 − nor)·normal − nor·emergency >= 0.  Every row then takes argmax
+  μ_pool·value + μ_otd·ontime + μ_nor·surplus − cost, the multipliers μ [money per line/year]
+  found by :func:`policies.marginal.lagrangian_multi` (Kelley cutting planes on the dual,
+  then monotone bisections to a feasible, tightened allocation; Everett 1963, Fisher 1981);
+  the record gives the Lagrangian lower bound.  Within a binding budget the one-price budget
+  allocation is used and the OTD / normal-order constraints are not enforced (said in the note);
 * warehouses that only supply other locations keep their per-row policy; their investment
   counts in the budget.
 
