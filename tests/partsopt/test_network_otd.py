@@ -201,3 +201,56 @@ def test_binding_budget_falls_back_to_the_best_hit_rate_and_says_so(network_piec
 def test_row_floors_true_prices_are_one_per_pool(plans):
     rec = plans["floors"].network
     assert "multipliers" not in rec and len(rec["price_per_1000"]) == 1
+
+
+def test_coupled_quantities_equal_evaluate_policy_at_every_level():
+    """On-time, normal and emergency lines of every option, from scratch: evaluate_policy's hit
+    rate, orders and lines per year at each (s, S) of the table; not stocked: no orders, every
+    line an emergency, on time with probability e."""
+    from partsopt.network_step import _coupled_quantities
+    from policies.levels import level_options
+    from policies.service import evaluate_policy
+
+    mean = np.array([0.05, 0.4, 2.0])
+    var = np.array([0.09, 0.9, 3.0])
+    L, R, Q = np.array([5.0, 12.0, 3.0]), np.array([7.0, 1.0, 7.0]), np.array([1, 3, 8])
+    opt = level_options("nbinom", mean, var, L, R, order_quantity=Q, s_lo=-1, s_hi=np.array([3, 6, 20]),
+                        unit_cost=np.ones(3), line_size_pmf="family", tail=1e-9)
+    share = np.array([1.0, 0.6, 0.25])
+    e = np.array([0.9, 0.0, 0.5])
+    cq = _coupled_quantities(opt, share, e, 0.85)
+    w = opt.lines_per_year * share
+    np.testing.assert_allclose(cq["otd_weight"], w)
+    for i in range(3):
+        for k in range(1, opt.K):
+            if not opt.valid[i, k] or opt.order_up_to[i, k] <= 0:
+                continue
+            ev = evaluate_policy("nbinom", mean[i:i + 1], var[i:i + 1], L[i:i + 1], R[i:i + 1],
+                                 reorder_point=opt.reorder_point[i, k:k + 1], order_up_to=opt.order_up_to[i, k:k + 1],
+                                 line_size_pmf="family").iloc[0]
+            h = ev["hit_rate"]
+            assert cq["ontime"][i, k] == pytest.approx(w[i] * (h + (1 - h) * e[i]), rel=1e-6, abs=1e-9)
+            assert cq["normal"][i, k] == pytest.approx(ev["orders_per_year"], rel=1e-6)
+            assert cq["emergency"][i, k] == pytest.approx(ev["lines_per_year"] * (1 - h), rel=1e-6, abs=1e-9)
+        assert cq["normal"][i, 0] == 0.0
+        assert cq["emergency"][i, 0] == pytest.approx(opt.lines_per_year[i])
+        assert cq["ontime"][i, 0] == pytest.approx(w[i] * e[i])
+
+
+def test_with_targets_that_never_bind_the_multipliers_give_the_one_price_allocation(network_piece):
+    """HIT_ONLY (OTD 0.5, no normal-order target): the coupled solve's allocation is the one
+    of the one-price bisection (the largest λ meeting the hit target = the least μ = 1/λ)."""
+    from partsopt.network_step import choose, partition_summary, respond, solve_allocation
+
+    data, as_of = network_piece
+    cfg = resolve_config(HIT_ONLY)
+    no = draft_plan(data, as_of, cfg).options
+    summ = partition_summary(no)
+    coupled = solve_allocation(summ, lambda p: respond(no, p), cfg)
+    one = {k: v for k, v in summ.items() if k not in ("otd_lines", "price_cap")}
+    single = solve_allocation(one, lambda p: respond(no, p), cfg)
+    assert coupled.prices.size == 3 and single.prices.size == 1
+    assert coupled.prices[1] == 0 and coupled.prices[2] == 0
+    assert coupled.prices[0] * single.prices[0] == pytest.approx(1.0, rel=1e-5)
+    assert np.array_equal(choose(no, coupled.prices), choose(no, single.prices))
+    assert coupled.investment == pytest.approx(single.investment, rel=1e-12)
