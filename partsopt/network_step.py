@@ -501,7 +501,9 @@ class Allocation:
 
     mode      "target" (least investment meeting the pool targets), "budget" (most value
               within ``budget.total``) or "row" (a budget the row plan already keeps: no change)
-    prices    (pools,) the shadow price per pool [value/year per unit of money]
+    prices    (pools,) the shadow price per pool [value/year per unit of money]; with network
+              OTD / normal-order constraints (pools + 2,) the multipliers μ [money per line/year]
+              of the pools' hit targets, on-time lines and normal-order surplus (:func:`choose`)
     pools, levels, reached (bool per pool), hit (expected hit rate per pool)
     investment  expected investment of the whole plan [money] (before overrides)
     network_hit expected line-weighted hit rate of the customer-facing rows
@@ -700,6 +702,13 @@ def _solve_coupled(summary, ask, config, names, levels, lines, fixed, budget) ->
     if not sol.reached[P + 1]:
         what.append("the network normal-order rate")
     note = ("" if not what else "out of reach: " + ", ".join(what) + "; the best the levels allow")
+    binding = [n for n, x in (("the network OTD", sol.prices[P]), ("the network normal-order rate", sol.prices[P + 1]))
+               if x > 0]
+    slack = [n for n, x, w in zip(names, sol.prices[:P], lines) if x <= 0 and w > 0]
+    if slack and binding:
+        note = (note + "; " if note else "") + (
+            f"{' and '.join(binding)} target{'s' if len(binding) > 1 else ''} set{'' if len(binding) > 1 else 's'} "
+            f"the stock: the hit target ({', '.join(slack)}) is over-fulfilled (its price is 0)")
     inv = fixed + c
     extra = {"constraints": "network OTD and normal-order rate",
              "otd_target": otd, "normal_order_rate_target": nor,

@@ -58,7 +58,7 @@ def test_every_network_target_is_met_from_the_output_tables(plans):
     r = plans["free"]
     rec = r.network
     got = network_kpis(r)
-    assert rec["mode"] == "target" and all(rec["reached"]) and rec["note"] == ""
+    assert rec["mode"] == "target" and all(rec["reached"]) and "out of reach" not in rec["note"]
     assert got["hit"] >= 0.95 - 1e-9 and got["otd"] >= 0.95 - 1e-9 and got["nor"] >= 0.85 - 1e-9
     assert got["hit"] == pytest.approx(rec["expected_network_hit_rate"], abs=1e-9)
     # (rows left at their per-row level keep the per-row solve's columns: equal to ~1e-9)
@@ -67,6 +67,8 @@ def test_every_network_target_is_met_from_the_output_tables(plans):
     # a binding constraint is met tightly (least investment): here the normal-order rate
     mu = rec["multipliers"]
     assert len(mu) == 3 and mu[2] > 0 and got["nor"] < 0.85 + 0.002
+    if mu[0] == 0:      # the hit target does not bind: the summary says what does
+        assert "normal-order rate target sets the stock" in rec["note"]
     assert rec["investment"] >= rec["lower_bound"] - 1e-6 and 0 <= rec["gap_bound"] < 0.005
     pol = r.policies
     assert pol["reason"].str.contains("network allocation (prices ", regex=False).any()
