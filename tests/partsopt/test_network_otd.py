@@ -256,3 +256,30 @@ def test_with_targets_that_never_bind_the_multipliers_give_the_one_price_allocat
     assert coupled.prices[0] * single.prices[0] == pytest.approx(1.0, rel=1e-5)
     assert np.array_equal(choose(no, coupled.prices), choose(no, single.prices))
     assert coupled.investment == pytest.approx(single.investment, rel=1e-12)
+
+
+def test_milp_with_three_constraints_equals_brute_force_on_real_option_tables(drafts):
+    """5 rows x 5 levels of the piece's option tables (the not-stocked column included): the MILP
+    the multiplier solution is measured against equals enumeration of every allocation."""
+    import itertools
+
+    from partsopt.network_step import _gains
+    from policies.milp import Constraint, solve_multiple_choice
+
+    no = drafts["free"].options
+    rows = np.flatnonzero(no.options.valid[:, :5].all(axis=1) & (no.value[:, 4] > 0))[:5]
+    assert rows.size == 5
+    cost, valid = no.options.cost[rows, :5], no.options.valid[rows, :5]
+    g = [x[rows, :5] for x in _gains(no)]
+    top = [float(x.max(axis=1).sum()) for x in g]
+    low = [float(x.min(axis=1).sum()) for x in g]
+    target = [lo_ + 0.8 * (hi_ - lo_) for lo_, hi_ in zip(low, top)]
+    best = np.inf
+    for combo in itertools.product(range(5), repeat=5):
+        k = np.array(combo)
+        if all(float(x[np.arange(5), k].sum()) >= t - 1e-9 for x, t in zip(g, target)):
+            best = min(best, float(cost[np.arange(5), k].sum()))
+    assert np.isfinite(best)
+    milp = solve_multiple_choice(cost, g[0], valid=valid, objective="min_cost",
+                                 constraints=[Constraint(f"c{j}", x, ">=", t) for j, (x, t) in enumerate(zip(g, target))])
+    assert float(cost[np.arange(5), milp.choice].sum()) == pytest.approx(best, rel=1e-9, abs=1e-9)
