@@ -7,9 +7,11 @@ For the demo network of ``--size`` (seed ``--seed``), as of its ``as_of``, plans
 * ``network``    service.scope = "network" (per-row OTD / normal-order floors kept);
 * ``network-free``  service.scope = "network", service.row_floors = false: the on-time and
   normal-order targets are network-level constraints (one multiplier each);
-* ``hit-only``   network-free with targets that never bind (otd_target 0.01, normal_order_rate 0):
-  only the network hit target, what row_floors = false meant before the network constraints;
-* ``budget``     hit-only with budget.total = ``--budget-share`` × its investment.
+* ``hit-only``   the network-free plan's per-row solve and option tables, allocated for the
+  network hit target alone (:func:`partsopt.network_step.without_network_constraints`): what
+  row_floors = false did before the network constraints;
+* ``budget``     network-free with budget.total = ``--budget-share`` × the hit-only investment
+  (a binding budget: the best network hit rate within it, OTD / normal-order not enforced).
 
 and records, per scenario: expected investment at cost (policies.inventory_value), expected
 line-weighted network hit rate and OTD of the customer-facing rows (own customer lines = own
@@ -39,8 +41,16 @@ from partsopt.config import resolve_config  # noqa: E402
 from partsopt.demo import generate  # noqa: E402
 from partsopt.demo.writer import save  # noqa: E402
 from partsopt.io import load  # noqa: E402
-from partsopt.pipeline import plan  # noqa: E402
+from partsopt.network_step import partition_summary, respond, solve_allocation, without_network_constraints  # noqa: E402,E501
+from partsopt.pipeline import draft_plan, finish_plan, plan  # noqa: E402
 from policies.service import line_sizes_for_family  # noqa: E402
+
+
+def plan_hit_only(data, as_of, config):
+    """The plan of ``config`` with its allocation solved for the hit target(s) alone."""
+    d = draft_plan(data, as_of, config)
+    summary = without_network_constraints(partition_summary(d.options))
+    return finish_plan(d, solve_allocation(summary, lambda p: respond(d.options, p), config))
 
 
 def network_kpis(result) -> tuple[float, float, float]:
@@ -72,15 +82,17 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         data = load(save(net, Path(tmp) / "data", None))
     rows = []
-    hit_only = {"scope": "network", "row_floors": False, "otd_target": 0.01, "normal_order_rate": 0.0}
+    free = {"scope": "network", "row_floors": False}
     scenarios = [("row", {}), ("network", {"service": {"scope": "network"}}),
-                 ("network-free", {"service": {"scope": "network", "row_floors": False}}),
-                 ("hit-only", {"service": hit_only})]
+                 ("network-free", {"service": free}), ("hit-only", {"service": free})]
     i = 0
     while i < len(scenarios):
         name, cfg = scenarios[i]
         t0 = time.perf_counter()
-        res = plan(data, net.as_of, resolve_config(cfg))
+        if name == "hit-only":
+            res = plan_hit_only(data, net.as_of, resolve_config(cfg))
+        else:
+            res = plan(data, net.as_of, resolve_config(cfg))
         wall = time.perf_counter() - t0
         pol = res.policies
         rec = res.network or {}
@@ -91,7 +103,7 @@ def main(argv=None) -> int:
                      int((pol["order_up_to"] > 0).sum()), len(pol), lam,
                      rec.get("rounds", 0), wall, rec.get("gap_bound")))
         if name == "hit-only":
-            scenarios.append(("budget", {"service": hit_only,
+            scenarios.append(("budget", {"service": free,
                                          "budget": {"total": args.budget_share * float(pol["inventory_value"].sum())}}))
         i += 1
     load1 = os.getloadavg()[0]
@@ -113,9 +125,10 @@ def main(argv=None) -> int:
     lines += ["", "All at service.level 0.95, otd_target 0.95, normal_order_rate 0.85 (defaults) unless said. "
               "row = default scenario; network = service.scope \"network\" with the per-row OTD and "
               "normal-order floors; network-free = row_floors false (OTD and normal-order rate as network "
-              "constraints); hit-only = row_floors false with otd_target 0.01 and normal_order_rate 0 (no OTD / "
-              "normal-order constraint); budget = hit-only with "
-              f"budget.total = {args.budget_share} × the hit-only investment.  gap bound = (investment − "
+              "constraints); hit-only = the network-free per-row solve and option tables allocated for the hit "
+              "target alone (no OTD / normal-order constraint: what row_floors false did before); budget = "
+              f"network-free with budget.total = {args.budget_share} × the hit-only investment (a binding budget: "
+              "best hit rate within it, OTD / normal-order not enforced).  gap bound = (investment − "
               "Lagrangian lower bound) / investment of the multiplier solve (row_floors false); λ nan: no hit price "
               "(row plan, or the hit target does not bind because the normal-order or OTD constraint buys more)."]
     text = "\n".join(lines) + "\n"

@@ -470,6 +470,13 @@ def respond(no: NetworkOptions, prices) -> tuple[np.ndarray, ...]:
     return tuple(_bucket_sum(no.bucket, a[i, k], N_BUCKETS, no.pool, P) for a in arrays)
 
 
+def without_network_constraints(summary: dict) -> dict:
+    """``summary`` without the network OTD / normal-order keys: :func:`solve_allocation` then
+    solves the hit targets alone with one price per pool, on the same option tables (what
+    ``row_floors = false`` did before the network constraints; for comparisons)."""
+    return {k: v for k, v in summary.items() if k not in ("otd_lines", "price_cap")}
+
+
 def merge_summaries(summaries: list[dict]) -> dict:
     """Partitions hold disjoint buckets: their per-bucket arrays add exactly (x + 0 = x)."""
     out = {k: np.array(v, copy=True) for k, v in summaries[0].items()}
@@ -824,5 +831,5 @@ def _reasons(reason, no, alloc, k, locations, location, pol):
 
 
 __all__ = ["needs_allocation", "pool_names", "pool_levels", "NetworkOptions", "build_options",
-           "partition_summary", "choose", "respond", "network_constraints", "merge_summaries", "merge_responses", "Allocation",
+           "partition_summary", "choose", "respond", "network_constraints", "without_network_constraints", "merge_summaries", "merge_responses", "Allocation",
            "solve_allocation", "apply_allocation", "PRICE_TOL", "MAX_ROUNDS", "MAX_SPAN"]

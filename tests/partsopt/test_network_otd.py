@@ -24,9 +24,18 @@ FLOORS = {"service": {"scope": "network"}}
 
 @pytest.fixture(scope="module")
 def plans(network_piece):
+    """free / floors: the plans; hit_only: the free plan's option tables allocated for the hit
+    target alone (without_network_constraints: what row_floors = false did before)."""
+    from partsopt.network_step import partition_summary, respond, solve_allocation, without_network_constraints
+    from partsopt.pipeline import finish_plan
+
     data, as_of = network_piece
-    return {k: plan(data, as_of, resolve_config(v)) for k, v in
-            (("free", FREE), ("hit_only", HIT_ONLY), ("floors", FLOORS))}
+    out = {k: plan(data, as_of, resolve_config(v)) for k, v in (("free", FREE), ("floors", FLOORS))}
+    cfg = resolve_config(FREE)
+    d = draft_plan(data, as_of, cfg)
+    summary = without_network_constraints(partition_summary(d.options))
+    out["hit_only"] = finish_plan(d, solve_allocation(summary, lambda p: respond(d.options, p), cfg))
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +84,11 @@ def test_every_network_target_is_met_from_the_output_tables(plans):
 
 
 def test_investment_lies_between_the_hit_only_and_the_row_floor_plans(plans):
+    """Same option tables: the extra network constraints cost more than the hit target alone
+    (measured on the piece: +10.6 %), the per-row floors far more."""
     inv = {k: float(v.policies["inventory_value"].sum()) for k, v in plans.items()}
-    assert inv["hit_only"] <= inv["free"] * (1 + 1e-9)
+    assert plans["hit_only"].network["price_per_1000"][0] > 0 and "multipliers" not in plans["hit_only"].network
+    assert inv["hit_only"] < inv["free"]
     assert inv["free"] < 0.8 * inv["floors"]
     # the hit-only plan misses the normal-order rate the network constraint keeps
     assert network_kpis(plans["hit_only"])["nor"] < 0.85
