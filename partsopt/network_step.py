@@ -711,7 +711,8 @@ def _solve_coupled(summary, ask, config, names, levels, lines, fixed, budget) ->
     note = ("" if not what else "out of reach: " + ", ".join(what) + "; the best the levels allow")
     binding = [n for n, x in (("the network OTD", sol.prices[P]), ("the network normal-order rate", sol.prices[P + 1]))
                if x > 0]
-    slack = [n for n, x, w in zip(names, sol.prices[:P], lines) if x <= 0 and w > 0]
+    slack = [n for n, x, w, v, t in zip(names, sol.prices[:P], lines, vv, target[:P])
+             if x <= 0 and w > 0 and v > t + 1e-6 * w]
     if slack and binding:
         note = (note + "; " if note else "") + (
             f"{' and '.join(binding)} target{'s' if len(binding) > 1 else ''} set{'' if len(binding) > 1 else 's'} "

@@ -610,6 +610,11 @@ def lagrangian_multi(respond, target, price_cap, *, max_cuts: int = 60, gap_tol:
     3. **Tighten**: each μ_j > 0 in turn is lowered by bisection to the least value at which
        every reachable constraint is still met; up to ``passes`` sweeps, ending early when no
        μ_j moves by more than ``price_tol`` (relative).
+    4. **Complementary slackness**: from the last constraint to the first, a priced one
+       (μ_j > 0) has its price set to 0 and the others re-raised as in step 2; kept if it
+       costs less, or no more when j has room to spare (over 1e-4 of the largest of |target|,
+       its total at μ = 0 and at the caps) or only constraints listed before j were raised
+       (an exact tie: the price goes to the constraint listed first, e.g. the hit target).
 
     Steps 2–3 rely on every group's options forming a chain: sorted by cost, every gain is
     nondecreasing (a higher stock level costs more and buys more hits, more on-time lines,
@@ -680,26 +685,31 @@ def lagrangian_multi(respond, target, price_cap, *, max_cuts: int = 60, gap_tol:
     c, a = cuts_c[best], cuts_a[best]
 
     # 2. feasibility: raise each violated reachable constraint's multiplier
-    for j in range(m):
-        if not reached[j]:
-            mu[j] = cap[j]
+    def repair(mu, c, a):
+        for j in range(m):
+            if not reached[j]:
+                if mu[j] != cap[j]:
+                    mu[j] = cap[j]
+                    c, a = ask(mu)
+                continue
+            if a[j] >= T[j] - eps[j]:
+                continue
+            lo, hi = mu[j], cap[j]
+            r = 0
+            while r < max_rounds and hi - lo > price_tol * hi:
+                mid = 0.5 * (lo + hi)
+                mu[j] = mid
+                _, a_mid = ask(mu)
+                if a_mid[j] >= T[j] - eps[j]:
+                    hi = mid
+                else:
+                    lo = mid
+                r += 1
+            mu[j] = hi
             c, a = ask(mu)
-            continue
-        if a[j] >= T[j] - eps[j]:
-            continue
-        lo, hi = mu[j], cap[j]
-        r = 0
-        while r < max_rounds and hi - lo > price_tol * hi:
-            mid = 0.5 * (lo + hi)
-            mu[j] = mid
-            _, a_mid = ask(mu)
-            if a_mid[j] >= T[j] - eps[j]:
-                hi = mid
-            else:
-                lo = mid
-            r += 1
-        mu[j] = hi
-        c, a = ask(mu)
+        return mu, c, a
+
+    mu, c, a = repair(mu, c, a)
 
     # 3. tighten: lower each multiplier as far as every reachable constraint allows
     for _ in range(passes):
@@ -730,5 +740,26 @@ def lagrangian_multi(respond, target, price_cap, *, max_cuts: int = 60, gap_tol:
             c, a = ask(mu)
         if not moved:
             break
+
+    room = np.maximum(scale_a, np.abs(a0) + 1.0)     # the size of each constraint's total
+    # 4. complementary slackness: a constraint met with room to spare should have price 0
+    #    (when two gains move together, e.g. on-time lines = hit lines where misses are never
+    #    on time, the price can sit on either); drop its price, re-raise the ones that then
+    #    fall short (step 2), keep the result when it costs no more.  In an exact tie (both
+    #    met to the last step) the price goes to the constraint listed first.
+    for j in range(m - 1, -1, -1):
+        if mu[j] <= 0 or not reached[j]:
+            continue
+        spare = a[j] > T[j] + 1e-4 * room[j]      # (more than one row's step)
+        if not spare and not np.any(reached[:j] & (a[:j] <= T[:j] + 1e-4 * room[:j])):   # no tie to break
+            continue
+        trial = mu.copy()
+        trial[j] = 0.0
+        c_t, a_t = ask(trial)
+        trial, c_t, a_t = repair(trial, c_t, a_t)
+        raised = np.flatnonzero(trial > mu)
+        tol_c = 1e-12 * max(abs(c), 1.0)
+        if met(a_t, reached) and (c_t < c - tol_c or (c_t <= c + tol_c and (spare or np.all(raised < j)))):
+            mu, c, a = trial, c_t, a_t
     return MultiLagrangian(prices=mu, cost=c, totals=a, reached=reached, feasible=met(a, reached),
                            dual_bound=dual_bound, cuts=n_cuts, rounds=rounds)

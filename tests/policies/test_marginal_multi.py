@@ -123,3 +123,30 @@ def test_bad_input_names_the_parameter():
         lagrangian_multi(lambda mu: respond_multi(cost, gains, mu)[1:], target, [1.0, 0.0, 1.0])
     with pytest.raises(ValueError, match="target"):
         lagrangian_multi(lambda mu: respond_multi(cost, gains, mu)[1:], [np.nan, 1.0, 0.0], [1.0, 1.0, 1.0])
+
+
+def test_a_constraint_met_with_room_to_spare_gets_price_zero():
+    """On-time lines = hit lines (misses never on time): either price buys the same allocation;
+    the OTD target (0.93) has room next to the hit target (0.95), so its price ends at 0
+    (complementary slackness) and the hit target carries the price."""
+    cost, gains, _ = chain_instance(11, 300, 10)
+    lines = gains[0].max(axis=1).sum()
+    g = np.stack([gains[0], gains[0]])
+    target = np.array([0.95 * lines, 0.93 * lines])
+    sol = solve(cost, g, target)
+    assert sol.feasible
+    assert sol.prices[0] > 0 and sol.prices[1] == 0
+    single = solve(cost, g[:1], target[:1])
+    assert sol.cost == pytest.approx(single.cost, rel=1e-9)
+
+
+def test_an_exact_tie_puts_the_price_on_the_constraint_listed_first():
+    """Two identical constraints (on-time lines = hit lines, the same target): both are met
+    to the last step, either price buys the allocation; it goes to the first (the hit target)."""
+    cost, gains, _ = chain_instance(12, 200, 8)
+    lines = gains[0].max(axis=1).sum()
+    g = np.stack([gains[0], gains[0].copy()])
+    target = np.array([0.95, 0.95]) * lines
+    sol = lagrangian_multi(lambda mu: respond_multi(cost, g, mu)[1:], target, np.array([1e6, 1.0e5]))
+    assert sol.feasible and sol.prices[0] > 0 and sol.prices[1] == 0
+    assert sol.cost == pytest.approx(solve(cost, g[:1], target[:1]).cost, rel=1e-9)
