@@ -19,7 +19,8 @@ Example (every key shown with its default, except ``by_criticality``, empty by d
     normal_order_rate = 0.85     # normal ÷ all replenishment order lines, in [0, 1)
     scope = "row"                # row: every customer-facing part-location reaches level;
                                  # network: together, line-weighted, at least investment
-    row_floors = true            # network scope: OTD and normal-order floors still per row
+    row_floors = true            # network scope: OTD and normal-order floors still per row;
+                                 # false: they are network-level targets too
 
     [policy]
     type = "sS"                  # sS (periodic review, reorder point s, order-up-to S) or base_stock
@@ -105,9 +106,11 @@ SCHEMA: dict[str, Any] = {
             "B": Key(float, None, **LEVEL),
             "C": Key(float, None, **LEVEL),
         },
-        "otd_target": Key(float, 0.95, **LEVEL, doc="on-time delivery target (any source)"),
+        "otd_target": Key(float, 0.95, **LEVEL, doc="on-time delivery target (any source); per part-location, "
+                                                    "or over the network with scope network and row_floors false"),
         "normal_order_rate": Key(float, 0.85, lower=0.0, upper=1.0, upper_open=True,
-                                 doc="minimum share of normal order lines"),
+                                 doc="minimum share of normal order lines (0 = none); per part-location, "
+                                     "or over the network with scope network and row_floors false"),
         "scope": Key(str, "row", choices=("row", "network"),
                      doc="row = every customer-facing part-location reaches the level; network = the "
                          "customer-facing part-locations together reach it as the line-weighted expected "
@@ -115,8 +118,10 @@ SCHEMA: dict[str, Any] = {
                          "inventory investment, with one shadow price (partsopt.network_step)"),
         "row_floors": Key(bool, True,
                           doc="network scope: keep the on-time and normal-order-rate floors per "
-                              "part-location (false: only the network target binds, so a part-location "
-                              "may be left unstocked and served from its parent)"),
+                              "part-location (false: otd_target and normal_order_rate become network-level, "
+                              "line-weighted targets next to the network hit rate, each with its own price, "
+                              "so a part-location may fall below them or be left unstocked and served from "
+                              "its parent; partsopt.network_step)"),
     },
     "policy": {
         "type": Key(str, "sS", choices=("sS", "base_stock")),

@@ -28,8 +28,17 @@ Rules that keep the rest of the plan valid:
   METRIC waits and emergency on-time probabilities were computed from it, so they never get
   worse (a higher level there only makes them better, which the plan does not re-count);
 * ``service.row_floors = true`` (default) keeps each row's on-time and normal-order-rate floors
-  (:mod:`policies.levels`); with false only the network target binds, so a part-location may
-  be left unstocked (s = S = 0) and served from its parent;
+  (:mod:`policies.levels`); with false they become **network-level constraints** next to the
+  hit targets (:func:`_solve_coupled`), so a part-location may fall below them or be left
+  unstocked (s = S = 0) and served from its parent: the expected on-time customer lines
+  Σ w·(hit + (1 − hit)·e) >= otd_target · Σ w (e = the emergency on-time probability, which
+  couples a dealer to its parent's level; parents are never lowered) and the normal-order
+  surplus Σ (1 − nor)·normal − nor·emergency >= 0.  Every row then takes argmax
+  μ_pool·value + μ_otd·ontime + μ_nor·surplus − cost, the multipliers μ [money per line/year]
+  found by :func:`policies.marginal.lagrangian_multi` (Kelley cutting planes on the dual,
+  then monotone bisections to a feasible, tightened allocation; Everett 1963, Fisher 1981);
+  the record gives the Lagrangian lower bound.  Within a binding budget the one-price budget
+  allocation is used and the OTD / normal-order constraints are not enforced (said in the note);
 * warehouses that only supply other locations keep their per-row policy; their investment
   counts in the budget.
 
@@ -53,6 +62,7 @@ from partsopt.errors import ConfigError
 from partsopt.partition import N_BUCKETS
 from partsopt.policy_step import override_levels
 from policies.levels import LevelOptions, level_options
+from policies.marginal import _argmax_cheapest, lagrangian_multi
 
 #: Bisection stops when the price bracket is this narrow relative to the price.
 PRICE_TOL = 1e-10
@@ -120,6 +130,14 @@ class NetworkOptions:
     row_cost_b: np.ndarray
     n_pools: int
     value_unit: str = "hit lines"
+    #: network OTD / normal-order constraints (``scope = "network"``, ``row_floors = false``),
+    #: else None: (n, K) on-time customer lines, normal order lines and emergency lines per
+    #: year of every option, (n,) the row's own customer lines, the normal-order-rate target
+    ontime: np.ndarray | None = None
+    normal: np.ndarray | None = None
+    emergency: np.ndarray | None = None
+    otd_weight: np.ndarray | None = None
+    nor_rate: float = 0.0
 
 
 def build_options(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame, locations: pd.DataFrame,
@@ -238,11 +256,43 @@ def build_options(pol: pd.DataFrame, fc: pd.DataFrame, lead: pd.DataFrame, locat
     valid[np.flatnonzero(sup), col_row[sup]] = True
     opt = LevelOptions(**{**opt.__dict__, "valid": valid, "value": value})   # one value array
     pool = _pool_of(config, pol["criticality"].to_numpy(dtype=object)[rows])
+    coupled = {}
+    if network_constraints(config):
+        coupled = _coupled_quantities(opt, share, e[rows] if e.size else np.zeros(0), nor)
     return NetworkOptions(rows=rows, options=opt, value=value, weight=weight, pool=pool,
                           bucket=buckets[rows], col_row=col_row, supplier=sup,
                           fixed_cost_b=fixed_cost_b, row_cost_b=row_cost_b,
                           n_pools=len(pool_names(config)),
-                          value_unit="filled units" if svc["target"] == "fill_rate" else "hit lines")
+                          value_unit="filled units" if svc["target"] == "fill_rate" else "hit lines", **coupled)
+
+
+def network_constraints(config: dict) -> bool:
+    """True when on-time delivery and the normal-order rate are network-level constraints:
+    ``service.scope = "network"`` with ``service.row_floors = false``."""
+    return config["service"]["scope"] == "network" and not bool(config["service"]["row_floors"])
+
+
+def _coupled_quantities(opt: LevelOptions, share: np.ndarray, e: np.ndarray, nor: float) -> dict:
+    """Per option the quantities of the network OTD and normal-order-rate constraints.
+
+    With the definitions of the per-row floors (:mod:`policies.levels`) and of the plan's
+    ``expected_otd_rate`` / ``normal_order_rate`` columns (:func:`apply_allocation`):
+
+    * on-time customer lines [lines/year] = w·(hit + (1 − hit)·e): the row's own customer
+      lines w (its flow lines × own share), hits on time, misses on time when the parent has
+      stock and the emergency arrives by the promised date (probability e, fixed by the
+      parent's level, which the allocation never lowers);
+    * normal order lines [1/year] = the orders of the row's Q (0 when not stocked);
+    * emergency lines [1/year] = lines·(1 − hit), every miss of the row's flow one emergency.
+    """
+    e = np.clip(np.nan_to_num(np.asarray(e, np.float64), nan=0.0), 0.0, 1.0)[:, None]
+    w = opt.lines_per_year * share
+    hit = opt.hit_rate
+    unstocked = (np.arange(opt.K)[None, :] == 0) | (opt.order_up_to <= 0)
+    return {"ontime": w[:, None] * (hit + (1.0 - hit) * e),
+            "normal": np.where(unstocked, 0.0, opt.orders_per_year[:, None]),
+            "emergency": opt.lines_per_year[:, None] * (1.0 - hit),
+            "otd_weight": w, "nor_rate": float(nor)}
 
 
 def _override_option(opt, value, weight, stuck, col_row, lo_q, hi_q, rows, flow, var, L, R, sd, unit_cost,
@@ -339,14 +389,66 @@ def partition_summary(no: NetworkOptions) -> dict:
         np.maximum.at(top, no.pool, np.nan_to_num(r, nan=0.0, posinf=0.0))
     lines = _bucket_sum(no.bucket, no.weight, N_BUCKETS, no.pool, P)
     row_v = _bucket_sum(no.bucket, no.value[np.arange(len(no.rows)), no.col_row], N_BUCKETS, no.pool, P)
-    return {"lines": lines, "fixed_cost": no.fixed_cost_b, "row_cost": no.row_cost_b, "row_value": row_v,
-            "top_ratio": top}
+    out = {"lines": lines, "fixed_cost": no.fixed_cost_b, "row_cost": no.row_cost_b, "row_value": row_v,
+           "top_ratio": top}
+    if no.ontime is not None:
+        out["otd_lines"] = _bucket_sum(no.bucket, no.otd_weight, N_BUCKETS)
+        out["price_cap"] = _price_caps(no)
+    return out
+
+
+def _gains(no: NetworkOptions) -> list[np.ndarray]:
+    """The constraint quantities of every option: value of each pool (0 outside it), on-time
+    lines, normal-order surplus (1 − nor)·normal − nor·emergency [lines/year]."""
+    g = [np.where((no.pool == p)[:, None], no.value, 0.0) for p in range(no.n_pools)]
+    return g + [no.ontime, (1.0 - no.nor_rate) * no.normal - no.nor_rate * no.emergency]
+
+
+def _price_caps(no: NetworkOptions) -> np.ndarray:
+    """Per constraint, a multiplier [money per line/year] at which every row takes an option of
+    largest gain (module :func:`policies.marginal.lagrangian_multi`): 2 × the largest
+    (cost range) / (smallest gap below the top gain) of a row (gaps below 1e-7 of the row's
+    gain scale are ignored)."""
+    m = no.n_pools + 2
+    cap = np.zeros(m)
+    if not len(no.rows):
+        return cap
+    o = no.options
+    c = np.where(o.valid, o.cost, np.nan)
+    crange = np.nanmax(c, axis=1) - np.nanmin(c, axis=1)
+    for j, g in enumerate(_gains(no)):
+        gv = np.where(o.valid, g, -np.inf)
+        top = gv.max(axis=1, keepdims=True)
+        scale = np.abs(np.where(o.valid, g, 0.0)).max(axis=1, keepdims=True)
+        d = top - gv
+        d = np.where(o.valid & (d > 1e-7 * scale), d, np.inf)
+        dmin = d.min(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(np.isfinite(dmin), crange / dmin, 0.0)
+        cap[j] = 2.0 * float(np.nan_to_num(r, nan=0.0, posinf=0.0).max())
+    return cap
 
 
 def choose(no: NetworkOptions, prices) -> np.ndarray:
-    """Each option row's column at its pool's price: argmax value − λ·cost, ties to the cheaper."""
+    """Each option row's column at the prices, ties to the cheaper.
+
+    ``prices`` of length n_pools: one price λ per pool [value/year per unit of money],
+    argmax value − λ·cost.  Of length n_pools + 2 (network OTD and normal-order constraints,
+    :func:`network_constraints`): multipliers μ [money per line/year] of the pools' hit
+    targets, of on-time lines and of the normal-order surplus, argmax
+    μ_pool·value + μ_otd·ontime + μ_nor·((1 − nor)·normal − nor·emergency) − cost.
+    """
     o = no.options
-    lam = np.asarray(prices, np.float64)[no.pool][:, None]
+    p = np.asarray(prices, np.float64)
+    if p.size == no.n_pools + 2:
+        if no.ontime is None:
+            raise ValueError(f"prices of length n_pools + 2 = {p.size} need the network OTD / normal-order "
+                             "quantities (service.scope = 'network', service.row_floors = false)")
+        mu = p[no.pool][:, None]
+        gain = mu * no.value + p[-2] * no.ontime + p[-1] * ((1.0 - no.nor_rate) * no.normal
+                                                           - no.nor_rate * no.emergency)
+        return _argmax_cheapest(np.where(o.valid, gain - o.cost, -np.inf), o.cost, o.valid)
+    lam = p[no.pool][:, None]
     score = np.where(o.valid, no.value - lam * o.cost, -np.inf)
     best = score.max(axis=1, keepdims=True)
     tol = 1e-12 * np.maximum(np.abs(best), 1.0)
@@ -354,34 +456,45 @@ def choose(no: NetworkOptions, prices) -> np.ndarray:
     return np.argmin(np.where(cand, o.cost, np.inf), axis=1)
 
 
-def respond(no: NetworkOptions, prices) -> tuple[np.ndarray, np.ndarray]:
-    """A partition's answer at ``prices`` (one per pool): cost and value per (pool, bucket)."""
+def respond(no: NetworkOptions, prices) -> tuple[np.ndarray, ...]:
+    """A partition's answer at ``prices`` (:func:`choose`): cost and value per (pool, bucket);
+    with the network OTD / normal-order constraints also on-time lines, normal order lines
+    and emergency lines per (pool, bucket)."""
     P = no.n_pools
+    n_out = 2 if no.ontime is None else 5
     if not len(no.rows):
-        return np.zeros((P, N_BUCKETS)), np.zeros((P, N_BUCKETS))
+        return tuple(np.zeros((P, N_BUCKETS)) for _ in range(n_out))
     k = choose(no, prices)
     i = np.arange(len(no.rows))
-    return (_bucket_sum(no.bucket, no.options.cost[i, k], N_BUCKETS, no.pool, P),
-            _bucket_sum(no.bucket, no.value[i, k], N_BUCKETS, no.pool, P))
+    arrays = [no.options.cost, no.value] + ([] if no.ontime is None else [no.ontime, no.normal, no.emergency])
+    return tuple(_bucket_sum(no.bucket, a[i, k], N_BUCKETS, no.pool, P) for a in arrays)
+
+
+def without_network_constraints(summary: dict) -> dict:
+    """``summary`` without the network OTD / normal-order keys: :func:`solve_allocation` then
+    solves the hit targets alone with one price per pool, on the same option tables (what
+    ``row_floors = false`` did before the network constraints; for comparisons)."""
+    return {k: v for k, v in summary.items() if k not in ("otd_lines", "price_cap")}
 
 
 def merge_summaries(summaries: list[dict]) -> dict:
     """Partitions hold disjoint buckets: their per-bucket arrays add exactly (x + 0 = x)."""
     out = {k: np.array(v, copy=True) for k, v in summaries[0].items()}
     for s in summaries[1:]:
-        for k in ("lines", "fixed_cost", "row_cost", "row_value"):
-            out[k] = out[k] + s[k]
-        out["top_ratio"] = np.maximum(out["top_ratio"], s["top_ratio"])
+        for k in ("lines", "fixed_cost", "row_cost", "row_value", "otd_lines"):
+            if k in out:
+                out[k] = out[k] + s[k]
+        for k in ("top_ratio", "price_cap"):
+            if k in out:
+                out[k] = np.maximum(out[k], s[k])
     return out
 
 
-def merge_responses(answers: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    c = answers[0][0].copy()
-    v = answers[0][1].copy()
-    for a in answers[1:]:
-        c = c + a[0]
-        v = v + a[1]
-    return c, v
+def merge_responses(answers: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    out = [a.copy() for a in answers[0]]
+    for ans in answers[1:]:
+        out = [x + y for x, y in zip(out, ans)]
+    return tuple(out)
 
 
 def _total(a) -> float:
@@ -395,7 +508,9 @@ class Allocation:
 
     mode      "target" (least investment meeting the pool targets), "budget" (most value
               within ``budget.total``) or "row" (a budget the row plan already keeps: no change)
-    prices    (pools,) the shadow price per pool [value/year per unit of money]
+    prices    (pools,) the shadow price per pool [value/year per unit of money]; with network
+              OTD / normal-order constraints (pools + 2,) the multipliers μ [money per line/year]
+              of the pools' hit targets, on-time lines and normal-order surplus (:func:`choose`)
     pools, levels, reached (bool per pool), hit (expected hit rate per pool)
     investment  expected investment of the whole plan [money] (before overrides)
     network_hit expected line-weighted hit rate of the customer-facing rows
@@ -414,10 +529,21 @@ class Allocation:
     note: str = ""
     extra: dict = field(default_factory=dict)
 
+    def hit_prices(self) -> np.ndarray:
+        """The pools' prices as value/year per unit of money (λ): the prices themselves, or
+        1 / μ of the multipliers of a solve with network OTD / normal-order constraints
+        (μ = 0, a hit target that does not bind because the OTD or normal-order constraint
+        already buys more: 0, and the record's ``multipliers`` say so)."""
+        p = np.asarray(self.prices, np.float64)
+        if p.size == len(self.pools) + 2:
+            mu = p[: len(self.pools)]
+            return np.where(mu > 0, 1.0 / np.where(mu > 0, mu, 1.0), 0.0)
+        return p
+
     def record(self) -> dict:
         """A JSON-ready record (run.json, the plan summary)."""
         return {"mode": self.mode, "pools": list(self.pools),
-                "price_per_1000": [float(p) * _PER for p in self.prices],
+                "price_per_1000": [float(p) * _PER for p in self.hit_prices()],
                 "target_level": [float(x) for x in self.levels],
                 "reached": [bool(x) for x in self.reached], "expected_hit_rate": [float(x) for x in self.hit],
                 "expected_network_hit_rate": float(self.network_hit), "investment": float(self.investment),
@@ -442,7 +568,8 @@ def solve_allocation(summary: dict, ask: Callable[[np.ndarray], tuple[np.ndarray
     rounds = 0
 
     def totals(prices):
-        c, v = ask(prices)
+        answer = ask(prices)
+        c, v = answer[0], answer[1]
         return np.array([_total(c[p]) for p in range(P)]), np.array([_total(v[p]) for p in range(P)])
 
     def result(mode, prices, reached, note=""):
@@ -468,7 +595,17 @@ def solve_allocation(summary: dict, ask: Callable[[np.ndarray], tuple[np.ndarray
         target = None
     else:
         target = levels * lines
-    if target is not None:
+    if target is not None and "otd_lines" in summary:
+        res = _solve_coupled(summary, ask, config, names, levels, lines, fixed, budget)
+        rounds = res.rounds
+        if budget <= 0 or res.investment <= budget + 1e-9 * max(budget, 1.0):
+            if budget > 0:
+                res.note = (res.note + "; " if res.note else "") + f"within the budget {budget:,.0f}"
+            return res
+        over = res.investment
+        target_note = ("; the network OTD and normal-order-rate constraints are not enforced within a "
+                       "binding budget")
+    elif target is not None:
         # per pool: the largest price whose allocation still meets the pool's target
         lo, hi = np.zeros(P), hi0.copy()
         _, v_hi = totals(hi)
@@ -496,6 +633,8 @@ def solve_allocation(summary: dict, ask: Callable[[np.ndarray], tuple[np.ndarray
         over = res.investment
     else:
         over = _total(summary["row_cost"])
+    if "otd_lines" not in summary or target is None:
+        target_note = ""
     # budget: one price for every pool, the smallest whose investment fits
     top = float(hi0.max())
     c_hi = fixed + _total(totals(np.full(P, top))[0])
@@ -521,8 +660,75 @@ def solve_allocation(summary: dict, ask: Callable[[np.ndarray], tuple[np.ndarray
     res = result("budget", np.full(P, hi), np.zeros(P, bool))
     res.reached = res.hit >= levels - 1e-9
     what = "the network target" if target is not None else "the row plan"
-    res.note = (f"{what} costs {over:,.0f} > budget {budget:,.0f}: best network hit rate within the budget")
+    res.note = (f"{what} costs {over:,.0f} > budget {budget:,.0f}: best network hit rate within the budget"
+                + target_note)
     return res
+
+
+def _solve_coupled(summary, ask, config, names, levels, lines, fixed, budget) -> Allocation:
+    """The network target with on-time delivery and the normal-order rate as network-level,
+    line-weighted constraints (``row_floors = false``), by :func:`policies.marginal.lagrangian_multi`.
+
+    Constraints (sums over the customer-facing option rows, expected values per year):
+
+    * per pool p:  Σ hit lines (fill rate: filled units) >= level_p · Σ lines   (as in one price);
+    * OTD:         Σ on-time customer lines >= service.otd_target · Σ customer lines;
+    * normal-order rate:  Σ normal / Σ (normal + emergency) >= nor, i.e.
+      Σ (1 − nor)·normal − nor·emergency >= 0 (``service.normal_order_rate = 0``: always met).
+
+    Every sum is formed per bucket and added with :func:`math.fsum` (bit-identical on a
+    cluster); the multiplier search is on the client only.
+    """
+    P = len(names)
+    otd = float(config["service"]["otd_target"])
+    nor = float(config["service"]["normal_order_rate"])
+    otd_lines = _total(summary["otd_lines"])
+
+    def sums(mu):
+        c, v, on, nrm, em = ask(np.asarray(mu, np.float64))
+        vv = np.array([_total(v[p]) for p in range(P)])
+        n_, e_ = _total(nrm), _total(em)
+        return _total(c), vv, _total(on), n_, e_
+
+    def gains(mu):
+        c, vv, on, n_, e_ = sums(mu)
+        return c, np.r_[vv, on, (1.0 - nor) * n_ - nor * e_]
+
+    target = np.r_[levels * lines, otd * otd_lines, 0.0]
+    cap = np.maximum(np.asarray(summary["price_cap"], np.float64), 1e-300)
+    sol = lagrangian_multi(gains, target, np.where(cap > 1e-300, cap, 1.0), max_rounds=MAX_ROUNDS)
+    c, vv, on, n_, e_ = sums(sol.prices)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hit = np.where(lines > 0, vv / lines, np.nan)
+    tl = _total(lines)
+    net = _total(vv) / tl if tl > 0 else float("nan")
+    reached = sol.reached[:P] | (lines <= 0)
+    what = ["the hit target of " + n for n, r in zip(names, reached) if not r]
+    if not sol.reached[P]:
+        what.append("the network OTD target")
+    if not sol.reached[P + 1]:
+        what.append("the network normal-order rate")
+    note = ("" if not what else "out of reach: " + ", ".join(what) + "; the best the levels allow")
+    binding = [n for n, x in (("the network OTD", sol.prices[P]), ("the network normal-order rate", sol.prices[P + 1]))
+               if x > 0]
+    slack = [n for n, x, w, v, t in zip(names, sol.prices[:P], lines, vv, target[:P])
+             if x <= 0 and w > 0 and v > t + 1e-6 * w]
+    if slack and binding:
+        note = (note + "; " if note else "") + (
+            f"{' and '.join(binding)} target{'s' if len(binding) > 1 else ''} set{'' if len(binding) > 1 else 's'} "
+            f"the stock: the hit target ({', '.join(slack)}) is over-fulfilled (its price is 0)")
+    inv = fixed + c
+    extra = {"constraints": "network OTD and normal-order rate",
+             "otd_target": otd, "normal_order_rate_target": nor,
+             "expected_network_otd_rate": on / otd_lines if otd_lines > 0 else float("nan"),
+             "expected_network_normal_order_rate": n_ / (n_ + e_) if n_ + e_ > 0 else 1.0,
+             "multipliers": [float(x) for x in sol.prices],
+             "lower_bound": fixed + sol.dual_bound,
+             "gap_bound": (c - sol.dual_bound) / inv if inv > 0 else 0.0,
+             "cuts": int(sol.cuts)}
+    return Allocation(mode="target", prices=np.asarray(sol.prices, np.float64), pools=names, levels=levels,
+                      reached=reached, hit=hit, investment=inv, network_hit=net, budget=budget,
+                      rounds=sol.rounds, note=note, extra=extra)
 
 
 # ------------------------------------------------------------------ applying the prices
@@ -599,10 +805,15 @@ def _reasons(reason, no, alloc, k, locations, location, pol):
     label = {"target": "network allocation", "budget": "budget allocation"}[alloc.mode]
     s_row = pol["reorder_point"].to_numpy()[rows]
     S_row = pol["order_up_to"].to_numpy()[rows]
+    coupled = np.asarray(alloc.prices).size == no.n_pools + 2
     for n, (kk, ps, pr, ri, ru, sr, Sr, sup, par) in enumerate(zip(
-            k.tolist(), no.pool.tolist(), alloc.prices[no.pool].tolist(), r_in.tolist(), r_up.tolist(),
+            k.tolist(), no.pool.tolist(), np.asarray(alloc.prices)[no.pool].tolist(), r_in.tolist(), r_up.tolist(),
             s_row.tolist(), S_row.tolist(), no.supplier.tolist(), parent.tolist())):
-        lam = f"λ = {pr * _PER:.3g} {what}/yr per 1,000 of stock"
+        if coupled:
+            lam = (f"prices {pr:.3g} per {what[:-1]}/yr, {alloc.prices[-2]:.3g} per on-time line/yr, "
+                   f"{alloc.prices[-1]:.3g} per normal-order line/yr")
+        else:
+            lam = f"λ = {pr * _PER:.3g} {what}/yr per 1,000 of stock"
         s_, S_ = int(o.reorder_point[n, kk]), int(o.order_up_to[n, kk])
         if S_ <= 0:
             reason[rows[n]] = f"not stocked: served from {par or 'the supplier'} ({label}, {lam})"
@@ -621,5 +832,5 @@ def _reasons(reason, no, alloc, k, locations, location, pol):
 
 
 __all__ = ["needs_allocation", "pool_names", "pool_levels", "NetworkOptions", "build_options",
-           "partition_summary", "choose", "respond", "merge_summaries", "merge_responses", "Allocation",
+           "partition_summary", "choose", "respond", "network_constraints", "without_network_constraints", "merge_summaries", "merge_responses", "Allocation",
            "solve_allocation", "apply_allocation", "PRICE_TOL", "MAX_ROUNDS", "MAX_SPAN"]

@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Hull", "convex_hull_steps", "efficient_frontier", "respond_at_price",
-           "bisect_price", "lagrangian_solve", "LagrangianSolution"]
+           "bisect_price", "lagrangian_solve", "LagrangianSolution", "respond_multi",
+           "MultiLagrangian", "lagrangian_multi"]
 
 
 def _as_options(cost, value, valid=None, extras=None):
@@ -524,3 +525,241 @@ def _fill_budget(cost, value, valid, choice, rest, budget, eps_c, improve, max_i
             g, k = np.unravel_index(np.argmax(np.where(cand, gain, -np.inf)), cost.shape)
             choice[g] = k
     return choice
+
+
+# ------------------------------------------------------------------ several coupled constraints
+def respond_multi(cost, gains, prices, valid=None):
+    """Each group's best option at multipliers μ: argmax_k Σ_j μ_j·gains[j,g,k] − cost[g,k].
+
+    ``gains`` (m, G, K) are the constraint quantities of every option (e.g. hit lines,
+    on-time lines [1/year]), ``prices`` (m,) the multipliers μ_j >= 0 [money per unit of
+    gain j].  Ties go to the cheaper option (then the lower column).  Returns
+    (choice (G,), total cost, totals (m,) of the gains).
+    """
+    cost = np.asarray(cost, dtype=float)
+    gains = np.asarray(gains, dtype=float)
+    if cost.ndim != 2 or gains.ndim != 3 or gains.shape[1:] != cost.shape:
+        raise ValueError(f"gains must have shape (m, G, K) with (G, K) = cost.shape {cost.shape}, "
+                         f"received {gains.shape}")
+    mu = np.asarray(prices, dtype=float)
+    if mu.shape != (gains.shape[0],) or not np.all(np.isfinite(mu)) or np.any(mu < 0):
+        raise ValueError(f"prices must be {gains.shape[0]} finite values >= 0 [money per unit of gain], "
+                         f"received {prices!r}")
+    valid = np.ones(cost.shape, bool) if valid is None else np.asarray(valid, bool)
+    if valid.shape != cost.shape or not valid.any(axis=1).all():
+        raise ValueError("valid must have the shape of cost and at least one True per group, "
+                         f"received shape {valid.shape}")
+    score = np.where(valid, np.tensordot(mu, gains, axes=1) - cost, -np.inf)
+    choice = _argmax_cheapest(score, cost, valid)
+    rows = np.arange(cost.shape[0])
+    return choice, float(cost[rows, choice].sum()), gains[:, rows, choice].sum(axis=1)
+
+
+def _argmax_cheapest(score, cost, valid):
+    """argmax of ``score`` per row, ties (1e-12 relative) to the cheaper option."""
+    best = score.max(axis=1, keepdims=True)
+    tol = 1e-12 * np.maximum(np.abs(best), np.abs(np.where(valid, cost, 0.0)).max(axis=1, keepdims=True) + 1.0)
+    cand = valid & (score >= best - tol)
+    return np.argmin(np.where(cand, cost, np.inf), axis=1)
+
+
+@dataclass(frozen=True)
+class MultiLagrangian:
+    """Outcome of :func:`lagrangian_multi`.
+
+    prices (m,) the multipliers μ [money per unit of gain]; cost, totals (m,) of the
+    allocation at μ; reached (m,) the constraint is reachable at all (met at the price
+    caps); feasible: every reachable constraint met; dual_bound: the best Lagrangian lower
+    bound max q(μ) found [money] (the optimal cost of the problem is >= it); cuts: cutting-
+    plane iterations; rounds: calls of ``respond`` in all.
+    """
+
+    prices: np.ndarray
+    cost: float
+    totals: np.ndarray
+    reached: np.ndarray
+    feasible: bool
+    dual_bound: float
+    cuts: int
+    rounds: int
+
+
+def lagrangian_multi(respond, target, price_cap, *, max_cuts: int = 60, gap_tol: float = 1e-9,
+                     price_tol: float = 1e-7, passes: int = 3, max_rounds: int = 200) -> MultiLagrangian:
+    """Least cost with m coupled ">=" constraints Σ_g gains[j] >= target[j], by multipliers.
+
+    ``respond(μ) -> (total cost, totals (m,))`` is the black-box response of every group at
+    multipliers μ (:func:`respond_multi`, or the sum over partitions of a network); the
+    loop never sees the groups, so it runs unchanged over a cluster.
+
+    Problem: min Σ_g c_g(k_g) s.t. Σ_g a_jg(k_g) >= T_j (j = 1..m), one option k_g per group.
+    The Lagrangian dual q(μ) = min_k [Σ c − Σ_j μ_j (Σ a_j − T_j)] = C(μ) − μ·(A(μ) − T)
+    (C, A = the totals of the response at μ) is concave, piecewise linear, and q(μ) <= the
+    optimum for every μ >= 0 (weak duality; Everett 1963, Theorem 1 for the allocation form;
+    Fisher 1981 "The Lagrangian relaxation method for solving integer programming problems",
+    Management Science 27, §3 for several constraints).  ``T − A(μ)`` is a supergradient.
+
+    1. **Dual**: Kelley's cutting-plane method (Kelley 1960, J. SIAM 8, 703–712) maximises q
+       on the box 0 <= μ <= ``price_cap``: each response adds the cut q <= C_l − μ·(A_l − T),
+       the next μ maximises the cuts (an LP, scipy's HiGHS).  q is polyhedral with finitely
+       many pieces (one per allocation), so the method ends after finitely many cuts
+       (Bertsekas, *Convex Optimization Algorithms* 2015, Prop. 4.1.2); it stops when the LP
+       bound and the best q agree to ``gap_tol`` (relative) or after ``max_cuts``.
+    2. **Feasible allocation** from the best dual point: each violated, reachable constraint j
+       in turn raises μ_j by bisection to the least value meeting it.
+    3. **Tighten**: each μ_j > 0 in turn is lowered by bisection to the least value at which
+       every reachable constraint is still met; up to ``passes`` sweeps, ending early when no
+       μ_j moves by more than ``price_tol`` (relative).
+    4. **Complementary slackness**: from the last constraint to the first, a priced one
+       (μ_j > 0) has its price set to 0 and the others re-raised as in step 2; kept if it
+       costs less, or no more when j has room to spare (over 1e-4 of the largest of |target|,
+       its total at μ = 0 and at the caps) or only constraints listed before j were raised
+       (an exact tie: the price goes to the constraint listed first, e.g. the hit target).
+
+    Steps 2–3 rely on every group's options forming a chain: sorted by cost, every gain is
+    nondecreasing (a higher stock level costs more and buys more hits, more on-time lines,
+    fewer emergency lines).  Then the score Σ μ_j a_j − c has increasing differences in
+    (option, μ_j) and the cheapest maximiser moves up with every μ_j (Topkis 1978, Thm 6.1),
+    so every total and the cost are nondecreasing in each μ_j: a constraint met stays met
+    when any multiplier rises, and each bisection is on a monotone predicate.  Every step
+    is a bounded number of bisection rounds, so the method terminates.  The cost found
+    minus ``dual_bound`` bounds the distance to the optimum.
+
+    ``price_cap`` (m,) > 0: multipliers at which each constraint is at its most (every group
+    at an option of largest gain j); a constraint not met there is out of reach (``reached``
+    False, its μ stays at the cap: the most the options allow).
+    """
+    from scipy.optimize import linprog
+
+    T = np.asarray(target, dtype=float)
+    cap = np.asarray(price_cap, dtype=float)
+    m = T.size
+    if T.ndim != 1 or not np.all(np.isfinite(T)):
+        raise ValueError(f"target must be a 1-d array of finite values, received {target!r}")
+    if cap.shape != (m,) or not np.all(np.isfinite(cap)) or np.any(cap <= 0):
+        raise ValueError(f"price_cap must be {m} finite values > 0 [money per unit of gain], received {price_cap!r}")
+    rounds = 0
+
+    def ask(mu):
+        nonlocal rounds
+        rounds += 1
+        c, a = respond(np.asarray(mu, dtype=float))
+        return float(c), np.asarray(a, dtype=float)
+
+    c_top, a_top = ask(cap)
+    scale_a = np.maximum(np.abs(T), np.abs(a_top)) + 1.0
+    eps = 1e-9 * scale_a
+    reached = a_top >= T - eps
+
+    def met(a, which):
+        return bool(np.all((a >= T - eps)[which]))
+
+    # 1. Kelley's cutting planes on the box (variables x = μ / cap in [0, 1], t = q / scale)
+    c0, a0 = ask(np.zeros(m))
+    cuts_c, cuts_a, pts = [c0, c_top], [a0, a_top], [np.zeros(m), cap.copy()]
+    qs = [c0, c_top - float(cap @ (a_top - T))]
+    best = int(np.argmax(qs))
+    scale_c = max(abs(c0), abs(c_top), 1.0)
+    n_cuts = 0
+    while n_cuts < max_cuts:
+        A_ub = np.column_stack([np.array([(a - T) * cap for a in cuts_a]) / scale_c, np.ones(len(cuts_c))])
+        b_ub = np.array(cuts_c) / scale_c
+        lp = linprog(np.r_[np.zeros(m), -1.0], A_ub=A_ub, b_ub=b_ub,
+                     bounds=[(0.0, 1.0)] * m + [(None, None)], method="highs")
+        if lp.status != 0:       # numerical trouble: keep the best point found
+            break
+        upper = -lp.fun * scale_c
+        if upper - qs[best] <= gap_tol * max(abs(qs[best]), 1.0):
+            break
+        mu = np.clip(lp.x[:m], 0.0, 1.0) * cap
+        c, a = ask(mu)
+        n_cuts += 1
+        cuts_c.append(c)
+        cuts_a.append(a)
+        pts.append(mu)
+        qs.append(c - float(mu @ (a - T)))
+        if qs[-1] > qs[best]:
+            best = len(qs) - 1
+    dual_bound = float(qs[best])
+    mu = pts[best].copy()
+    c, a = cuts_c[best], cuts_a[best]
+
+    # 2. feasibility: raise each violated reachable constraint's multiplier
+    def repair(mu, c, a):
+        for j in range(m):
+            if not reached[j]:
+                if mu[j] != cap[j]:
+                    mu[j] = cap[j]
+                    c, a = ask(mu)
+                continue
+            if a[j] >= T[j] - eps[j]:
+                continue
+            lo, hi = mu[j], cap[j]
+            r = 0
+            while r < max_rounds and hi - lo > price_tol * hi:
+                mid = 0.5 * (lo + hi)
+                mu[j] = mid
+                _, a_mid = ask(mu)
+                if a_mid[j] >= T[j] - eps[j]:
+                    hi = mid
+                else:
+                    lo = mid
+                r += 1
+            mu[j] = hi
+            c, a = ask(mu)
+        return mu, c, a
+
+    mu, c, a = repair(mu, c, a)
+
+    # 3. tighten: lower each multiplier as far as every reachable constraint allows
+    for _ in range(passes):
+        moved = False
+        for j in range(m):
+            if mu[j] <= 0 or not reached[j]:
+                continue
+            keep = mu[j]
+            mu[j] = 0.0
+            c0_, a0_ = ask(mu)
+            if met(a0_, reached):
+                c, a, moved = c0_, a0_, True
+                continue
+            lo, hi = 0.0, keep
+            r = 0
+            while r < max_rounds and hi - lo > price_tol * hi:
+                mid = 0.5 * (lo + hi)
+                mu[j] = mid
+                _, a_mid = ask(mu)
+                if met(a_mid, reached):
+                    hi = mid
+                else:
+                    lo = mid
+                r += 1
+            mu[j] = hi
+            if hi < keep * (1.0 - price_tol):
+                moved = True
+            c, a = ask(mu)
+        if not moved:
+            break
+
+    room = np.maximum(scale_a, np.abs(a0) + 1.0)     # the size of each constraint's total
+    # 4. complementary slackness: a constraint met with room to spare should have price 0
+    #    (when two gains move together, e.g. on-time lines = hit lines where misses are never
+    #    on time, the price can sit on either); drop its price, re-raise the ones that then
+    #    fall short (step 2), keep the result when it costs no more.  In an exact tie (both
+    #    met to the last step) the price goes to the constraint listed first.
+    for j in range(m - 1, -1, -1):
+        if mu[j] <= 0 or not reached[j]:
+            continue
+        spare = a[j] > T[j] + 1e-4 * room[j]      # (more than one row's step)
+        if not spare and not np.any(reached[:j] & (a[:j] <= T[:j] + 1e-4 * room[:j])):   # no tie to break
+            continue
+        trial = mu.copy()
+        trial[j] = 0.0
+        c_t, a_t = ask(trial)
+        trial, c_t, a_t = repair(trial, c_t, a_t)
+        raised = np.flatnonzero(trial > mu)
+        tol_c = 1e-12 * max(abs(c), 1.0)
+        if met(a_t, reached) and (c_t < c - tol_c or (c_t <= c + tol_c and (spare or np.all(raised < j)))):
+            mu, c, a = trial, c_t, a_t
+    return MultiLagrangian(prices=mu, cost=c, totals=a, reached=reached, feasible=met(a, reached),
+                           dual_bound=dual_bound, cuts=n_cuts, rounds=rounds)

@@ -18,6 +18,9 @@ from partsopt.pipeline import draft_plan, plan
 from policies.service import line_sizes_for_family
 
 FREE = {"service": {"scope": "network", "row_floors": False}}
+#: row_floors = false with OTD and normal-order-rate targets that do not bind on the piece
+#: (expected network OTD 0.95 > 0.5 without them, no normal-order constraint): only the hit target
+HIT_ONLY = {"service": {"scope": "network", "row_floors": False, "otd_target": 0.5, "normal_order_rate": 0.0}}
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +32,7 @@ def piece(network_piece):
 def plans(piece):
     data, as_of = piece
     out = {"row": plan(data, as_of), "free": plan(data, as_of, resolve_config(FREE)),
+           "hit_only": plan(data, as_of, resolve_config(HIT_ONLY)),
            "floors": plan(data, as_of, resolve_config({"service": {"scope": "network"}}))}
     return out
 
@@ -65,7 +69,7 @@ def test_row_scope_has_no_allocation(plans):
 
 
 def test_network_target_is_met_with_less_stock_than_the_row_plan(plans):
-    row, net = plans["row"], plans["free"]
+    row, net = plans["row"], plans["hit_only"]
     rec = net.network
     assert rec["mode"] == "target" and rec["reached"] == [True]
     h = network_hit(net)
@@ -79,7 +83,7 @@ def test_network_target_is_met_with_less_stock_than_the_row_plan(plans):
     pol = net.policies
     unstocked = pol["reason"].str.startswith("not stocked: served from")
     assert unstocked.any() and (pol.loc[unstocked, "order_up_to"] == 0).all()
-    assert pol.loc[unstocked, "reason"].str.contains("network allocation, λ = ").all()
+    assert pol.loc[unstocked, "reason"].str.contains("network allocation, prices ").all()
     # every customer-facing row says what the price bought
     alloc = pol["reason"].str.contains("network allocation")
     assert alloc.sum() > 0.5 * len(pol)
@@ -123,15 +127,15 @@ def test_a_customer_facing_supplier_keeps_at_least_its_row_level(tmp_path):
 
 def test_budget_is_kept_and_buys_more_with_more_money(piece, plans):
     data, as_of = piece
-    target_cost = plans["free"].network["investment"]
-    d = draft_plan(data, as_of, resolve_config(FREE))
+    target_cost = plans["hit_only"].network["investment"]
+    d = draft_plan(data, as_of, resolve_config(HIT_ONLY))
     o = d.options.options
     cheapest = d.options.fixed_cost_b.sum() + np.where(o.valid, o.cost, np.inf).min(axis=1).sum()
     assert cheapest < target_cost
     out = []
     for frac in (0.5, 0.8):
         budget = cheapest + frac * (target_cost - cheapest)
-        r = plan(data, as_of, resolve_config({**FREE, "budget": {"total": budget}}))
+        r = plan(data, as_of, resolve_config({**HIT_ONLY, "budget": {"total": budget}}))
         assert r.network["mode"] == "budget"
         assert investment(r) <= budget * (1 + 1e-9)
         assert investment(r) >= budget - 0.02 * (target_cost - cheapest)   # the money is spent
@@ -139,8 +143,8 @@ def test_budget_is_kept_and_buys_more_with_more_money(piece, plans):
         out.append(network_hit(r))
     assert out[0] < out[1] < 0.95
     # a budget the target fits in changes nothing
-    r = plan(data, as_of, resolve_config({**FREE, "budget": {"total": 2 * target_cost}}))
-    pd.testing.assert_frame_equal(r.policies, plans["free"].policies)
+    r = plan(data, as_of, resolve_config({**HIT_ONLY, "budget": {"total": 2 * target_cost}}))
+    pd.testing.assert_frame_equal(r.policies, plans["hit_only"].policies)
 
 
 def test_row_scope_budget_caps_the_row_plan(piece, plans):
