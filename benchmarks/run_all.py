@@ -28,6 +28,7 @@ Sizes (full run / ``--quick``):
   partitioned by part (``partsopt partition``), then ``partsopt plan ROOT``'s work - every partition
   read, planned and written by itself - in one process and on a LocalCluster with 1 and 2 workers
 
+A second run on the same day writes ``<date>-2.md`` (and so on), never over an earlier file.
 The goals of issue 7 are checked in the file: full weekly plan of 1M part-locations in <= 5 min
 with <= 8 GB peak; Dask with 2 workers >= 1.6x faster than 1 worker on the large network.
 """
@@ -209,6 +210,16 @@ def parts_subset(folder: Path, as_of: str, n_parts: int, out: Path) -> tuple[Pat
     return out, as_of
 
 
+def _free_name(path: Path) -> Path:
+    """``path``, or ``NAME-2.md``, ``NAME-3.md``, ... when it exists: a second run the same day keeps the first."""
+    k = 2
+    candidate = path
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{k}{path.suffix}")
+        k += 1
+    return candidate
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run of every case")
@@ -225,7 +236,7 @@ def main(argv=None) -> int:
                                                              "quick: small)")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per repeat before giving up")
     ap.add_argument("--work", default=None, help="folder for the generated demo networks (default a temp dir)")
-    ap.add_argument("--out", default=None, help="result file (default benchmarks/results/<date>.md)")
+    ap.add_argument("--out", default=None, help="result file (default benchmarks/results/<date>.md, or <date>-N.md when that exists)")
     args = ap.parse_args(argv)
     size = dict(QUICK if args.quick else FULL)
     for item in args.set:
@@ -245,7 +256,7 @@ def main(argv=None) -> int:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="partsopt-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     now = datetime.now(timezone.utc)
-    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / f"{now:%Y-%m-%d}.md"
+    out = Path(args.out) if args.out else _free_name(ROOT / "benchmarks" / "results" / f"{now:%Y-%m-%d}.md")
     load_before = os.getloadavg()
     t_start = time.perf_counter()
     lines = []
