@@ -31,7 +31,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,7 +42,7 @@ from partsopt.demo.writer import save  # noqa: E402
 from partsopt.io import load  # noqa: E402
 from partsopt.network_step import partition_summary, respond, solve_allocation, without_network_constraints  # noqa: E402,E501
 from partsopt.pipeline import draft_plan, finish_plan, plan  # noqa: E402
-from policies.service import line_sizes_for_family  # noqa: E402
+from partsopt.plan_kpis import planned_network_kpis  # noqa: E402
 
 
 def plan_hit_only(data, as_of, config):
@@ -55,18 +54,8 @@ def plan_hit_only(data, as_of, config):
 
 def network_kpis(result) -> tuple[float, float, float]:
     """(hit rate, OTD, normal-order rate) of the customer-facing rows, from the output tables."""
-    pol = result.policies.merge(result.forecasts[["part", "location", "mean_per_day", "flow_mean_per_day",
-                                                  "flow_var_per_day"]], on=["part", "location"])
-    pol = pol[pol["mean_per_day"] > 0]
-    flow = pol["flow_mean_per_day"].to_numpy()
-    q = line_sizes_for_family("nbinom", flow, np.maximum(pol["flow_var_per_day"].to_numpy(), flow))
-    size = q @ np.arange(q.shape[1])
-    w = pol["mean_per_day"].to_numpy() * 365.0 / size
-    hit = pol["expected_hit_rate"].to_numpy()
-    normal = pol["orders_per_year"].to_numpy()
-    emergency = flow * 365.0 / size * (1.0 - hit)
-    return (float((w * hit).sum() / w.sum()), float((w * pol["expected_otd_rate"].to_numpy()).sum() / w.sum()),
-            float(normal.sum() / (normal.sum() + emergency.sum())))
+    k = planned_network_kpis(result.policies, result.forecasts)
+    return k["hit"], k["otd"], k["nor"]
 
 
 def main(argv=None) -> int:

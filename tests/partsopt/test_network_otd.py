@@ -15,7 +15,7 @@ import pytest
 
 from partsopt.config import resolve_config
 from partsopt.pipeline import draft_plan, plan
-from policies.service import line_sizes_for_family
+from partsopt.plan_kpis import planned_network_kpis
 
 FREE = {"service": {"scope": "network", "row_floors": False}}
 HIT_ONLY = {"service": {"scope": "network", "row_floors": False, "otd_target": 0.5, "normal_order_rate": 0.0}}
@@ -46,21 +46,8 @@ def drafts(network_piece):
 
 def network_kpis(result):
     """Line-weighted expected hit and OTD rates of the customer-facing rows and the network
-    normal-order rate Σ normal / Σ (normal + emergency), from the output tables only."""
-    pol = result.policies.merge(result.forecasts[["part", "location", "mean_per_day", "flow_mean_per_day",
-                                                  "flow_var_per_day"]], on=["part", "location"])
-    pol = pol[pol["mean_per_day"] > 0]
-    flow = pol["flow_mean_per_day"].to_numpy()
-    q = line_sizes_for_family("nbinom", flow, np.maximum(pol["flow_var_per_day"].to_numpy(), flow))
-    size = q @ np.arange(q.shape[1])
-    own = pol["mean_per_day"].to_numpy() * 365.0 / size
-    flow_lines = flow * 365.0 / size
-    hit = pol["expected_hit_rate"].to_numpy()
-    normal = pol["orders_per_year"].to_numpy()
-    emergency = flow_lines * (1.0 - hit)
-    return {"hit": float((own * hit).sum() / own.sum()),
-            "otd": float((own * pol["expected_otd_rate"].to_numpy()).sum() / own.sum()),
-            "nor": float(normal.sum() / (normal.sum() + emergency.sum()))}
+    normal-order rate, from the output tables only (:mod:`partsopt.plan_kpis`)."""
+    return planned_network_kpis(result.policies, result.forecasts)
 
 
 def test_every_network_target_is_met_from_the_output_tables(plans):

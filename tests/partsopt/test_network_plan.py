@@ -15,7 +15,7 @@ from partsopt.config import resolve_config
 from partsopt.errors import ConfigError
 from partsopt.io import load
 from partsopt.pipeline import draft_plan, plan
-from policies.service import line_sizes_for_family
+from partsopt.plan_kpis import planned_network_kpis
 
 FREE = {"service": {"scope": "network", "row_floors": False}}
 #: row_floors = false with OTD and normal-order-rate targets that do not bind on the piece
@@ -38,20 +38,10 @@ def plans(piece):
 
 
 def network_hit(result, by=None):
-    """Line-weighted expected hit rate of the customer-facing rows, from the output tables only:
-    own customer lines per year = own mean / E[line size] of the row's (log-series) lines."""
-    pol = result.policies.merge(result.forecasts[["part", "location", "mean_per_day", "flow_mean_per_day",
-                                                  "flow_var_per_day"]], on=["part", "location"])
-    pol = pol[pol["mean_per_day"] > 0]
-    flow = pol["flow_mean_per_day"].to_numpy()
-    q = line_sizes_for_family("nbinom", flow, np.maximum(pol["flow_var_per_day"].to_numpy(), flow))
-    size = q @ np.arange(q.shape[1])
-    w = pol["mean_per_day"].to_numpy() * 365.0 / size
-    h = pol["expected_hit_rate"].to_numpy()
-    if by is None:
-        return float((w * h).sum() / w.sum())
-    g = pol[by].to_numpy()
-    return {k: float((w * h)[g == k].sum() / w[g == k].sum()) for k in np.unique(g)}
+    """Line-weighted expected hit rate of the customer-facing rows, from the output tables only
+    (:mod:`partsopt.plan_kpis`); with ``by`` one per value of that column."""
+    k = planned_network_kpis(result.policies, result.forecasts, by=by)
+    return k["hit"] if by is None else {g: v["hit"] for g, v in k.items()}
 
 
 def investment(result):
@@ -178,7 +168,6 @@ def test_each_criticality_class_meets_its_own_target(piece):
     got = network_hit(r, by="criticality")
     assert got["A"] >= 0.97 - 1e-9 and got["C"] >= 0.85 - 1e-9
     other = [k for k in got if k not in ("A", "C")]
-    pol = r.policies.merge(r.forecasts[["part", "location", "mean_per_day"]], on=["part", "location"])
     assert len(set(rec["price_per_1000"])) == 3          # one price per class
     assert rec["expected_hit_rate"][2] >= 0.93 - 1e-9
     assert other
