@@ -373,15 +373,12 @@ def publish(staging, out) -> None:
     """Move the staged table folders and files to ``out`` (replacing earlier ones) and remove the
     one-piece outputs of an earlier plan there, so ``out`` holds one run; then remove ``staging``."""
     staging, out = Path(staging), Path(out)
-    old = []
     for t in TABLES:
         src, dst = staging / t, out / t
         if not src.is_dir():
             src.mkdir(parents=True)
         if dst.exists():
-            aside = staging / f".old-{t}"
-            os.replace(dst, aside)
-            old.append(aside)
+            os.replace(dst, staging / f".old-{t}")   # removed with the staging folder below
         os.replace(src, dst)
     for f in sorted(staging.iterdir()):          # orders_summary.csv, issues.csv, run.json
         if f.is_file() and not f.name.startswith("."):
