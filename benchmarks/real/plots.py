@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from benchmarks.real.common import ROOT, default_data_dir  # noqa: E402
+from partsopt.config import default_config  # noqa: E402
 
 NG = {"raf": "RAF", "manufacturing": "MAN", "auto": "AUTO"}
 
@@ -71,6 +72,14 @@ def refinery_plot(results: Path, out: Path) -> Path | None:
             r = comp[comp["criticality"] == crit]
             if len(r):
                 ax.plot(r["stock_value"] / 1e6, r["fill_rate"], mk, ms=12, label=f"company Min/Max, {crit}")
+    # partsopt's default service level (the product's default configuration) on the pooled curve
+    level = float(default_config()["service"]["level"])
+    if "variant" in df.columns:
+        r = df[(df["variant"] == "pooled_post") & (df["criticality"] == "all")
+               & np.isclose(df["target"].astype(float), level)]
+        if len(r):
+            ax.plot(r["stock_value"] / 1e6, r["fill_rate"], "rD", ms=8, mfc="none",
+                    label=f"pooled, default service level {level:g}")
     ax.set_xlabel("average stock value (millions, test window)")
     ax.set_ylabel("achieved fill rate (units)")
     ax.set_xscale("log")

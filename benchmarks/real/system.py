@@ -124,16 +124,21 @@ def per_item_levels(level, fill, valid, target) -> np.ndarray:
     return np.take_along_axis(level, first[:, None], 1)[:, 0]
 
 
-def system_levels(level, fill, on_hand, valid, mean, price, classes, targets: dict,
-                  weights=None) -> tuple[np.ndarray, dict]:
+def system_levels(level, fill, on_hand, valid, mean, price, classes, targets: dict | None = None,
+                  weights=None, *, budgets: dict | None = None) -> tuple[np.ndarray, dict]:
     """Sherbrooke's system approach per class (module docstring): the levels (materials,) and, per
     class, the shadow price [filled units per period per money] and whether the target was met.
 
     ``targets``: class label -> aggregate unit fill-rate target in (0, 1); classes missing from it
-    keep level 0.  ``price``: money per unit (> 0); ``mean``: demand per period [units/period].
+    keep level 0.  Or ``budgets`` instead: class label -> stock value [money] the class may hold
+    (expected on-hand x price), and the levels give the class's highest expected fill rate within
+    it (the same Lagrangian, the other side: Sherbrooke 2004 §2.4, the cost-constrained problem).
+    ``price``: money per unit (> 0); ``mean``: demand per period [units/period].
     ``weights``: the weight of each material's fill rate in the class target (default ``mean``: the
     unit fill rate of the class; ones: the item-average fill rate, as Nguyen's protocol scores).
     """
+    if (targets is None) == (budgets is None):
+        raise ValueError(f"give exactly one of targets or budgets, received targets={targets!r}, budgets={budgets!r}")
     mean = np.asarray(mean, dtype=float)
     w = mean if weights is None else np.broadcast_to(np.asarray(weights, dtype=float), mean.shape)
     if np.any(~np.isfinite(w) | (w < 0)):
@@ -144,20 +149,29 @@ def system_levels(level, fill, on_hand, valid, mean, price, classes, targets: di
         raise ValueError(f"price must be > 0 [money/unit]; received {price[~(price > 0)][:1]!r}")
     out = np.zeros(mean.size, dtype=np.int64)
     info = {}
-    for c, tgt in targets.items():       # loop over classes; each solve is vectorised over materials
-        if not 0.0 < tgt < 1.0:
-            raise ValueError(f"target for class {c!r} must be in (0, 1), received {tgt!r}")
+    goals = targets if targets is not None else budgets
+    for c, goal in goals.items():       # loop over classes; each solve is vectorised over materials
+        if targets is not None and not 0.0 < goal < 1.0:
+            raise ValueError(f"target for class {c!r} must be in (0, 1), received {goal!r}")
+        if budgets is not None and not (np.isfinite(goal) and goal >= 0.0):
+            raise ValueError(f"budget for class {c!r} must be a finite stock value >= 0, received {goal!r}")
         rows = np.flatnonzero(cls == c)
         if rows.size == 0:
             continue
         cost = on_hand[rows] * price[rows, None]
         value = fill[rows] * w[rows, None]
-        # the tabulated levels reach fill 1 - tail or so; a target above what they can give is
-        # capped at their best (reported as ``capped``)
-        top = float(np.where(valid[rows], value, -np.inf).max(axis=1).sum())
-        want = tgt * float(w[rows].sum())
-        sol = lagrangian_solve(cost, value, target_value=min(want, top), valid=valid[rows])
+        if targets is not None:
+            # the tabulated levels reach fill 1 - tail or so; a target above what they can give is
+            # capped at their best (reported as ``capped``)
+            top = float(np.where(valid[rows], value, -np.inf).max(axis=1).sum())
+            want = goal * float(w[rows].sum())
+            sol = lagrangian_solve(cost, value, target_value=min(want, top), valid=valid[rows])
+            capped = want > top
+        else:
+            # level 0 holds no stock, so every budget >= 0 is feasible
+            sol = lagrangian_solve(cost, value, budget=float(goal), valid=valid[rows])
+            capped = False
         out[rows] = level[rows, sol.choice]
-        info[c] = {"shadow_price": sol.price, "feasible": sol.feasible, "capped": want > top,
+        info[c] = {"shadow_price": sol.price, "feasible": sol.feasible, "capped": capped,
                    "expected_fill": sol.value / w[rows].sum(), "expected_stock_value": sol.cost}
     return out, info

@@ -224,3 +224,64 @@ def test_refinery_inner_targets_and_report_use_the_training_window_only(tmp_path
             "n_test": y.shape[1] - N_TRAIN, "lead": pd.Series(L).describe()}
     text = report(full, tmp_path, "")
     assert "## Headline" in text and "pooled_post" in text and "Materials with 1997-99 demand only" in text
+    assert "### At partsopt's default service level" in text
+    # the default target set is the product's default level for every class, and its levels are the
+    # uniform curve's at that level (the same plan, not a separately tuned one)
+    from benchmarks.real.refinery import default_points, default_targets, goal_window
+    from partsopt.config import default_config
+    level = float(default_config()["service"]["level"])
+    assert default_targets() == dict({c: level for c in CLASSES}, all=level)
+    for v in ("system", "system_post", "pooled_post"):
+        pd.testing.assert_frame_equal(res["runs"][("default", v)].drop(columns="target"),
+                                      res["runs"][(f"{level:g}", v)].drop(columns="target"))
+    dp = default_points(full)
+    comp = res["company"].set_index("criticality").loc["all"]
+    for _, r in dp.iloc[1:].iterrows():      # the verdict is the goal's rule
+        met = r["fill_rate"] >= comp["fill_rate"] - 1e-12 and r["stock_value"] < comp["stock_value"]
+        assert r["vs company"].startswith("met" if met else "NOT met")
+    assert len(goal_window(res)) == 4
+    # the budget rule: each class's expected stock value within the company's 1998-99 value
+    from benchmarks.real.refinery import budget_points
+    assert "### Within the company's own stock value (budget)" in text
+    for c in CLASSES:
+        assert res["info"]["budget"][c]["expected_stock_value"] <= res["budgets"][c] + 1e-6
+    assert res["info"]["budget"]["pooled_post"]["expected_stock_value"] <= res["budgets"]["all"] + 1e-6
+    assert res["budgets"]["all"] == pytest.approx(float(ktr.loc["all", "stock_value"]))
+    assert len(budget_points(full)) == 1 + 2 * len(full["by_forecast"])
+
+
+def test_system_levels_budget_side_stays_within_budget_and_matches_enumeration():
+    """The budget side: the class's expected stock value within its budget, and its expected fill
+    within one greedy step of the best allocation by brute-force enumeration (tiny cases; the
+    Lagrangian's bound, Everett 1963: at most one item's hull step below the LP optimum, so below
+    the integer optimum by at most the largest value range of one item)."""
+    import itertools
+    for seed in (11, 12, 26):
+        _budget_case(seed, itertools)
+
+
+def _budget_case(seed, itertools):
+    mean, var, L, price = _panel(4, seed=seed)
+    level, fill, oh, valid = base_stock_options(mean, var, L, max_options=5)
+    cls = np.array(["a"] * 4)
+    cost = oh * price[:, None]
+    value = fill * mean[:, None]
+    opts = [np.flatnonzero(valid[i]) for i in range(4)]
+    step = float(np.max(np.where(valid, value, -np.inf).max(axis=1) - np.where(valid, value, np.inf).min(axis=1)))
+    for budget in (0.0, 0.1 * float(cost[valid].max()), 0.3 * float(cost[valid].max()), float(cost[valid].max()), 1e12):
+        S, info = system_levels(level, fill, oh, valid, mean, price, cls, budgets={"a": budget})
+        pos = np.array([np.flatnonzero(level[i] == S[i])[0] for i in range(4)])
+        spent = float(cost[np.arange(4), pos].sum())
+        got = float(value[np.arange(4), pos].sum())
+        assert spent <= budget + 1e-9
+        assert info["a"]["expected_stock_value"] == pytest.approx(spent, abs=1e-9)
+        best = max(sum(value[i, j] for i, j in enumerate(c)) for c in itertools.product(*opts)
+                   if sum(cost[i, j] for i, j in enumerate(c)) <= budget + 1e-9)
+        assert got <= best + 1e-9
+        assert got >= best - step - 1e-9
+        if budget == 1e12:                   # nothing binds: every item at its best level
+            assert got == pytest.approx(float(np.where(valid, value, -np.inf).max(axis=1).sum()), abs=1e-12)
+    with pytest.raises(ValueError, match="exactly one of targets or budgets"):
+        system_levels(level, fill, oh, valid, mean, price, cls, {"a": 0.9}, budgets={"a": 1.0})
+    with pytest.raises(ValueError, match="budget for class"):
+        system_levels(level, fill, oh, valid, mean, price, cls, budgets={"a": -1.0})
