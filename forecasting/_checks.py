@@ -29,7 +29,13 @@ def as_panel(y, name: str = "y") -> np.ndarray:
     Raises ``ValueError`` on a wrong number of dimensions, zero periods, NaN/inf or
     negative values (the message names the first bad series index).
     """
-    arr = np.asarray(y)
+    try:
+        arr = np.asarray(y)
+    except ValueError:
+        # numpy refuses nested sequences of unequal lengths
+        raise ValueError(f"{name} must be a rectangular array (every series with the same number "
+                         f"of periods), received {type(y).__name__} of unequal-length "
+                         f"rows") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise ValueError(f"{name} must be a numeric array, received dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.complexfloating):

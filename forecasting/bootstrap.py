@@ -132,10 +132,14 @@ def _check_history(y) -> np.ndarray:
     if yy.ndim != 2 or yy.shape[1] == 0:
         raise ValueError(f"y must be a 2-D array (series x periods) with at least 1 period; received shape {yy.shape}")
     if not np.all(np.isfinite(yy)):
-        raise ValueError("y must be finite: fill missing periods (e.g. with 0) before bootstrapping")
+        row, col = np.argwhere(~np.isfinite(yy))[0]
+        raise ValueError(f"y must be finite: fill missing periods (e.g. with 0) before bootstrapping; "
+                         f"received {yy[row, col]} in series index {row} at period {col}")
     if np.any(yy < 0):
         idx = np.flatnonzero(np.any(yy < 0, axis=1))[:5].tolist()
-        raise ValueError(f"y must be non-negative demand; series {idx} have negative values")
+        row, col = np.argwhere(yy < 0)[0]
+        raise ValueError(f"y must be non-negative demand; series {idx} have negative values "
+                         f"(first: {yy[row, col]} in series index {row} at period {col})")
     return yy
 
 

@@ -121,7 +121,10 @@ def one_step_error_variance(y, fitted, *, min_errors: int = 2, after_first_deman
     if yy.shape[-1] == 0:
         raise ValueError("y has no periods; need at least 1")
     if not np.all(np.isfinite(yy)):
-        raise ValueError("y must be finite (fill missing periods before fitting)")
+        bad = np.argwhere(~np.isfinite(np.atleast_2d(yy)))[0]
+        raise ValueError(f"y must be finite (fill missing periods before fitting); received "
+                         f"{np.atleast_2d(yy)[bad[0], bad[1]]} in series index {bad[0]} at period "
+                         f"{bad[1]}")
     if isinstance(min_errors, bool) or not isinstance(min_errors, (int, np.integer)) or min_errors < 1:
         raise ValueError(f"min_errors must be an integer >= 1; received {min_errors!r}")
     ok = np.isfinite(ff)
@@ -796,8 +799,14 @@ def compound_from_history(y, *, periods=None, periods_pmf=None, occurrence: str 
         yy = yy[None, :]
     if yy.ndim != 2 or yy.shape[1] == 0:
         raise ValueError(f"y must be 2-D (series x periods) with at least one period; received shape {yy.shape}")
-    if not np.all(np.isfinite(yy)) or np.any(yy < 0):
-        raise ValueError("y must hold finite, non-negative demand")
+    if not np.all(np.isfinite(yy)):
+        row, col = np.argwhere(~np.isfinite(yy))[0]
+        raise ValueError(f"y must hold finite demand (fill missing periods, e.g. with 0); received "
+                         f"{yy[row, col]} in series index {row} at period {col}")
+    if np.any(yy < 0):
+        row, col = np.argwhere(yy < 0)[0]
+        raise ValueError(f"y must hold non-negative demand (>= 0); received {yy[row, col]} in series "
+                         f"index {row} at period {col}")
     pos = yy > 0
     n_nz = pos.sum(axis=1)
     p = n_nz / yy.shape[1]

@@ -167,9 +167,11 @@ def _run_tsb(y, p, fitted):
 
 def _run_ses(y, p, fitted):
     a = _alpha(p["alpha"], "alpha", y.shape[0])
+    bounds = _bounds(p) or (0.01, 0.99)
+    optimizer = _optimizer(p)      # validated even when alpha is fixed (as for the others)
     if isinstance(a, str):
-        return ses_kernel(y, optimize=True, bounds=_bounds(p) or (0.01, 0.99), fitted=fitted,
-                          n_jobs=p.get("n_jobs", 1), optimizer=_optimizer(p))
+        return ses_kernel(y, optimize=True, bounds=bounds, fitted=fitted,
+                          n_jobs=p.get("n_jobs", 1), optimizer=optimizer)
     return ses_kernel(y, a, fitted=fitted)
 
 

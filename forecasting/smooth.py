@@ -81,19 +81,24 @@ def _hw_pass(y, m, a, b, g, want_fitted):
 
 
 def _choose(grids, run):
-    """Evaluate ``run(*combo) -> sse`` for every combo; per-series argmin."""
+    """Evaluate ``run(*combo) -> sse`` for every combo; per-series argmin.
+
+    A grid ``[None]`` stands for a fixed parameter (given by the caller): its entry of
+    the result is an array of NaN, not used.
+    """
     best_sse = None
     best = None
     for combo in itertools.product(*grids):
         sse = run(*combo)
         if best_sse is None:
             best_sse = sse.copy()
-            best = [np.full(sse.shape[0], float(c)) for c in combo]
+            best = [np.full(sse.shape[0], np.nan if c is None else float(c)) for c in combo]
             continue
         better = sse < best_sse
         best_sse = np.where(better, sse, best_sse)
         for arr, c in zip(best, combo):
-            arr[better] = c
+            if c is not None:
+                arr[better] = c
     return best
 
 

@@ -87,12 +87,20 @@ def forecast_table(df: pd.DataFrame, h: int, method: str = "auto", id_cols=("par
     ``last_period`` and ``freq`` of the panel the forecasts were made on.
     """
     h = check_horizon(h)
+    if method != "auto":
+        _spec(method)
     panel, index, periods = panel_from_long(df, id_cols, date_col, qty_col, freq, start, end)
+    neg = panel < 0
+    if neg.any():
+        # name the series and the period as the table has them, not by array position
+        row, col = np.argwhere(neg)[0]
+        raise ValueError(f"column {qty_col!r} sums to a negative demand ({panel[row, col]}) for "
+                         f"series {index[row]!r} in period {periods[col]}; demand must be >= 0 "
+                         f"(net returns out first)")
     cls = classify(panel, **(classify_options or {}))
     if method == "auto":
         chosen = select_by_class(cls["demand_class"], rules)
     else:
-        _spec(method)
         chosen = np.full(panel.shape[0], method, dtype=object)
     out = np.zeros((panel.shape[0], h))
     for m in pd.unique(chosen):

@@ -165,6 +165,8 @@ def test_block_processing_gives_identical_draws_to_one_block(monkeypatch):
     [
         (dict(y=[[1.0, -1.0]], horizon=2), "non-negative"),
         (dict(y=[[1.0, np.nan]], horizon=2), "finite"),
+        (dict(y=[[1.0, 0.0], [2.0, np.inf]], horizon=2), r"received inf in series index 1 at period 1"),
+        (dict(y=[[1.0, 0.0], [0.0, -3.0]], horizon=2), r"first: -3.0 in series index 1 at period 1"),
         (dict(y=[[1.0, 0.0]], horizon=1.5), "whole periods"),
         (dict(y=[[1.0, 0.0]]), "exactly one of"),
         (dict(y=[[1.0, 0.0]], horizon=2, n_boot=0), "n_boot"),

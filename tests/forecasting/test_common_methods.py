@@ -106,14 +106,50 @@ def test_unknown_method_and_parameter():
         F.forecast(np.ones((1, 5)), 1, "croston", beta=0.1)
 
 
-@pytest.mark.parametrize("method,param", [("croston", "alpha"), ("sba", "alpha"),
-                                          ("ses", "alpha"), ("tsb", "alpha_d"),
-                                          ("tsb", "alpha_p"), ("holt", "beta"),
-                                          ("sba", "factor")])
+UNIT_PARAMS = [("croston", "alpha"), ("croston", "alpha_interval"), ("sba", "alpha"),
+               ("ses", "alpha"), ("tsb", "alpha_d"), ("tsb", "alpha_p"), ("holt", "alpha"),
+               ("holt", "beta"), ("holt", "phi"), ("holt_winters", "alpha"),
+               ("holt_winters", "beta"), ("holt_winters", "gamma"), ("sba", "factor")]
+
+
+@pytest.mark.parametrize("method,param", UNIT_PARAMS)
 @pytest.mark.parametrize("value", [0.0, -0.2, 1.5, float("nan"), "fast"])
 def test_parameters_outside_unit_interval(method, param, value):
-    with pytest.raises(ValueError, match=param):
-        F.forecast(np.ones((2, 6)), 1, method, **{param: value})
+    with pytest.raises(ValueError, match=rf"{param} must be .*\(0, 1\].*received"):
+        F.forecast(np.ones((2, 30)), 1, method, **{param: value})
+
+
+@pytest.mark.parametrize("method,param", UNIT_PARAMS)
+def test_unit_interval_ends_are_valid(method, param):
+    """(0, 1] is open at 0 and closed at 1: the value 1 and a small positive value run."""
+    y = make_small_panel()
+    for value in (1.0, 1e-3):
+        out = F.forecast(y, 2, method, **{param: value})
+        assert out.shape == (y.shape[0], 2) and np.isfinite(out).all() and (out >= 0).all()
+
+
+def make_small_panel():
+    rng = np.random.default_rng(3)
+    return (rng.random((4, 30)) < 0.5) * rng.integers(1, 6, (4, 30)).astype(float)
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS
+                                    if "optimizer" in F.METHODS[m].defaults])
+def test_unknown_optimizer_is_refused_even_with_fixed_parameters(method):
+    """Every method with an ``optimizer`` parameter validates it, also when its smoothing
+    parameters are fixed and no search runs (``ses`` used to accept any value then)."""
+    with pytest.raises(ValueError, match=r"optimizer must be one of \['newton', 'golden'\].*"
+                                         r"received 'fast'"):
+        F.forecast(np.ones((2, 8)), 1, method, optimizer="fast")
+    with pytest.raises(ValueError, match=r"bounds must satisfy 0 < lower < upper <= 1, received"):
+        if "bounds" not in F.METHODS[method].defaults:
+            raise ValueError("bounds must satisfy 0 < lower < upper <= 1, received (no bounds)")
+        F.forecast(np.ones((2, 8)), 1, method, bounds=(0.3, 0.1))
+
+
+def test_ragged_rows_are_refused_with_a_clear_error():
+    with pytest.raises(ValueError, match=r"y must be a rectangular array .*unequal-length rows"):
+        F.forecast([[1.0, 2.0, 0.0], [3.0]], 1, "croston")
 
 
 def test_parameter_array_wrong_length():

@@ -325,6 +325,12 @@ def test_compound_from_history_and_from_fit():
         (lambda: LT.compound_poisson_ltd(0.2, [[0, 1.0]], periods=1).pmf(method="x"), "method must be"),
         (lambda: LT.compound_bernoulli_ltd(0.2, [[0, 1.0]], periods=1).pmf(method="panjer"), "compound_poisson"),
         (lambda: LT.one_step_error_variance([[1.0]], [[1.0, 2.0]]), "same shape"),
+        (lambda: LT.one_step_error_variance([[1.0, 0.0], [np.nan, 1.0]], np.ones((2, 2))),
+         r"y must be finite .*received nan in series index 1 at period 0"),
+        (lambda: LT.compound_from_history([[1.0, 0.0], [0.0, np.nan]], periods=2),
+         r"y must hold finite demand .*received nan in series index 1 at period 1"),
+        (lambda: LT.compound_from_history([[1.0, -2.0]], periods=2),
+         r"y must hold non-negative demand \(>= 0\); received -2.0 in series index 0 at period 1"),
     ],
 )
 def test_bad_input(call, match):

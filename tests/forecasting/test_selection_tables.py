@@ -134,3 +134,29 @@ def test_forecast_table_matches_array_entry_point(make_panel):
     fixed = F.forecast_table(df, 2, method="croston", start="2024-01-01",
                              end=start + pd.Timedelta(weeks=19))
     np.testing.assert_allclose(fixed["mean_per_period"], F.forecast(panel, 1, "croston")[:, 0])
+
+
+def test_table_functions_bad_input():
+    df = pd.DataFrame({"part": ["a", "a", "b"], "location": ["x", "x", "y"],
+                       "date": ["2024-01-01", "2024-01-09", "2024-01-09"], "qty": [1, 2, 3]})
+    with pytest.raises(ValueError, match="df has no rows"):
+        F.panel_from_long(df.iloc[:0])
+    with pytest.raises(ValueError, match=r"end \(.*\) is before start"):
+        F.panel_from_long(df, start="2024-02-01", end="2024-01-01")
+    with pytest.raises(ValueError, match=r"column 'date' must hold dates and freq a pandas period "
+                                         r"frequency; received freq='fortnight'"):
+        F.panel_from_long(df, freq="fortnight")
+    with pytest.raises(ValueError, match=r"h \(horizon\) must be an integer >= 1, received 0"):
+        F.forecast_table(df, 0)
+    with pytest.raises(ValueError, match=r"method must be one of .*received 'crost'"):
+        F.forecast_table(df, 2, method="crost")
+    # a negative net quantity is named by its part, location and period, not by array position
+    neg = df.assign(qty=[1, 2, -3])
+    with pytest.raises(ValueError, match=r"column 'qty' sums to a negative demand \(-3.0\) for "
+                                         r"series \('b', 'y'\) in period 2024-01-08/2024-01-14"):
+        F.forecast_table(neg, 2)
+    # returns netted within a period are fine as long as the period's sum is >= 0
+    netted = pd.concat([df, pd.DataFrame({"part": ["b"], "location": ["y"],
+                                          "date": ["2024-01-10"], "qty": [-1]})])
+    table = F.forecast_table(netted, 1, method="ses")
+    assert table.loc[table["part"] == "b", "mean_per_period"].iloc[0] == pytest.approx(0.1 * 2.0)

@@ -82,3 +82,35 @@ def test_holt_winters_short_series_falls_back_to_holt():
     np.testing.assert_array_equal(
         F.forecast(y, 4, "holt_winters", season_length=12, alpha=0.2, beta=0.1, gamma=0.1),
         F.forecast(y, 4, "holt", alpha=0.2, beta=0.1))
+
+
+@pytest.mark.parametrize("fixed,free", [("alpha", "beta"), ("beta", "alpha")])
+def test_holt_one_parameter_fixed_the_other_optimised(fixed, free):
+    """Holt with one smoothing parameter given and the other left at "optimize" (the
+    default) chooses the free one per series as the argmin over its grid with the given
+    one held fixed (this combination raised TypeError before)."""
+    y = _seasonal_panel(n=5, seed=4)
+    grid = {"alpha": ALPHA_GRID, "beta": BETA_GRID}[free]
+    res = F.fit(y, "holt", **{fixed: 0.3})
+    assert res.params[fixed] == 0.3
+    for r in range(y.shape[0]):
+        sse = []
+        for v in grid:
+            e = y[r] - F.fit(y[r], "holt", **{fixed: 0.3, free: v}).fitted[0]
+            e[0] = y[r, 0] - (y[r, 0] + (y[r, 1] - y[r, 0]))  # period 0 counts in the SSE
+            sse.append(float(np.sum(e * e)))
+        assert res.params[free][r] == grid[int(np.argmin(sse))]
+        np.testing.assert_array_equal(
+            res.predict(3)[r], F.forecast(y[r], 3, "holt", **{fixed: 0.3, free: grid[int(np.argmin(sse))]})[0])
+
+
+def test_holt_winters_some_parameters_fixed():
+    """Holt-Winters with gamma fixed and alpha, beta optimised equals the fit with the chosen
+    alpha, beta given; the fixed value is kept."""
+    y = _seasonal_panel(n=4, t=48, seed=5)
+    res = F.fit(y, "holt_winters", gamma=0.2, season_length=12)
+    assert res.params["gamma"] == 0.2
+    again = F.forecast(y, 4, "holt_winters", gamma=0.2, season_length=12,
+                       alpha=res.params["alpha"], beta=res.params["beta"])
+    np.testing.assert_array_equal(res.predict(4), again)
+    assert np.isin(res.params["alpha"], ALPHA_GRID).all() and np.isin(res.params["beta"], BETA_GRID).all()
