@@ -143,3 +143,38 @@ def test_every_location_sheet_has_a_frozen_header_and_totals(tiny_dir, tmp_path)
         assert total == f"=SUM({col}2:{col}{len(rows) + 1})"
         got = [ws.cell(row=r, column=qty).value for r in range(2, len(rows) + 2)]
         np.testing.assert_allclose(sorted(got), sorted(rows["suggested_qty"]))
+
+
+def _flows_by_walking_up(fc: pd.DataFrame, locations: pd.DataFrame) -> pd.DataFrame:
+    """Reference for add_flows: every row's own demand added at each ancestor, one row at a time."""
+    parent = dict(zip(locations["location"], locations["parent"]))
+    mean = {k: 0.0 for k in zip(fc["part"], fc["location"])}
+    var = dict(mean)
+    for part, loc, m, v in zip(fc["part"], fc["location"], fc["mean_per_day"], fc["var_per_day"]):
+        while loc:
+            mean[(part, loc)] += m
+            var[(part, loc)] += v
+            loc = parent[loc]
+    keys = list(zip(fc["part"], fc["location"]))
+    return pd.DataFrame({"flow_mean_per_day": [mean[k] for k in keys], "flow_var_per_day": [var[k] for k in keys]})
+
+
+def test_a_location_that_does_not_stock_a_part_is_served_from_its_parent(tmp_path):
+    """items.stocked = false at D1 for P4, which sells there: s = S = 0 at D1, and the regional and
+    central warehouses above it carry D1's demand in their replenishment flow (and stock for it)."""
+    demand = TINY["demand"] + "".join(f"2024-0{m}-0{d},P4,D1,1,LX{m}{d},2024-0{m}-0{d}\n"
+                                      for m, d in ((1, 2), (1, 8), (1, 9), (2, 1), (2, 2)))
+    ds = load(write_dataset(tmp_path / "ns", demand=demand))
+    r = plan(ds, AS_OF)
+    pol = r.policies.set_index(["part", "location"])
+    assert pol.loc[("P4", "D1"), ["reorder_point", "order_up_to"]].tolist() == [0.0, 0.0]
+    assert pol.loc[("P4", "D1"), "override"] == "not_stocked"
+    fc = r.forecasts.reset_index(drop=True)
+    assert fc.set_index(["part", "location"]).loc[("P4", "D1"), "mean_per_day"] > 0  # it sells there
+    ref = _flows_by_walking_up(fc, ds.locations)
+    np.testing.assert_allclose(fc["flow_mean_per_day"], ref["flow_mean_per_day"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(fc["flow_var_per_day"], ref["flow_var_per_day"], rtol=1e-12, atol=0)
+    flows = fc.set_index(["part", "location"])
+    d1 = flows.loc[("P4", "D1"), "mean_per_day"]
+    assert flows.loc[("P4", "RW"), "flow_mean_per_day"] >= d1 and flows.loc[("P4", "CW"), "flow_mean_per_day"] >= d1
+    assert pol.loc[("P4", "RW"), "order_up_to"] > 0  # the parent stocks the part for D1
