@@ -178,3 +178,27 @@ def test_a_location_that_does_not_stock_a_part_is_served_from_its_parent(tmp_pat
     d1 = flows.loc[("P4", "D1"), "mean_per_day"]
     assert flows.loc[("P4", "RW"), "flow_mean_per_day"] >= d1 and flows.loc[("P4", "CW"), "flow_mean_per_day"] >= d1
     assert pol.loc[("P4", "RW"), "order_up_to"] > 0  # the parent stocks the part for D1
+
+
+@pytest.mark.parametrize("where", ["file", "under_file"])
+def test_out_that_cannot_be_a_folder_is_exit_2_before_any_work(tiny_dir, tmp_path, capsys, where):
+    blocker = tmp_path / "orders_2024.csv"
+    blocker.write_text("someone's file\n")
+    out = blocker if where == "file" else blocker / "plan"
+    assert main(["plan", str(tiny_dir), "--as-of", AS_OF, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "partsopt: error: The output folder" in err and "--out" in err and str(out) in err
+    assert "internal error" not in err and "plan: policies" not in err  # refused before planning
+    assert blocker.read_text() == "someone's file\n"
+
+
+def test_output_set_refuses_a_file_with_a_config_error(tmp_path):
+    from partsopt.errors import ConfigError
+    from partsopt.io import OutputSet
+
+    f = tmp_path / "x"
+    f.write_text("keep")
+    with pytest.raises(ConfigError, match="The output folder is a file") as err:
+        with OutputSet(f, option="--out"):
+            pass
+    assert err.value.where == "--out" and f.read_text() == "keep"
