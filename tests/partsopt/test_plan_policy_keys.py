@@ -160,3 +160,19 @@ def _config_section(section, **keys):
     cfg = default_config()
     cfg[section].update(keys)
     return cfg
+
+
+def test_multi_echelon_switch(tiny_dir):
+    """policy.multi_echelon: a supplied location's lead time is transit + the METRIC wait at its parent;
+    false plans every location as a single location (lead time = transit days, here 2 and 3)."""
+    ds = load(tiny_dir)
+    transit = ds.locations.set_index("location")["transit_days"]
+    single = plan(ds, AS_OF, _config(multi_echelon=False)).policies
+    multi = plan(ds, AS_OF).policies
+    for pol in (single, multi):
+        assert (pol["lt_source"] == "transit").sum() >= 6
+    rows = single["lt_source"] == "transit"
+    np.testing.assert_array_equal(single.loc[rows, "lead_time_days"], single.loc[rows, "location"].map(transit))
+    wait = multi.loc[rows, "lead_time_days"] - multi.loc[rows, "location"].map(transit)
+    stocked = multi.loc[rows, "order_up_to"] > 0
+    assert (wait >= 0).all() and (wait[stocked] > 0).any()
