@@ -103,6 +103,20 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {model}"
 
 
+GOAL_ROWS = 1_000_000
+GOAL_SECONDS = 60.0
+
+
+def goal_verdict(rows: int, first_median: float, weekly_median: float) -> str:
+    """The result line on issue 5's goal (1M rows in <= 60 s); a smaller run does not judge it."""
+    if rows < GOAL_ROWS:
+        return (f"Goal not evaluated: {rows:,} rows is a smoke run (the goal is {GOAL_ROWS:,} rows in "
+                f"<= {GOAL_SECONDS:.0f} s); first export median {first_median:.1f} s, weekly {weekly_median:.1f} s.")
+    met = first_median <= GOAL_SECONDS
+    return (f"Goal met: {'yes' if met else 'NO'} (first export median {first_median:.1f} s "
+            f"{'≤' if met else '>'} {GOAL_SECONDS:.0f} s; weekly {weekly_median:.1f} s).")
+
+
 def server_version(engine) -> str:
     with engine.connect() as conn:
         return conn.exec_driver_sql("SHOW server_version").scalar_one()
@@ -120,7 +134,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--url", default=os.environ.get("PARTSOPT_TEST_POSTGRES_URL"))
-    ap.add_argument("--out", default=None, help="write the markdown result here")
+    ap.add_argument("--out", default=None, help="write the markdown result here "
+                    "(the recorded one: benchmarks/results/erp_export.md)")
     args = ap.parse_args(argv)
     if not args.url:
         ap.error("no --url and no PARTSOPT_TEST_POSTGRES_URL (. .ci/postgres.sh starts a server)")
@@ -185,8 +200,8 @@ def main(argv=None) -> int:
         "# ERP export to PostgreSQL — benchmark",
         "",
         f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {machine()}; load average at start {load_start[0]:.1f} "
-        "(other jobs shared the 2 cores)",
+        f"- machine: {machine()}; load average (1 min) at start {load_start[0]:.1f}, "
+        f"at the end {os.getloadavg()[0]:.1f}",
         f"- PostgreSQL {server_version(engine)} on the same machine (127.0.0.1), "
         f"Python {platform.python_version()}, pandas {pd.__version__}, SQLAlchemy {sa.__version__}",
         f"- command: `python benchmarks/erp_export.py --rows {args.rows} --repeats {args.repeats}`",
@@ -204,9 +219,7 @@ def main(argv=None) -> int:
         fmt_row("pandas.to_sql", times["pandas.to_sql"], "peer: DataFrame.to_sql, chunksize 50 000"),
         fmt_row("raw COPY", times["raw COPY"], "floor: prebuilt CSV, one psycopg COPY"),
         "",
-        f"Goal met: {'yes' if statistics.median(times['first']) <= 60 else 'NO'} "
-        f"(first export median {statistics.median(times['first']):.1f} s ≤ 60 s; "
-        f"weekly {statistics.median(times['weekly']):.1f} s).",
+        goal_verdict(args.rows, statistics.median(times["first"]), statistics.median(times["weekly"])),
         "",
         f"Target URL: {mask_url(args.url)}",
     ]

@@ -326,10 +326,11 @@ def _print_issues(issues: pd.DataFrame, max_rows: int) -> None:
 
 
 def cmd_plan(args) -> int:
-    from partsopt.io import read_config, read_folder
+    from partsopt.io import check_output_folder, read_config, read_folder
     from partsopt.progress import stderr_progress
     from partsopt.validate import validate_tables
 
+    check_output_folder(args.out)  # before any work: a bad --out is exit 2, not a failure at the end
     config = read_config(args.config)
     progress = stderr_progress()  # one clock for the whole command: load, plan steps, writing
     from partsopt.dask_backend import is_partitioned

@@ -23,10 +23,11 @@ Example (every key shown with its default, except ``by_criticality``, empty by d
                                  # false: they are network-level targets too
 
     [policy]
-    type = "sS"                  # sS (periodic review, reorder point s, order-up-to S) or base_stock
+    type = "sS"                  # sS: least-cost S - s; base_stock: S - s fixed at its least value
+                                 # (S = s + 1 for a part sold by the unit: order up to S every review)
     review_days = 0              # 0 = the location's own review_days
     multi_echelon = true         # dealers' lead time includes the wait at their parent
-    min_order_up_to_gap = 1      # S - s >= this [units]
+    min_order_up_to_gap = 1      # S - s >= this [units] (and >= the part's MOQ, in whole packs)
     upper_fill_rate = 0.95       # fill-rate target of warehouses towards the locations they supply
     q_method = "cost"            # S - s from the least-cost search, or "eoq" (EOQ on the pack grid)
 
@@ -124,10 +125,13 @@ SCHEMA: dict[str, Any] = {
                               "its parent; partsopt.network_step)"),
     },
     "policy": {
-        "type": Key(str, "sS", choices=("sS", "base_stock")),
+        "type": Key(str, "sS", choices=("sS", "base_stock"),
+                    doc="sS = least-cost order quantity S - s; base_stock = S - s at its least value "
+                        "(partsopt.policy_step.order_quantity_bounds)"),
         "review_days": Key(float, 0.0, lower=0.0, upper=365.0, doc="0 = each location's review_days"),
         "multi_echelon": Key(bool, True),
-        "min_order_up_to_gap": Key(int, 1, lower=1, upper=10_000),
+        "min_order_up_to_gap": Key(int, 1, lower=1, upper=10_000,
+                                   doc="least order quantity S - s [units] (with the MOQ and pack size)"),
         "upper_fill_rate": Key(float, 0.95, **LEVEL,
                                doc="unit fill-rate target of warehouses towards the locations they supply"),
         "q_method": Key(str, "cost", choices=("cost", "eoq"),

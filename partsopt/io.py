@@ -417,20 +417,47 @@ def read_config(path: str | os.PathLike | None) -> dict:
     return parse_config_text(text, source=str(p))
 
 
+def check_output_folder(folder: str | os.PathLike, option: str = "--out") -> Path:
+    """``folder`` can hold a run's outputs: it is a folder, or can be created as one.
+
+    Raises :class:`~partsopt.errors.ConfigError` (exit 2) naming ``option`` when the
+    path, or the first of its parents that exists, is a file, or when that folder is
+    not writable - so a command can refuse before any work is done.
+    """
+    from partsopt.errors import ConfigError
+
+    path = Path(folder)
+    for existing in (path, *path.parents):
+        if not existing.exists():
+            continue
+        if not existing.is_dir():
+            what = "is a file" if existing == path else f"is under a file ({existing})"
+            raise ConfigError(f"The output folder {what}.", where=option, received=str(path),
+                              fix="give a folder (it is created when missing), or move the file away.")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ConfigError("The output folder cannot be written.", where=option, received=str(existing),
+                              fix="choose a folder you can write to.")
+        break
+    return path
+
+
 class OutputSet:
     """Stage several output files and publish them together.
 
     Use as a context manager: ``stage(name)`` returns a temporary path in the
     output folder to write to; on success every staged file is renamed to its
     final name; on an exception every staged file is deleted, so the folder
-    keeps the outputs of the previous run untouched.
+    keeps the outputs of the previous run untouched.  A folder that cannot be
+    one (:func:`check_output_folder`) raises a ConfigError on entering.
     """
 
-    def __init__(self, folder: str | os.PathLike):
+    def __init__(self, folder: str | os.PathLike, option: str = "--out"):
         self.folder = Path(folder)
+        self.option = option
         self.staged: dict[Path, Path] = {}
 
     def __enter__(self) -> "OutputSet":
+        check_output_folder(self.folder, self.option)
         self.folder.mkdir(parents=True, exist_ok=True)
         return self
 

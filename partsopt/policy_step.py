@@ -23,7 +23,12 @@ with daily periods:
   normal-order-rate floor ``service.normal_order_rate``; warehouses that only
   supply other locations get the unit fill rate ``policy.upper_fill_rate``;
 * **costs**: the location's holding rate, order cost and emergency cost (or the
-  scenario's ``costs.*`` overrides) with the part's unit cost, pack size, MOQ.
+  scenario's ``costs.*`` overrides) with the part's unit cost, pack size, MOQ;
+* **order quantity** ``Q = S − s`` [units]: at least ``policy.min_order_up_to_gap`` (and the
+  MOQ, rounded up to the pack size).  ``policy.type = "sS"`` searches the least-cost Q above
+  that minimum; ``"base_stock"`` fixes Q at it, i.e. order-up-to-S at every review where
+  IP ≤ S − Q (S = s + 1, a pure base-stock policy, for a part sold by the unit with MOQ 1 and
+  the default gap 1; Silver, Pyke & Thomas 2017, §7.1.2).
 
 The echelons are solved top-down (depth 0 = the central warehouse) because a
 location's lead time and emergency on-time probability depend on its parent's
@@ -131,6 +136,7 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
     target_name = np.where(customer, svc["target"], "fill_rate").astype(object)
     target_level = np.where(customer, level, float(config["policy"]["upper_fill_rate"]))
     multi = bool(config["policy"]["multi_echelon"])
+    q_min, max_q = order_quantity_bounds(rows["moq"].to_numpy(np.int64), config)
     e_on_all = np.zeros(n)
     key = pd.MultiIndex.from_frame(rows[["part", "location"]])
 
@@ -170,7 +176,7 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
                 emergency_on_time=e_on_time[grp],
                 normal_order_target=(np.where(cust, svc["normal_order_rate"], np.nan)
                                      if svc["normal_order_rate"] > 0 else None),
-                pack_size=rows["pack_size"].to_numpy()[a], moq=rows["moq"].to_numpy()[a],
+                pack_size=rows["pack_size"].to_numpy()[a], moq=q_min[a], max_q=max_q,
                 q_method=config["policy"]["q_method"], periods_per_year=365.0,
                 lead_time_sd=sub["lt_sd_days"].to_numpy(np.float64)[grp], line_size_pmf="family",
                 tail=1e-6, chunk_size=4096, workers=optimiser_threads())
@@ -180,7 +186,8 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
                         "orders_per_year", "order_quantity"):
                 res_cols[col][a] = out[col].to_numpy(np.float64)
             policy[a] = out["policy"].to_numpy(dtype=object)
-            reason[a] = out["reason"].to_numpy(dtype=object)
+            reason[a] = gap_note(out["reason"].to_numpy(dtype=object), rows["moq"].to_numpy(np.int64)[a],
+                                 q_min[a], config)
             flow = mean[grp]
             res_cols["wait_days"][a] = out["expected_backorders"].to_numpy(np.float64) / flow
         idle = sel[~active]
@@ -219,6 +226,32 @@ def plan_policies(fc: pd.DataFrame, lead: pd.DataFrame, parts: pd.DataFrame, loc
                       emergency_cost=rows["emergency_cost"].to_numpy(np.float64),
                       ltd_mean=rows["flow_mean_per_day"].to_numpy(np.float64) * (
                           res_cols["lead_time_days"] + rows["review_days"].to_numpy(np.float64)))
+    return out
+
+
+def order_quantity_bounds(moq: np.ndarray, config: dict) -> tuple[np.ndarray, int]:
+    """The optimiser's least order quantity per row and its cap on the Q search [units].
+
+    ``S − s >= max(moq, policy.min_order_up_to_gap)`` is the same constraint on Q as the MOQ
+    (:func:`policies.optimize_single` rounds it up to the pack size), so the gap is passed as a
+    raised MOQ; the part's own MOQ still drives the order rule.  ``policy.type = "base_stock"``
+    caps the search at one unit, which leaves Q at that least value (``max_q`` = 1).
+    """
+    gap = int(config["policy"]["min_order_up_to_gap"])
+    q_min = np.maximum(np.asarray(moq, dtype=np.int64), gap)
+    max_q = 1 if config["policy"]["type"] == "base_stock" else 500
+    return q_min, max_q
+
+
+def gap_note(reason: np.ndarray, moq: np.ndarray, q_min: np.ndarray, config: dict) -> np.ndarray:
+    """Reasons of the rows whose least order quantity the gap (not the MOQ) set, with that said."""
+    raised = q_min > moq
+    if not raised.any():
+        return reason
+    out = reason.copy()
+    out[raised] = (pd.Series(reason[raised]).astype(str)
+                   + f"; S - s >= policy.min_order_up_to_gap = {int(config['policy']['min_order_up_to_gap'])}"
+                   + " (the part's MOQ is " + pd.Series(moq[raised]).astype(str) + ")").to_numpy(dtype=object)
     return out
 
 

@@ -2,11 +2,14 @@
 
 Every test runs on both backends.  The PostgreSQL ones are marked ``postgres`` and
 use ``PARTSOPT_TEST_POSTGRES_URL`` (``.ci/postgres.sh`` starts a server and sets
-it); without it they are skipped - except in CI (``CI`` set), where they fail.
+it).  Without the variable they try the server ``.ci/postgres.sh`` sets up by
+default (:data:`DEFAULT_LOCAL_URL`) and are skipped, with the reason, only when no
+server answers there - except in CI (``CI`` set), where they fail.
 Each test uses its own table prefix and drops its tables afterwards.
 """
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -27,6 +30,23 @@ from partsopt.erp.formats import LAYOUTS
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_SERVER = "no PostgreSQL server: set PARTSOPT_TEST_POSTGRES_URL (.ci/postgres.sh starts one)"
+#: the database, user and password ``.ci/postgres.sh`` creates by default
+DEFAULT_LOCAL_URL = "postgresql+psycopg://partsopt:partsopt@127.0.0.1:5432/partsopt_test"
+
+
+@functools.lru_cache(maxsize=1)
+def _local_server() -> tuple[str | None, str]:
+    """(DEFAULT_LOCAL_URL, "") when a server answers there, else (None, why not)."""
+    engine = sa.create_engine(DEFAULT_LOCAL_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return DEFAULT_LOCAL_URL, ""
+    except Exception as exc:  # no server, no such role or database: skip with the reason
+        first = str(getattr(exc, "orig", exc)).strip().splitlines()
+        return None, first[0] if first else type(exc).__name__
+    finally:
+        engine.dispose()
 
 
 def postgres_url() -> str:
@@ -35,7 +55,9 @@ def postgres_url() -> str:
         if os.environ.get("CI"):
             pytest.fail("CI is set but PARTSOPT_TEST_POSTGRES_URL is not: .ci/run must source "
                         ".ci/postgres.sh before the tests")
-        pytest.skip(NO_SERVER)
+        url, why = _local_server()
+        if url is None:
+            pytest.skip(f"{NO_SERVER}; none at {sa.engine.make_url(DEFAULT_LOCAL_URL).render_as_string()}: {why}")
     return url
 
 

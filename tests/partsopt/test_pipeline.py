@@ -61,9 +61,9 @@ def test_superseded_part_with_stock_gets_zero_and_stock_counts_for_successor(tmp
     pol = r.policies.set_index(["part", "location"])
     assert pol.loc[("P2", "D2"), "order_up_to"] == 0
     assert pol.loc[("P2", "D2"), "reason"].startswith("superseded by P3")
-    o = r.orders.set_index(["part", "location"])
-    if ("P3", "D2") in o.index:
-        assert o.loc[("P3", "D2"), "on_hand"] == 4  # the old part's stock is used up first
+    # its stock counts for P3 at D2 (used up first): checked, with and without it, by
+    # test_plan_weekly_cycle.py::test_superseded_stock_is_used_up_first_by_the_successor
+    assert not (r.orders["part"] == "P2").any()
 
 
 def test_not_stocked_override(tiny_dir):
