@@ -685,8 +685,9 @@ def read_policies(path: str | os.PathLike, data) -> pd.DataFrame:
 
 
 def cmd_simulate(args) -> int:
-    from partsopt.io import load, read_config
+    from partsopt.io import check_output_folder, load, read_config
 
+    check_output_folder(args.out)  # before any work (as plan)
     config = read_config(args.config)
     levels = _levels(args.curve, "--curve")
     if args.seed is not None and args.seed < 0:
@@ -794,12 +795,13 @@ def _print_simulation_summary(scenario, run, out: Path) -> None:
 def cmd_whatif(args) -> int:
     import json
 
-    from partsopt.io import OutputSet, load, read_config
+    from partsopt.io import OutputSet, check_output_folder, load, read_config
     from partsopt.progress import stderr_progress
     from partsopt.report import whatif_report
     from partsopt.runinfo import make_run_info, run_json
     from partsopt.whatif import run_whatif, scenario_names
 
+    check_output_folder(args.out)  # before any work (as plan)
     configs = [read_config(path) for path in args.scenario]  # every file checked before any work
     levels = _levels(args.levels, "--levels")
     if args.seed is not None and args.seed < 0:
@@ -873,8 +875,9 @@ def _print_network_summary(data) -> None:
 def cmd_diagnose(args) -> int:
     from partsopt.diagnose import diagnose
     from partsopt.errors import ConfigError
-    from partsopt.io import OutputSet, load
+    from partsopt.io import OutputSet, check_output_folder, load
 
+    check_output_folder(args.out)  # before any work (as plan)
     data = load(args.data)
     plans = None
     if args.plans:
@@ -910,8 +913,9 @@ def cmd_diagnose(args) -> int:
 def cmd_import_lines(args) -> int:
     from partsopt.errors import DataError
     from partsopt.importers import import_service_lines, read_mapping
-    from partsopt.io import OutputSet
+    from partsopt.io import OutputSet, check_output_folder
 
+    check_output_folder(args.out)  # before any work (as plan)
     src = Path(args.file)
     if not src.is_file():
         raise UsageError(f"import-lines: file not found: {src}", fix="give the path of the invoice-lines CSV.")

@@ -202,3 +202,21 @@ def test_output_set_refuses_a_file_with_a_config_error(tmp_path):
         with OutputSet(f, option="--out"):
             pass
     assert err.value.where == "--out" and f.read_text() == "keep"
+
+
+@pytest.mark.parametrize("command", ["simulate", "whatif", "diagnose", "import-lines"])
+def test_every_writing_command_refuses_a_file_as_out_before_any_work(tiny_dir, tmp_path, capsys, command):
+    """simulate, whatif, diagnose and import-lines check --out up front, as plan does: exit 2,
+    the file untouched, and nothing read (a missing data folder is not even reached)."""
+    blocker = tmp_path / "report.txt"
+    blocker.write_text("someone's file\n")
+    missing = tmp_path / "no-such-data"
+    argv = {"simulate": ["simulate", str(missing), "--start", "2024-01-01", "--end", "2024-01-31"],
+            "whatif": ["whatif", str(missing), "--scenario", str(tmp_path / "no-such.toml")],
+            "diagnose": ["diagnose", str(missing), "--start", "2024-01-01", "--end", "2024-01-31"],
+            "import-lines": ["import-lines", str(tmp_path / "no-such.csv")]}[command]
+    assert main(argv + ["--out", str(blocker)]) == 2
+    err = capsys.readouterr().err
+    assert "The output folder is a file" in err and "--out" in err
+    assert "no-such" not in err                 # refused before reading any input
+    assert blocker.read_text() == "someone's file\n"
