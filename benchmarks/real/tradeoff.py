@@ -36,13 +36,16 @@ B. **partsopt's pipeline** (:mod:`benchmarks.real.common`): at the split, the ba
 
 S. **The system approach on the measure the protocol scores** (:func:`protocol_s`, datasets without
    order cost, and the datasets of the Nguyen table as base stock ignoring any order cost and MOQ -
-   manufacturing's 5 EUR per order - like for like with Nguyen's order-up-to protocol, which has none): the same forecasts and negative binomial as B, base-stock option tables per item
+   manufacturing's 5 EUR per order - like for like with Nguyen's order-up-to protocol, which has
+   none): the same forecasts and negative binomial as B, base-stock option tables per item
    (:func:`benchmarks.real.system.base_stock_options`) and, per target, the least stock value whose
    expected *item-average* fill rate (every item with a forecast weighted 1) meets the target
    (:func:`benchmarks.real.system.system_levels`, Sherbrooke 2004 ch. 2).  B sets every item to the
    target, so the item average over-shoots where a slow item's smallest level already fills well
    above it; S spends stock where it buys the most item-average fill.  Optionally
-   (``--inner-calibration``) also the target asked for from an inner split of the training window.
+   (``--inner-calibration``) also the target asked for from an inner split of the training window,
+   and (``--presence``) the item average over the items with demand in the test window (each item
+   weighted by its model probability of any demand there, :func:`demand_presence_probability`).
 
 Reported per target: the item-average fill rate (source convention and over items with demand),
 the total fill rate, the holding cost (0.25 x value, as the source) and the average inventory in
@@ -198,22 +201,48 @@ INNER_GRID = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.93, 0.94, 0.95,
               0.995, 0.998)
 
 
+def demand_presence_probability(mean, var, periods) -> np.ndarray:
+    """P(at least one unit demanded in ``periods`` periods) under the pipeline's negative binomial.
+
+    ``mean``, ``var``: demand per period [units/period, units²/period] (mean >= 0); the demand over
+    n periods has mean n·mean and variance n·max(var, mean) (independent periods, as the lead-time
+    demand of :mod:`benchmarks.real.common`).  Negative binomial with mean m and variance v > m:
+    P(0) = (m/v)^r, r = m²/(v - m) (Johnson, Kemp & Kotz, *Univariate Discrete Distributions*, 3rd
+    ed., §5.1, with p = m/v); v = m is the Poisson limit P(0) = exp(-m).  Returns 1 - P(0) [-].
+    """
+    mean = np.asarray(mean, dtype=float)
+    var = np.broadcast_to(np.asarray(var, dtype=float), mean.shape)
+    if np.any(~np.isfinite(mean) | (mean < 0)):
+        raise ValueError(f"mean must be finite and >= 0 [units/period]; received {mean[~(mean >= 0)][:1]!r}")
+    if not (np.isfinite(periods) and periods > 0):
+        raise ValueError(f"periods must be > 0, received {periods!r}")
+    m = periods * mean
+    v = periods * np.maximum(np.nan_to_num(var, nan=0.0), mean)
+    nb = (m > 0) & (v > m * (1.0 + 1e-12))          # over-dispersed: negative binomial, else Poisson
+    mm, vv = np.where(nb, m, 1.0), np.where(nb, v, 2.0)
+    log_p0 = np.where(nb, mm * mm / (vv - mm) * np.log(mm / vv), -m)
+    return np.where(m > 0, -np.expm1(log_p0), 0.0)
+
+
 def _system_fit(train: np.ndarray, lead: np.ndarray, cost: np.ndarray):
-    """Moments of the pipeline (backtest selection) and base-stock option tables on ``train``."""
+    """Moments of the pipeline (backtest selection) and base-stock option tables on ``train``:
+    (active rows, mean, option tables, variance)."""
     mean, var = moments(train, choose_methods(train, "auto"))
     act = mean > 0
     opts = base_stock_options(mean[act], var[act], lead[act])
-    return act, mean, opts
+    return act, mean, opts, var
 
 
-def _system_replay(y, act, mean, opts, cost, lead, target: float, measure_from: int) -> dict:
-    """Item-average system approach at ``target`` (one class, weight 1 per item with a forecast),
-    replayed on ``y`` from period 0; items without a forecast hold nothing."""
+def _system_replay(y, act, mean, opts, cost, lead, target: float, measure_from: int, weights=None) -> dict:
+    """Item-average system approach at ``target`` (one class, weight 1 per item with a forecast, or
+    ``weights`` over all items), replayed on ``y`` from period 0; items without a forecast hold
+    nothing."""
     level, fill, oh, valid = opts
     S = np.zeros(y.shape[0])
     k = int(act.sum())
+    w = np.ones(k) if weights is None else np.asarray(weights, dtype=float)[act]
     Sa, _ = system_levels(level, fill, oh, valid, mean[act], cost[act], np.zeros(k, int), {0: target},
-                          weights=np.ones(k))
+                          weights=w)
     S[act] = Sa
     return ss_replay(y, S - 1.0, S, lead, start=0, measure_from=measure_from)
 
@@ -231,7 +260,7 @@ def inner_target_map(y, n_train, lead, cost, targets=None, grid=INNER_GRID) -> p
     if n_in < 8:
         raise ValueError(f"the inner split needs >= 8 fitting periods, received n_train={n_train}, test {h}")
     yin = y[:, :n_train]
-    act, mean, opts = _system_fit(np.maximum(yin[:, :n_in], 0.0), lead, cost)
+    act, mean, opts, _ = _system_fit(np.maximum(yin[:, :n_in], 0.0), lead, cost)
     ach = []
     for g in grid:
         o = _system_replay(yin, act, mean, opts, cost, lead, g, n_in)
@@ -242,21 +271,32 @@ def inner_target_map(y, n_train, lead, cost, targets=None, grid=INNER_GRID) -> p
                          np.interp(list(targets), grid, ach)})
 
 
-def protocol_s(y, n_train, att, lead_mode: str, calibrate: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+def protocol_s(y, n_train, att, lead_mode: str, calibrate: bool = True,
+               presence: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sherbrooke's system approach on the item-average fill rate (``benchmarks.real.system``), for
     datasets without order cost (base stock): per target, the least stock value whose expected
     item-average fill rate meets it; ``system`` asks for the target itself, ``system, inner`` for the
-    value found by :func:`inner_target_map` on the training window.  Returns (rows, target map)."""
+    value found by :func:`inner_target_map` on the training window.
+
+    ``presence``: also ``system, presence`` - the item average over the items that have demand in
+    the test window (the measure when such items are left out): each item's fill rate weighted by
+    its probability of any demand in the window's h periods (:func:`demand_presence_probability`,
+    from the training window only), so E[sum over items with demand of fill] / E[their number]
+    meets the target (first order: occurrence and fill taken as independent).
+    Returns (rows, target map)."""
     lead = np.zeros(y.shape[0], int) if lead_mode == "0" else att["lead"]
     cost = np.where(att["price"] > 0, att["price"], 0.01)
     t0 = time.perf_counter()
     tmap = inner_target_map(y, n_train, lead, cost) if calibrate else None
-    act, mean, opts = _system_fit(np.maximum(y[:, :n_train], 0.0), lead, cost)
+    act, mean, opts, var = _system_fit(np.maximum(y[:, :n_train], 0.0), lead, cost)
+    pres = demand_presence_probability(mean, var, y.shape[1] - n_train) if presence else None
     rows = []
-    for name in ("system",) + (("system, inner",) if calibrate else ()):
+    names = ("system",) + (("system, inner",) if calibrate else ()) + (("system, presence",) if presence else ())
+    for name in names:
         for i, target in enumerate(TARGETS):
-            ask = target if name == "system" else float(tmap["ask"].iloc[i])
-            out = _system_replay(y, act, mean, opts, cost, lead, ask, n_train)
+            ask = float(tmap["ask"].iloc[i]) if name == "system, inner" else target
+            out = _system_replay(y, act, mean, opts, cost, lead, ask, n_train,
+                                 weights=pres if name == "system, presence" else None)
             rows.append({"method": name, "lead": lead_mode, "target": target, "asked": ask,
                          **_summary(out["supplied"], out["demand"], out["mean_on_hand"], att["price"]),
                          "hit_rate": float(out["lines_hit"].sum() / max(out["lines"].sum(), 1)),
@@ -292,7 +332,7 @@ ITEM_SETS = ("nguyen", "all")
 
 
 def run_dataset(name: str, data_dir: Path, quick: bool = False, protocols=PROTOCOLS,
-                inner_calibration: bool = False, items: str = "nguyen") -> dict:
+                inner_calibration: bool = False, items: str = "nguyen", presence: bool = False) -> dict:
     """The requested protocols on one dataset.
 
     ``items``: ``"nguyen"`` - on the datasets compared with the Nguyen table (RAF, manufacturing,
@@ -326,10 +366,10 @@ def run_dataset(name: str, data_dir: Path, quick: bool = False, protocols=PROTOC
     s0 = sl = tmaps = None
     no_order_cost = bool(np.all(np.asarray(att["order_cost"]) == 0))
     if "S" in protocols and (no_order_cost or name in NGUYEN_NAME):
-        s0, tm0 = protocol_s(y, n_train, att, "0", inner_calibration)
+        s0, tm0 = protocol_s(y, n_train, att, "0", inner_calibration, presence)
         tmaps = {"0": tm0}
         if att["lead"] is not None:
-            sl, tmaps["dataset"] = protocol_s(y, n_train, att, "dataset", inner_calibration)
+            sl, tmaps["dataset"] = protocol_s(y, n_train, att, "dataset", inner_calibration, presence)
     return {"name": name, "desc": desc, "n_train": n_train, "T": T, "a": a, "b0": b0, "bl": bl, "att": att,
             "s0": s0, "sl": sl, "tmaps": tmaps, "items": items, "item_set": item_set, "n_items": int(y.shape[0]),
             "no_test_demand": int((np.maximum(y[:, n_train:], 0.0).sum(axis=1) == 0).sum()),
@@ -386,7 +426,8 @@ def _dataset_section(r: dict, nguyen: pd.DataFrame) -> list[str]:
         ic = "item avg (source convention)"
         best_ng = cal_t.loc[cal_t["method"].str.startswith("Nguyen"), ic].min()
         verdicts = []
-        for key in ("B0 selection", "BL selection", "S0 system", "SL system"):
+        for key in ("B0 selection", "BL selection", "S0 system", "SL system", "S0 system, presence",
+                    "SL system, presence"):
             hit = cal_t.loc[cal_t["method"] == key, ic]
             if len(hit):
                 v = float(hit.iloc[0])
@@ -395,7 +436,8 @@ def _dataset_section(r: dict, nguyen: pd.DataFrame) -> list[str]:
                   f"Nguyen method {best_ng:.2f} pp): " + "; ".join(verdicts) + ".", ""]
         if r.get("no_test_demand", 0):
             alt = []
-            for key in ("B0 selection", "BL selection", "S0 system", "SL system"):
+            for key in ("B0 selection", "BL selection", "S0 system", "SL system", "S0 system, presence",
+                    "SL system, presence"):
                 hit = cal_t.loc[cal_t["method"] == key, "item avg (items with test demand)"]
                 if len(hit):
                     v = float(hit.iloc[0])
@@ -429,22 +471,23 @@ def _dataset_section(r: dict, nguyen: pd.DataFrame) -> list[str]:
         for p, df in (("S0", s0), ("SL", sl)):
             if df is None:
                 continue
-            for conv_col, conv_label in conventions:
+            for meth, (conv_col, conv_label) in [(m_, c_) for m_ in ("system", "system, presence")
+                                                 if (df["method"] == m_).any() for c_ in conventions]:
                 inv = [f"| target | achieved {conv_label} | holding cost | best Nguyen method at that fill (published) | "
                        "its holding cost (interpolated) | ratio |", "|---|---|---|---|---|---|"]
                 ratios = []
-                for _, rr in df[df["method"] == "system"].iterrows():
+                for _, rr in df[df["method"] == meth].iterrows():
                     m, v = _nguyen_inventory_at(nguyen, ng, rr[conv_col])
                     if m:
                         ratios.append(rr["holding_cost"] / v)
                     inv.append(f"| {rr['target']:.2f} | {rr[conv_col]:.4f} | {rr['holding_cost']:,.0f} | "
                                + (f"{m} | {v:,.0f} | {rr['holding_cost'] / v:.2f} |" if m else "none reaches it | - | - |"))
-                n_pts = int((df["method"] == "system").sum())
+                n_pts = int((df["method"] == meth).sum())
                 summary = (f"Comparable at {len(ratios)} of {n_pts} targets (a Nguyen curve reaches our achieved fill); "
                            + (f"ratio ours / best Nguyen {min(ratios):.2f}-{max(ratios):.2f} -> "
                               f"{'less inventory at every comparable point' if max(ratios) < 1 else 'NOT less at every point'}."
                               if ratios else "no comparable point."))
-                lines += [f"### Inventory at the same achieved fill rate ({p} system vs the published Nguyen curves; "
+                lines += [f"### Inventory at the same achieved fill rate ({p} {meth} vs the published Nguyen curves; "
                           f"{conv_label})", "",
                           "Holding cost = 0.25 x price x mean stock before demand, summed over items, as the source, on "
                           "the source's item set (`nguyen_items`); the price column is ours (see the file header).", "",
@@ -519,6 +562,9 @@ def main(argv=None):
                     help="S: also ask for the target found on an inner split of the training window")
     ap.add_argument("--targets", default=None, help="comma list of target fill rates (default: "
                     + ",".join(f"{t:g}" for t in TARGETS) + ")")
+    ap.add_argument("--presence", action="store_true",
+                    help="S: also weight each item by its probability of demand in the test window "
+                         "(the item average over the items with test demand)")
     ap.add_argument("--items", default="nguyen", choices=ITEM_SETS + ("both",),
                     help="nguyen: Nguyen's cleaning and item set on RAF/manufacturing/auto (default); all: every "
                          "item of the file; both: the two, one section each")
@@ -536,7 +582,7 @@ def main(argv=None):
         frames = []
         for items in item_sets:
             res = run_dataset(ds, data_dir, args.quick, tuple(args.protocols.split(",")), args.inner_calibration,
-                              items=items)
+                              items=items, presence=args.presence)
             results.append(res)
             frames += [res[k].assign(protocol=p, items=items) for k, p in (("a", "A"), ("b0", "B0"), ("bl", "BL"),
                                                                          ("s0", "S0"), ("sl", "SL"))

@@ -143,3 +143,37 @@ def test_inner_target_map_uses_training_window_only():
     assert ((m1["ask"] >= 0.5) & (m1["ask"] <= 0.998)).all()
     with pytest.raises(ValueError, match="inner split"):
         inner_target_map(y[:, :12], 8, att["lead"], cost)
+
+
+def test_demand_presence_probability_against_scipy():
+    from scipy import stats
+    from benchmarks.real.tradeoff import demand_presence_probability
+    mean = np.array([0.05, 0.3, 1.2, 0.3, 0.0])
+    var = np.array([0.2, 0.9, 5.0, 0.1, 0.0])          # the 4th is below Poisson: Poisson is used
+    h = 45
+    got = demand_presence_probability(mean, var, h)
+    m, v = h * mean[:3], h * var[:3]
+    p, r = m / v, m * m / (v - m)
+    np.testing.assert_allclose(got[:3], 1.0 - stats.nbinom.pmf(0, r, p), rtol=1e-12)
+    assert got[3] == pytest.approx(1.0 - stats.poisson.pmf(0, h * 0.3), rel=1e-12)
+    assert got[4] == 0.0
+    with pytest.raises(ValueError, match="mean"):
+        demand_presence_probability(np.array([-1.0]), np.array([1.0]), 3)
+    with pytest.raises(ValueError, match="periods"):
+        demand_presence_probability(np.array([1.0]), np.array([1.0]), 0)
+
+
+def test_presence_weighted_system_meets_the_weighted_expectation():
+    from benchmarks.real.tradeoff import _system_fit, demand_presence_probability, protocol_s
+    from benchmarks.real.system import system_levels
+    y, att = _synthetic_panel(50, 40, seed=11)
+    n_train = 28
+    rows, _ = protocol_s(y, n_train, att, "0", calibrate=False, presence=True)
+    assert set(rows["method"]) == {"system", "system, presence"} and len(rows) == 16
+    cost = att["price"]
+    act, mean, (level, fill, oh, valid), var = _system_fit(np.maximum(y[:, :n_train], 0.0), np.zeros(50, int), cost)
+    w = demand_presence_probability(mean, var, 12)[act]
+    S, _ = system_levels(level, fill, oh, valid, mean[act], cost[act], np.zeros(act.sum(), int), {0: 0.9}, weights=w)
+    pos = (level == S[:, None]).argmax(axis=1)
+    f = fill[np.arange(S.size), pos]
+    assert (w * f).sum() / w.sum() >= 0.9 - 1e-9
