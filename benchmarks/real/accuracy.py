@@ -14,12 +14,14 @@ forecasts, checked against ``select_by_backtest`` in tests/forecasting) and adds
 * PIS (periods in stock, :func:`forecasting.metrics.pis`, mean over series [units x periods];
   positive = forecasts ran ahead of demand) and its scaled form sPIS (mean [periods]);
 * the method set of partsopt's pipeline (``partsopt.forecast_step.BACKTEST_METHODS``: croston,
-  sba, tsb, ses, adida) and the automatic selection the pipeline uses (backtest over those
-  methods, RMSE, 3 cut-offs).  ADIDA joined the candidates on 2026-11-22: without it the
-  selection missed the goal on M5 by 0.5 %; other variants checked then (8 cut-offs, MASE as the
-  selection loss) did not meet the goal on M5 and made RAF and the refinery worse.  F2's full
-  8-method run (imapa, holt, holt-winters too)
-  is in ``benchmarks/results/forecasting_accuracy.md``.
+  sba, tsb, ses, adida) and the automatic selection exactly as the pipeline runs it
+  (:func:`partsopt.forecast_step.backtest_methods`: backtest over those methods, one-step RMSE,
+  ``partsopt.forecast_step.BACKTEST_ORIGINS`` cut-offs - imported here, not repeated, so the
+  recorded figure is the product's; tests/partsopt/test_backtest_selection.py checks the cached
+  replay against that function).  The selection is replayed at each of the last 12 origins from
+  forecasts cached at the last 12 + BACKTEST_ORIGINS origins (on auto, 24 months, the first inner
+  cut-off then has 4 periods of history: the library's ``min_train``).  F2's full 8-method run
+  (imapa, holt, holt-winters too) is in ``benchmarks/results/forecasting_accuracy.md``.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.real.common import BACKTEST_METHODS, ROOT, default_data_dir, load_refinery, machine
+from partsopt.forecast_step import BACKTEST_ORIGINS  # noqa: E402 (the pipeline's cut-offs)
 import forecasting  # noqa: E402
 from forecasting import metrics  # noqa: E402
 import forecasting_accuracy as fa  # noqa: E402
@@ -46,10 +49,21 @@ def load(name: str, data_dir: Path):
     return fa.load_dataset(name, data_dir)
 
 
+def pipeline_choice(y: np.ndarray, cached: dict) -> np.ndarray:
+    """Index into BACKTEST_METHODS of the pipeline's choice per series at each of the last 12 origins.
+
+    The replay of :func:`partsopt.forecast_step.backtest_methods` at every origin (one-step RMSE over
+    BACKTEST_ORIGINS cut-offs) from ``cached[m]``, the one-step forecasts at the last
+    12 + BACKTEST_ORIGINS origins.
+    """
+    pipe = list(BACKTEST_METHODS)
+    return fa.backtest_choice(y, {m: cached[m] for m in pipe}, pipe, "rmse", BACKTEST_ORIGINS)
+
+
 def run_one(name: str, data_dir: Path) -> tuple[str, list]:
     y, desc = load(name, data_dir)
     methods = list(BACKTEST_METHODS) + list(EXTRA)
-    n_cache = fa.N_TEST + fa.N_INNER
+    n_cache = fa.N_TEST + BACKTEST_ORIGINS
     cached, rows = {}, []
     n = y.shape[1]
     train, test = y[:, : n - fa.N_TEST], y[:, n - fa.N_TEST:]
@@ -59,9 +73,9 @@ def run_one(name: str, data_dir: Path) -> tuple[str, list]:
         rows.append((m, cached[m][:, -fa.N_TEST:], time.perf_counter() - t0))
     pipe = list(BACKTEST_METHODS)
     t0 = time.perf_counter()
-    choice = fa.backtest_choice(y, {m: cached[m] for m in pipe}, pipe, "rmse", fa.N_INNER)
+    choice = pipeline_choice(y, cached)
     share = ", ".join(f"{pipe[i]} {np.mean(choice == i):.0%}" for i in range(len(pipe)) if np.any(choice == i))
-    rows.append((f"selection (pipeline: backtest over {'/'.join(pipe)}, rmse, 3 cut-offs) [{share}]",
+    rows.append((f"selection (pipeline: backtest over {'/'.join(pipe)}, rmse, {BACKTEST_ORIGINS} cut-offs) [{share}]",
                  fa.pick(cached, pipe, choice), time.perf_counter() - t0))
     out = []
     for label, preds, dt in rows:
