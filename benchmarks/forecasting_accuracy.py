@@ -30,12 +30,12 @@ Protocol (fixed, so results are comparable between runs):
   tau = 3 periods after 6 origins.
 * Automatic selection: at every origin o, one method per series is chosen
   with the rule of ``forecasting.select_by_backtest(y[:, :o], methods, h=1,
-  n_origins=3, step=1, loss=...)`` - the mean loss of the one-step forecasts
-  at the inner cut-offs o-3, o-2, o-1, lowest wins, ties to the first method,
+  n_origins=n, step=1, loss=...)`` - the mean loss of the one-step forecasts
+  at the inner cut-offs o-n..o-1, lowest wins, ties to the first method,
   all-NaN to the first - using only data before o; then the chosen method's
   forecast for period o is scored like a method.  The inner one-step
   forecasts are the same numbers as the outer rolling forecasts at those
-  origins, so they are computed once (origins T-15..T-1) and re-used;
+  origins, so they are computed once (cached, see below) and re-used;
   ``tests/forecasting/test_accuracy_protocol.py`` checks that this gives the
   same choices as calling ``select_by_backtest``.  Two losses: ``rmse`` (the
   library default; with h = 1 it is the absolute error) and ``mase``; 3
