@@ -30,24 +30,32 @@ Protocol (fixed, so results are comparable between runs):
   tau = 3 periods after 6 origins.
 * Automatic selection: at every origin o, one method per series is chosen
   with the rule of ``forecasting.select_by_backtest(y[:, :o], methods, h=1,
-  n_origins=3, step=1, loss=...)`` - the mean loss of the one-step forecasts
-  at the inner cut-offs o-3, o-2, o-1, lowest wins, ties to the first method,
+  n_origins=n, step=1, loss=...)`` - the mean loss of the one-step forecasts
+  at the inner cut-offs o-n..o-1, lowest wins, ties to the first method,
   all-NaN to the first - using only data before o; then the chosen method's
   forecast for period o is scored like a method.  The inner one-step
   forecasts are the same numbers as the outer rolling forecasts at those
-  origins, so they are computed once (origins T-15..T-1) and re-used;
+  origins, so they are computed once (cached, see below) and re-used;
   ``tests/forecasting/test_accuracy_protocol.py`` checks that this gives the
   same choices as calling ``select_by_backtest``.  Two losses: ``rmse`` (the
   library default; with h = 1 it is the absolute error) and ``mase``; 3
-  inner cut-offs (the library default) and, as a diagnostic, 8 (the
-  forecasts are cached at origins T-20..T-1).  Also the rule-table selection
-  ``select_by_class(classify(y[:, :o]))``.  The goal is judged on the
-  library's automatic selection as called with its defaults,
-  ``select_by_backtest(y, h=1)``: its default candidates (the six
-  intermittent methods, :data:`LIBRARY_METHODS`), rmse, 3 cut-offs, against
-  the best single method of all those scored; the other selection rows
-  (every scored method as a candidate, 8 cut-offs, mase, by class) are
-  diagnostics.
+  inner cut-offs and 8 (the library default since 2026-11-22).  Also the
+  rule-table selection ``select_by_class(classify(y[:, :o]))``.
+* Nested selection: at every origin o, ``select_by_nested_backtest(y[:, :o])``
+  with its defaults - per-series backtest over the six intermittent methods
+  ("base") or over those and Holt ("wide"), or one single method for the whole
+  panel, whichever had the lowest mean MASE over the 8 outer cut-offs
+  o-8..o-1, each with its per-series choice made on the 8 inner cut-offs
+  before it.  Replayed from the same cached one-step forecasts (origins
+  T-28..T-1, or from period 4 on where the series are shorter: auto) through
+  the library's kernel ``nested_backtest_choice``;
+  ``tests/forecasting/test_accuracy_protocol.py`` checks the replay against
+  ``select_by_nested_backtest`` itself.  **The goal is judged on this
+  selection** (the library's automatic selection that also weighs single
+  methods), against the best single method of all those scored (Holt and
+  Holt-Winters included); every other selection row is a diagnostic.
+  Holt-Winters is cached only at the origins whose training window holds
+  more than two seasons; it is scored where that covers the last 20 origins.
 
 Goal (recorded, not asserted): the automatic selection at least as accurate
 (MASE) as the best single method on every dataset.
@@ -77,12 +85,21 @@ N_TEST = 12
 TARGET_FILL = 0.90
 DEFAULT_METHODS = ["croston", "sba", "tsb", "adida", "imapa", "ses", "holt", "holt_winters"]
 SEASON = {"raf": 12, "auto": 12, "carparts": 12, "manufacturing": 52, "m5": 52}
-N_INNER = 3  # inner cut-offs of the backtest selection (select_by_backtest's default)
+N_INNER = 3  # a short inner window (select_by_backtest's default until 2026-11-22), a diagnostic
+_SBB = inspect.signature(selection.select_by_backtest).parameters
+_NESTED = inspect.signature(selection.select_by_nested_backtest).parameters
 #: the candidates of forecasting.select_by_backtest when called with its defaults (the six
-#: intermittent methods): the library's automatic selection, on which the goal is judged
-LIBRARY_METHODS = list(inspect.signature(selection.select_by_backtest).parameters["methods"].default)
-N_INNER_LONG = 8  # a longer inner window, recorded as a diagnostic
-LIBRARY_LABEL = "selection (library default: backtest"
+#: intermittent methods) and its default number of cut-offs
+LIBRARY_METHODS = list(_SBB["methods"].default)
+N_INNER_LONG = _SBB["n_origins"].default  # 8
+#: forecasting.select_by_nested_backtest's defaults: the goal is judged on this selection
+NESTED_METHODS = list(_NESTED["methods"].default)
+NESTED_EXTRA = list(_NESTED["extra"].default)
+NESTED_INNER = _NESTED["n_origins"].default
+NESTED_OUTER = _NESTED["n_outer"].default
+MIN_TRAIN = _NESTED["min_train"].default
+LIBRARY_LABEL = "selection (select_by_backtest"
+GOAL_LABEL = "selection (library default: nested backtest"
 LTD_TAU = 3  # periods of the lead-time demand checked for calibration
 LTD_ORIGINS = 6  # origins T-3-5 .. T-3
 LTD_Q = (0.5, 0.8, 0.9, 0.95, 0.99)
@@ -181,16 +198,17 @@ def backtest_choice(y: np.ndarray, cached: dict, methods: list[str], loss: str,
     if k < N_TEST + n_inner:
         raise ValueError(f"cached forecasts cover {k} origins; need {N_TEST + n_inner}")
     first = n - k
-    # loss of each method at each cached origin
+    # loss of each method at each cached origin used as an inner cut-off (column c0 + i below);
+    # earlier columns may be NaN (Holt-Winters before two seasons) and are never read
     per_origin = {}
     for m in methods:
-        cols = []
-        for c in range(k - 1):  # the last origin is never an inner cut-off
+        cols = [None] * (k - N_TEST - n_inner)
+        for c in range(k - N_TEST - n_inner, k - 1):  # the last origin is never an inner cut-off
             o = first + c
             kw = {"y_train": y[:, :o]} if loss == "mase" else {}
             with np.errstate(invalid="ignore", divide="ignore"):
                 cols.append(fn(y[:, o:o + 1], cached[m][:, c:c + 1], **kw))
-        per_origin[m] = np.column_stack(cols)
+        per_origin[m] = cols
     choice = np.empty((y.shape[0], N_TEST), dtype=np.int64)
     for j in range(N_TEST):
         c0 = k - N_TEST + j - n_inner  # column of the first inner cut-off of origin T-N_TEST+j
@@ -198,7 +216,7 @@ def backtest_choice(y: np.ndarray, cached: dict, methods: list[str], loss: str,
         for m in methods:
             sc = np.zeros(y.shape[0])
             for i in range(n_inner):
-                sc = sc + per_origin[m][:, c0 + i]
+                sc = sc + per_origin[m][c0 + i]
             mat.append(sc / n_inner)
         mat = np.column_stack(mat)
         best = np.argmin(np.where(np.isnan(mat), np.inf, mat), axis=1)
@@ -221,6 +239,38 @@ def pick(cached: dict, methods: list[str], choice: np.ndarray) -> np.ndarray:
     """The chosen methods' forecasts for the last N_TEST periods (series, N_TEST)."""
     stack = np.stack([cached[m][:, -N_TEST:] for m in methods], axis=0)  # (methods, series, N_TEST)
     return np.take_along_axis(stack, choice[None, :, :], axis=0)[0]
+
+
+def nested_replay(y: np.ndarray, cached: dict, methods: list[str], extra: list[str],
+                  n_inner: int = NESTED_INNER, n_outer: int = NESTED_OUTER) -> tuple[np.ndarray, list]:
+    """select_by_nested_backtest(y[:, :o], methods, extra, n_inner, n_outer) at each of the last
+    N_TEST origins o, from the cached one-step forecasts: (forecasts (series, N_TEST), strategies).
+
+    ``cached[m]`` holds the one-step forecasts at the last K origins (column c = origin T - K + c);
+    at origin o the library's kernel :func:`forecasting.selection.nested_backtest_choice` gets the
+    columns of the last min(o - MIN_TRAIN, n_inner + n_outer) origins before o - the cube
+    ``select_by_nested_backtest`` would compute on y[:, :o] - and the chosen method's cached
+    forecast for o is taken.
+    """
+    n = y.shape[1]
+    k = next(iter(cached.values())).shape[1]
+    wide = list(methods) + [m for m in extra if m not in methods]
+    preds = np.empty((y.shape[0], N_TEST))
+    wins = []
+    rows = np.arange(y.shape[0])
+    for j in range(N_TEST):
+        c = k - N_TEST + j
+        o = n - k + c
+        kn = min(o - MIN_TRAIN, n_inner + n_outer)
+        if c - kn < 0:
+            raise ValueError(f"cached forecasts cover {k} origins; origin {o} needs {kn} before it")
+        cube = {m: cached[m][:, c - kn:c] for m in wide}
+        chosen, win, _ = selection.nested_backtest_choice(y[:, :o], cube, methods, extra, n_inner,
+                                                          n_outer, "rmse", MIN_TRAIN)
+        idx = pd.Index(wide).get_indexer(chosen)
+        preds[:, j] = np.stack([cached[m][:, c] for m in wide])[idx, rows]
+        wins.append(win)
+    return preds, wins
 
 
 def score(y: np.ndarray, preds: np.ndarray) -> dict:
@@ -325,17 +375,23 @@ def run(args) -> str:
     ltd_lines = []
     for ds in args.datasets.split(","):
         y, desc = load_dataset(ds, data_dir)
-        n_train_min = y.shape[1] - N_TEST
         rows = []
-        n_cache = N_TEST + N_INNER_LONG
-        used = [m for m in methods if method_ok(m, ds, y.shape[1] - n_cache)]
+        n = y.shape[1]
+        # forecasts cached at the origins the nested selection reads (T-28..T-1, or from period
+        # MIN_TRAIN on); a method is scored when it covers the last N_TEST + N_INNER_LONG origins
+        n_cache = min(N_TEST + NESTED_INNER + NESTED_OUTER, n - MIN_TRAIN)
+        used = [m for m in methods if method_ok(m, ds, n - (N_TEST + N_INNER_LONG))]
         cached = {}
         for m in used:
             t0 = time.perf_counter()
-            cached[m] = rolling_one_step(
+            k_m = n_cache
+            while k_m > N_TEST + N_INNER_LONG and not method_ok(m, ds, n - k_m):
+                k_m -= 1  # Holt-Winters: only origins after two seasons
+            cached[m] = np.full((y.shape[0], n_cache), np.nan)
+            cached[m][:, n_cache - k_m:] = rolling_one_step(
                 y, lambda tr, m=m: forecasting.forecast(tr, 1, m, **method_params(m, ds))[:, 0],
-                n_origins=n_cache)
-            dt = (time.perf_counter() - t0) * N_TEST / n_cache
+                n_origins=k_m)
+            dt = (time.perf_counter() - t0) * N_TEST / k_m
             rows.append((m, score(y, cached[m][:, -N_TEST:]), dt))
         sel_note = ""
         if not args.no_selection:
@@ -357,8 +413,22 @@ def run(args) -> str:
                     choice = backtest_choice(y, {m: cached[m] for m in lib}, lib, "rmse", n_inner)
                     share = ", ".join(f"{lib[i]} {np.mean(choice == i):.0%}" for i in range(len(lib))
                                       if np.any(choice == i))
-                    rows.append((f"{LIBRARY_LABEL} over {'/'.join(lib)}, rmse, {n_inner} cut-offs) [{share}]",
+                    dflt = " - its default" if n_inner == N_INNER_LONG else ""
+                    rows.append((f"{LIBRARY_LABEL} over {'/'.join(lib)}, rmse, {n_inner} cut-offs{dflt}) [{share}]",
                                  score(y, pick(cached, lib, choice)), time.perf_counter() - t0))
+                full = [m for m in used if not np.isnan(cached[m]).any()]
+                variants = [NESTED_EXTRA, [m for m in used if m not in NESTED_METHODS]]
+                for extra in variants if variants[1] != NESTED_EXTRA else variants[:1]:
+                    if not all(m in full for m in NESTED_METHODS + extra):
+                        continue
+                    t0 = time.perf_counter()
+                    preds, wins = nested_replay(y, cached, NESTED_METHODS, extra)
+                    share = ", ".join(f"{w} {wins.count(w)}" for w in dict.fromkeys(wins))
+                    label = GOAL_LABEL if extra == NESTED_EXTRA else "selection (nested backtest"
+                    rows.append((f"{label}: per series over {'/'.join(NESTED_METHODS)} or also "
+                                 f"{'/'.join(extra)}, or one method; rmse, {NESTED_INNER} inner / "
+                                 f"{NESTED_OUTER} outer cut-offs) [strategy at the 12 origins: {share}]",
+                                 score(y, preds), time.perf_counter() - t0))
                 rule_methods = sorted(set(selection.DEFAULT_RULES.values()))
                 if all(m in cached for m in rule_methods):
                     t0 = time.perf_counter()
@@ -378,7 +448,7 @@ def run(args) -> str:
             lines.append(f"| {m} | {s['n_scored']} | {s['n_zero_scale']} | {s['mase_mean']:.4f} | {s['mase_median']:.4f} | "
                          f"{s['rmsse_mean']:.4f} | {s['bias_mean']:+.4f} | {s['fill_rate_mean']:.4f} | {dt:.1f} |")
         lines.append("")
-        lines.append("Time: per method, the 12 scored re-fits (measured over the 20 cached origins and scaled to 12); per selection, the "
+        lines.append("Time: per method, the 12 scored re-fits (measured over its cached origins and scaled to 12); per selection, the "
                      "choice and pick on top of the cached method forecasts.")
         if sel_note:
             lines.append(f"\n{sel_note}.")
@@ -388,7 +458,7 @@ def run(args) -> str:
         if sel:
             for m, s in sel:
                 verdict = "met" if s["mase_mean"] <= best_s["mase_mean"] else "NOT met"
-                if not (m.startswith(LIBRARY_LABEL) and f", rmse, {N_INNER} cut-offs)" in m):
+                if not m.startswith(GOAL_LABEL):
                     verdict += " (diagnostic)"
                 summary.append(f"| {ds} | {best_m} | {best_s['mase_mean']:.5f} | {m.split(' [')[0]} | {s['mase_mean']:.5f} | {verdict} |")
         else:
@@ -411,11 +481,13 @@ def run(args) -> str:
         "- Times: one run on a 2-core machine shared with other jobs: informative only (the speed benchmark is "
         "`benchmarks/forecasting_speed.py`). No peer is run here: the six intermittent methods equal statsforecast "
         "2.1.1 to 1e-9 (tests/forecasting), so statsforecast's accuracy is the same numbers.",
-        "- Selection rows: the goal row is the library's automatic selection called with its defaults, "
-        "`select_by_backtest(y, h=1)` (candidates: its default six intermittent methods; rmse; 3 cut-offs), judged "
-        "against the best single method of all those scored here (Holt and Holt-Winters included); the rows marked "
-        "(diagnostic) vary the candidates (every scored method), the cut-offs (8), the loss (mase) or use the class "
-        "rule table.",
+        "- Selection rows: the goal row is the library's nested selection called with its defaults, "
+        "`select_by_nested_backtest(y)` (per series over the six intermittent methods, or over those and Holt, or one "
+        "method for the panel, chosen by an outer backtest; rmse inside, mean MASE outside; 8 inner and 8 outer "
+        "cut-offs), judged against the best single method of all those scored here (Holt and Holt-Winters included). "
+        "The rows marked (diagnostic): `select_by_backtest` with its default candidates and 8 cut-offs (its default "
+        "since 2026-11-22) or 3 (before), every scored method as a candidate, the loss mase, the nested selection "
+        "with every scored method among the extras, and the class rule table.",
         "- Reading the selection rows: with h = 1 the library's default loss `rmse` is the absolute error of one "
         "forecast, so the backtest favours forecasts near the median - for intermittent series below the mean - "
         "which shows as a negative bias; `select_by_class` uses the default rule table (SBA / SES / TSB). "

@@ -43,7 +43,7 @@ Estimators ``Croston``, ``SBA``, ``TSB``, ``ADIDA``, ``IMAPA``, ``SES``, ``Holt`
 ``forecast(y, h)``).
 
 Classification: :func:`classify` (SBC quadrants + new/dead).  Selection:
-:func:`select_by_class`, :func:`select_by_backtest`.  Long tables:
+:func:`select_by_class`, :func:`select_by_backtest`, :func:`select_by_nested_backtest`.  Long tables:
 :func:`panel_from_long`, :func:`forecast_table`.  Accuracy metrics
 (:mod:`forecasting.metrics`), lead-time demand distributions
 (:mod:`forecasting.leadtime`) and the Willemain bootstrap
@@ -54,8 +54,9 @@ from .classification import CLASSES, classify, demand_statistics, sbc_class
 from .methods import (ADIDA, IMAPA, METHODS, SBA, SES, TSB, Croston, Forecaster, Holt,
                       HoltWinters, MethodSpec, available_methods, fit, forecast, forecast_many,
                       register)
-from .selection import (DEFAULT_RULES, LOSSES, backtest_scores, select_by_backtest,
-                        select_by_class)
+from .selection import (DEFAULT_RULES, LOSSES, backtest_scores, nested_backtest_choice,
+                        one_step_cube, select_by_backtest, select_by_class,
+                        select_by_nested_backtest)
 from .tables import forecast_table, panel_from_long
 from .metrics import *  # noqa: F401,F403  (F2's accuracy metrics)
 from .metrics import __all__ as _metrics_all
@@ -68,5 +69,5 @@ __all__ = ["FitResult", "CLASSES", "classify", "demand_statistics", "sbc_class",
            "IMAPA", "METHODS", "SBA", "SES", "TSB", "Croston", "Forecaster", "Holt",
            "HoltWinters", "MethodSpec", "available_methods", "fit", "forecast", "forecast_many",
            "register", "DEFAULT_RULES", "LOSSES", "backtest_scores", "select_by_backtest",
-           "select_by_class", "forecast_table", "panel_from_long"] + list(_metrics_all) \
+           "select_by_class", "select_by_nested_backtest", "one_step_cube", "nested_backtest_choice", "forecast_table", "panel_from_long"] + list(_metrics_all) \
     + list(_leadtime_all) + list(_bootstrap_all)

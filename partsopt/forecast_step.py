@@ -14,9 +14,10 @@ and the part-locations to plan.  Output: the ``forecasts`` table of DESIGN.md
    = "class"``: Syntetos, Boylan & Croston 2005 - SES where demand is smooth,
    SBA where it is erratic, intermittent or lumpy; TSB for new and dead series,
    because it decays towards zero when demand stops - Teunter, Syntetos &
-   Babai 2011) or a rolling-origin backtest per series (``"backtest"``: 8
-   cut-offs - 3 were too noisy on the real datasets, benchmarks/results/forecasting_accuracy.md -
-   one-step RMSE, :func:`forecasting.select_by_backtest`).  Each
+   Babai 2011) or a rolling-origin backtest per series (``"backtest"``,
+   :func:`backtest_methods`: :data:`BACKTEST_ORIGINS` = 8 cut-offs - 3 were too noisy on the real
+   datasets, benchmarks/results/forecasting_accuracy.md - one-step RMSE,
+   :func:`forecasting.select_by_backtest`; panels of at least 12 periods).  Each
    method runs once on all its series (a loop over methods, never over series).
 4. **Moments.** mean = the one-step forecast [units/period].  Variance: the mean
    squared in-sample one-step error (:func:`forecasting.leadtime.one_step_error_variance`,
@@ -48,7 +49,25 @@ from partsopt.panel import build_panel
 #: 2026-11-22: with it the selection is at least as accurate (MASE) as the best single method on all
 #: six real data sets (benchmarks/results/real_accuracy.md); without it M5 missed by 0.5 %.
 BACKTEST_METHODS = ("croston", "sba", "tsb", "ses", "adida")
+#: Cut-offs of that backtest (one-step forecasts, RMSE): 8, not the 3 used before 2026-11-22 - with 3
+#: the per-series choice follows noise (benchmarks/results/forecasting_accuracy.md).  The accuracy
+#: benchmark (benchmarks/real/accuracy.py) imports this constant, so it scores what the pipeline runs.
+BACKTEST_ORIGINS = 8
+#: Fewest periods for the backtest selection (8 one-step cut-offs after the library's min_train of 4);
+#: shorter panels are selected by class.
+BACKTEST_MIN_PERIODS = 12
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0}
+
+
+def backtest_methods(y: np.ndarray) -> np.ndarray:
+    """Method name per series by the pipeline's backtest selection (``forecast.selection = "backtest"``).
+
+    :func:`forecasting.select_by_backtest` over :data:`BACKTEST_METHODS`, one-step forecasts (h = 1),
+    :data:`BACKTEST_ORIGINS` cut-offs, RMSE; ``y`` is the (series, periods) panel, at least
+    :data:`BACKTEST_MIN_PERIODS` periods long.
+    """
+    return forecasting.select_by_backtest(y, BACKTEST_METHODS, h=1, n_origins=BACKTEST_ORIGINS,
+                                          loss="rmse")["method"].to_numpy(dtype=object)
 
 
 def history_window(as_of: pd.Timestamp, freq: str, periods: int) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -113,8 +132,8 @@ def forecast_part_locations(lines: pd.DataFrame, keys: pd.DataFrame, as_of, conf
                 vals[wh] = sub_cls[col].to_numpy(dtype=object if col == "demand_class" else None)
                 cls[col] = vals
     classes = cls["demand_class"].astype(str).to_numpy()
-    if fc["method"] == "auto" and fc["selection"] == "backtest" and n_periods >= 12:
-        method = forecasting.select_by_backtest(y, BACKTEST_METHODS, h=1, n_origins=8)["method"].to_numpy(dtype=object)
+    if fc["method"] == "auto" and fc["selection"] == "backtest" and n_periods >= BACKTEST_MIN_PERIODS:
+        method = backtest_methods(y)
     elif fc["method"] == "auto":
         method = forecasting.select_by_class(classes)
     else:

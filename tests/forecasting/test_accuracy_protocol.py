@@ -116,3 +116,28 @@ def test_ltd_calibration_on_iid_poisson_demand():
     assert np.all(np.abs(exact - expected) <= 0.06), (exact, expected)
     boot = cov[f"Willemain bootstrap (B = {bench.LTD_BOOT})"]
     assert boot[0] > expected[0] + 0.05  # the jitter's upward shift is visible at the median
+
+
+def test_nested_replay_equals_select_by_nested_backtest():
+    """The benchmark replays the nested selection from its cached forecasts: same methods as the library
+    called on the data before each origin (with a short history, as auto, the first origins use fewer cut-offs)."""
+    import forecasting
+    from forecasting.selection import select_by_nested_backtest
+
+    bench = _bench()
+    methods, extra = ["croston", "sba", "ses"], ["holt"]
+    rng = np.random.default_rng(5)
+    y = _panel(5, n=30, t=22)   # first origin 10: 6 cut-offs before it, fewer than 3 + 4 -> truncated
+    y[:10] = np.round(np.maximum(1.0 + rng.uniform(0.2, 0.8, (10, 1)) * np.arange(22)
+                                 + rng.normal(0, 1.0, (10, 22)), 0.0))  # trending rows: Holt matters
+    n = y.shape[1]
+    k = n - bench.MIN_TRAIN
+    cached = {m: bench.rolling_one_step(y, lambda tr, m=m: forecasting.forecast(tr, 1, m)[:, 0], n_origins=k)
+              for m in methods + extra}
+    preds, wins = bench.nested_replay(y, cached, methods, extra, n_inner=3, n_outer=4)
+    for j, o in enumerate(range(n - bench.N_TEST, n)):
+        ref = select_by_nested_backtest(y[:, :o], methods, extra, n_origins=3, n_outer=4)
+        assert wins[j] == ref["strategy"].iloc[0]
+        want = np.array([cached[m][i, k - bench.N_TEST + j] for i, m in enumerate(ref["method"])])
+        np.testing.assert_array_equal(preds[:, j], want)
+    assert set(wins) == {"wide", "holt"}     # per-series and one-method strategies both replayed
