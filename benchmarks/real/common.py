@@ -4,8 +4,10 @@ The real sets are period panels (months or weeks, no dated order lines), so the 
 pipeline's steps (:mod:`partsopt.forecast_step` step 3-4 and :mod:`partsopt.policy_step`) on the
 panel directly, with the same functions and settings:
 
-1. method per series: :func:`forecasting.select_by_backtest` over
-   ``partsopt.forecast_step.BACKTEST_METHODS`` (3 cut-offs, one-step RMSE), or one fixed method;
+1. method per series: the pipeline's own backtest selection,
+   :func:`partsopt.forecast_step.backtest_methods` (``BACKTEST_METHODS``, ``BACKTEST_ORIGINS`` = 8
+   cut-offs, one-step RMSE; until 2026-11-22 evening the benchmarks called it with 3 cut-offs,
+   unlike the pipeline), or one fixed method;
 2. mean = the method's one-step forecast (>= 0) [units/period]; variance = max(1, MSE / mean of
    history) x mean, MSE = :func:`forecasting.leadtime.one_step_error_variance` after the first
    demand (the pipeline's compound-Poisson reading, never below Poisson);
@@ -30,7 +32,7 @@ if str(ROOT / "benchmarks") not in sys.path:
 import forecasting  # noqa: E402
 from machine import machine_summary  # noqa: E402
 from forecasting.leadtime import one_step_error_variance  # noqa: E402
-from partsopt.forecast_step import BACKTEST_METHODS  # noqa: E402
+from partsopt.forecast_step import BACKTEST_METHODS, BACKTEST_MIN_PERIODS, backtest_methods  # noqa: E402
 from policies.single import optimize_single  # noqa: E402
 
 __all__ = ["default_data_dir", "machine", "moments", "pipeline_policy", "choose_methods", "load_refinery",
@@ -53,7 +55,10 @@ def machine() -> str:
 def choose_methods(y_train: np.ndarray, method: str = "auto") -> np.ndarray:
     """Method name per series: the backtest selection of the pipeline, or ``method`` for all."""
     if method == "auto":
-        return forecasting.select_by_backtest(y_train, BACKTEST_METHODS, h=1, n_origins=3)["method"].to_numpy(object)
+        if y_train.shape[1] < BACKTEST_MIN_PERIODS:
+            raise ValueError(f"the pipeline's backtest selection needs >= {BACKTEST_MIN_PERIODS} periods, "
+                             f"received {y_train.shape[1]}")
+        return backtest_methods(y_train)
     return np.full(y_train.shape[0], method, dtype=object)
 
 

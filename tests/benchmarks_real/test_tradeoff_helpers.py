@@ -177,3 +177,20 @@ def test_presence_weighted_system_meets_the_weighted_expectation():
     pos = (level == S[:, None]).argmax(axis=1)
     f = fill[np.arange(S.size), pos]
     assert (w * f).sum() / w.sum() >= 0.9 - 1e-9
+
+
+def test_benchmarks_select_methods_exactly_as_the_pipeline_does():
+    """The real-data benchmarks' ``auto`` is the pipeline's backtest selection (same candidates,
+    same cut-offs), not a copy with other settings."""
+    import forecasting
+    from benchmarks.real.common import choose_methods
+    from partsopt.forecast_step import BACKTEST_METHODS, BACKTEST_MIN_PERIODS, BACKTEST_ORIGINS, backtest_methods
+    y, _ = _synthetic_panel()
+    train = y[:, :28]
+    got = choose_methods(train, "auto")
+    assert got.tolist() == backtest_methods(train).tolist()
+    ref = forecasting.select_by_backtest(train, BACKTEST_METHODS, h=1, n_origins=BACKTEST_ORIGINS, loss="rmse")
+    assert got.tolist() == ref["method"].tolist()
+    assert choose_methods(train, "sba").tolist() == ["sba"] * train.shape[0]
+    with pytest.raises(ValueError, match="needs >= "):
+        choose_methods(y[:, :BACKTEST_MIN_PERIODS - 1], "auto")
