@@ -475,8 +475,9 @@ class NetworkSolution:
 def _check_rate(name, x):
     if x is None:
         return None
-    if not (np.isfinite(x) and 0 < x <= 1):
-        raise ValueError(f"{name} must be in (0, 1], received {x!r}")
+    if not (np.isfinite(x) and 0 < x < 1):
+        raise ValueError(f"{name} must be in (0, 1) (a network rate of 1 is out of reach of any "
+                         f"finite stock), received {x!r}")
     return float(x)
 
 

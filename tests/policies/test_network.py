@@ -129,7 +129,10 @@ def test_three_level_network_target_met():
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(hit_target=0.99999), r"hit_target must be <= 0\.\d+ .* received 0\.99999"),
-    (dict(hit_target=1.5), r"hit_target must be in \(0, 1\]"),
+    (dict(hit_target=1.5), r"hit_target must be in \(0, 1\).*received 1\.5"),
+    (dict(hit_target=1.0), r"hit_target must be in \(0, 1\).*received 1\.0"),
+    (dict(otd_target=0.0), r"otd_target must be in \(0, 1\).*received 0\.0"),
+    (dict(otd_target=float("nan")), r"otd_target must be in \(0, 1\).*received nan"),
     (dict(budget=1.0, otd_target=0.95), r"otd_target must be <= 0\.\d+ .*within budget=1\.0"),
     (dict(budget=100.0, hit_target=0.9), r"hit_target must be <= 0\.\d+ .*within budget=100\.0\), "
                                           r"received hit_target=0\.9"),
@@ -161,6 +164,15 @@ def test_model_validation_messages():
         NetworkModel.from_arrays([-1, 0], [[0.0, 1.0]], [5.0, 1.0], [1.0], min_level=3, max_level=2)
     with pytest.raises(ValueError, match=r"demand_rate must have shape \(parts, 2\)"):
         NetworkModel.from_arrays([-1, 0], [[0.0, 1.0, 2.0]], [5.0, 1.0], [1.0])
+    with pytest.raises(ValueError, match=r"lead_time must be finite and >= 0; received -1\.0 at "
+                                         r"\(part, location\) \(0, 1\)"):
+        NetworkModel.from_arrays([-1, 0], [[0.0, 1.0]], [5.0, -1.0], [1.0])
+    with pytest.raises(ValueError, match=r"demand_rate must be finite and >= 0; received -0\.5"):
+        NetworkModel.from_arrays([-1, 0], [[0.0, -0.5]], [5.0, 1.0], [1.0])
+    with pytest.raises(ValueError, match=r"unit_cost must be finite and > 0; received -3\.0"):
+        NetworkModel.from_arrays([-1, 0], [[0.0, 1.0]], [5.0, 1.0], [-3.0])
+    with pytest.raises(ValueError, match=r"min_level must be finite and >= 0, integer; received -1\.0"):
+        NetworkModel.from_arrays([-1, 0], [[0.0, 1.0]], [5.0, 1.0], [1.0], min_level=-1)
 
 
 def test_chunked_build_equals_one_batch():
