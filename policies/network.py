@@ -496,8 +496,12 @@ def optimise_network(model: NetworkModel, *, hit_target=None, otd_target=None, b
     (L,) [units] (NaN = unconstrained).  solver="greedy": marginal analysis /
     Lagrangian — one shadow price by bisection for a hit target or a budget; with
     an OTD target, the walk along the hit-rate frontier up to the first point
-    meeting both targets (a heuristic: the MILP is exact).  Side constraints need
-    the MILP.
+    meeting both targets (a heuristic: the MILP is exact).  Measured on the small
+    networks of ``tests/policies/test_network.py`` (3 locations, 15-30 parts): within
+    1 % of the MILP optimum for a hit target or a budget, but 0.2-6 % above it with
+    hit and OTD targets and 22-27 % above it with an OTD target alone (the hit-rate
+    curve buys dealer stock where central stock would keep the misses on time).
+    Side constraints need the MILP.
 
     Raises ValueError naming the parameter, the received value and the valid
     range for an unreachable target (within the level ranges, or within the
