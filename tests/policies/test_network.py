@@ -80,15 +80,16 @@ def test_greedy_within_one_percent_of_milp_with_an_otd_target(small, hit, otd):
 
 @pytest.mark.parametrize("hit, otd", [(0.8, 0.9), (0.8, 0.95), (0.9, 0.95)])
 def test_greedy_meets_two_binding_targets(small, hit, otd):
-    """Both targets binding: the cheapest of two multipliers (lagrangian_multi) and the walk
-    along the hit-rate curve.  Not within 1 %: measured 0-6.7 % above the MILP optimum where
-    the two multipliers give a feasible allocation, up to 16.3 % where only the walk does
-    (options of a part from several greedy paths are not a chain); the MILP is exact."""
+    """Both targets binding: the cheapest of two multipliers (lagrangian_multi, repaired when
+    the options are not a chain) and the walk along the hit-rate curve, each improved by
+    single-part changes that keep both targets.  Not always within 1 %: measured 0.1-4.1 %
+    above the MILP optimum on these networks (16.3 % before the repair and the improvement
+    step); the MILP is exact."""
     m, opts_exact, opts_greedy = small
     exact = optimise_network(m, hit_target=hit, otd_target=otd, solver="milp", options=opts_exact)
     heur = optimise_network(m, hit_target=hit, otd_target=otd, options=opts_greedy)
     assert heur.otd_rate >= otd - 1e-9 and heur.hit_rate >= hit - 1e-9
-    assert exact.investment - 1e-6 <= heur.investment <= 1.2 * exact.investment
+    assert exact.investment - 1e-6 <= heur.investment <= 1.06 * exact.investment
 
 
 def test_level_zero_at_a_dealer_is_served_from_the_parent():
