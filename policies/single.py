@@ -106,7 +106,7 @@ def _optional_target(name, value, n):
     return arr
 
 
-def optimize_single(family: str, mean, var=None, *, lead_time, review_period, unit_cost,
+def optimize_single(family: str, mean, var=None, *, lead_time, review_period=None, unit_cost,
                     holding_rate=0.25, order_cost=0.0, emergency_cost=0.0,
                     target_type="hit_rate", target_level=0.95, otd_target=None,
                     emergency_on_time=1.0, normal_order_target=None, pack_size=1, moq=1,
@@ -130,8 +130,9 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
     normal_order_target : normal-order-rate floor in (0, 1), ``True`` for 0.85, or None (off).
     pack_size : integer >= 1; moq : integer >= 0 [units].
     q_method : ``"cost"`` (search Q) or ``"eoq"``; max_q : cap on the Q search [units].
-    review_options : optional list of allowed review periods; each row gets the cheapest
-        feasible one (its ``review_period`` argument is then ignored).
+    review_options : optional list of allowed review periods [periods, >= 0]; each row gets
+        the cheapest feasible one, with every constraint (the normal-order rate included)
+        checked for each cycle; ``review_period`` is then not needed (ignored if given).
     periods_per_year : periods per year (365 for days, 52 for weeks).
     lead_time_sd, line_size_pmf, nodes, tail : as in :func:`policies.service.build_tables`.
     chunk_size : rows per chunk; workers : threads solving chunks in parallel (same results).
@@ -243,7 +244,17 @@ def optimize_single(family: str, mean, var=None, *, lead_time, review_period, un
     qhi = np.clip(qhi, qlo, np.maximum(qlo, (max_q // pack) * pack))
     policy = np.where(pack > 1, "snQ", "sS")
 
-    reviews = [None] if review_options is None else list(review_options)
+    if review_options is None:
+        if review_period is None:
+            raise ValueError("review_period is required unless review_options is given "
+                             "(received None)")
+        reviews = [None]
+    else:
+        reviews = list(np.atleast_1d(np.asarray(review_options, dtype=float)))
+        if not reviews:
+            raise ValueError("review_options must list at least one review period, received "
+                             f"{review_options!r}")
+        _row_array("review_options", reviews, len(reviews), lo=0.0)
     best = None
     for rv in reviews:
         R = _row_array("review_period", review_period if rv is None else rv, n, lo=0.0)

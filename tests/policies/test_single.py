@@ -106,6 +106,8 @@ def test_otd_target_with_emergency_supply():
     # when emergency supply is always on time, the OTD target never binds
     res1 = optimize_single("poisson", 0.4, otd_target=0.97, emergency_on_time=1.0, **kw)
     assert res1.reorder_point[0] == base.reorder_point[0]
+    # the reason names the binding constraint: the hit-rate floor that the OTD target implies
+    assert "s-1 would miss the hit-rate floor 0.940 of the on-time target 0.970" in res.reason[0]
 
 
 def test_smallest_s_meeting_target_without_emergency_cost_and_eoq_mode():
@@ -133,6 +135,41 @@ def test_review_options_pick_the_cheaper_cycle():
         assert res.annual_cost[i] <= alt.annual_cost[0] + 1e-9
 
 
+def test_review_options_with_the_normal_order_rate_choose_the_cycle_that_meets_it():
+    """Issue 4 item 3: the review cycle is chosen with the normal-order-rate constraint.  Here
+    the weekly cycle is the cheapest without it, but a daily cycle (more normal orders per
+    emergency line) is the cheapest way to reach 85 %; each option alone is checked by brute
+    force in ``test_normal_order_rate_constraint_binds_and_is_met``."""
+    kw = dict(lead_time=14, unit_cost=500.0, order_cost=1.0, emergency_cost=0.0, target_level=0.5)
+    options = [1, 7, 14]
+    for nor, chosen in ((None, 7.0), (0.85, 1.0)):
+        res = optimize_single("poisson", 1.0, review_options=options, normal_order_target=nor, **kw)
+        alone = [optimize_single("poisson", 1.0, review_period=r, normal_order_target=nor, **kw)
+                 for r in options]
+        assert res.review_period[0] == chosen
+        assert res.annual_cost[0] == pytest.approx(min(a.annual_cost[0] for a in alone), rel=1e-12)
+        i = options.index(int(chosen))
+        for c in ("reorder_point", "order_up_to", "normal_order_rate"):
+            assert res[c][0] == alone[i][c][0]
+    assert res.normal_order_rate[0] >= 0.85 and res.feasible[0]
+    # no review_period is needed when review_options gives the cycles
+    again = optimize_single("poisson", 1.0, review_options=options, normal_order_target=0.85, **kw)
+    pd.testing.assert_frame_equal(again, res)
+    with pytest.raises(ValueError, match="review_period is required"):
+        optimize_single("poisson", 1.0, **kw)
+
+
+def test_slow_movers_get_base_stock():
+    """EOQ below one unit (or no order cost): Q = 1, S = s + 1, and the reason says so."""
+    res = optimize_single("poisson", [0.001, 0.01], lead_time=10, review_period=7,
+                          unit_cost=100.0, order_cost=[1.0, 0.0], target_level=0.95)
+    assert res.policy.tolist() == ["base_stock", "base_stock"]
+    assert (res.order_up_to == res.reorder_point + 1).all()
+    assert (res.order_quantity == 1).all()
+    assert all(r.endswith("; base stock (S = s + 1)") for r in res.reason)
+    assert (res.expected_hit_rate >= 0.95).all()
+
+
 def test_zero_demand_and_output_columns():
     res = optimize_single("poisson", [0.0, 1.0], lead_time=3, review_period=1, unit_cost=1.0)
     assert (res.reorder_point[0], res.order_up_to[0]) == (-1, 0)
@@ -150,6 +187,11 @@ def test_zero_demand_and_output_columns():
     (dict(otd_target=1.2), r"otd_target must be in \(0, 1\).*1\.2"),
     (dict(normal_order_target=0.0), r"normal_order_target must be in \(0, 1\)"),
     (dict(order_cost=-1.0), r"order_cost must be finite and in \[0, inf\); received -1\.0"),
+    (dict(holding_rate=-0.1), r"holding_rate must be finite and in \[0, inf\); received -0\.1"),
+    (dict(emergency_cost=-5.0), r"emergency_cost must be finite and in \[0, inf\); received -5\.0"),
+    (dict(lead_time_sd=-1.0), r"lead_time_sd must be finite and in \[0, inf\); received -1\.0"),
+    (dict(review_period=-7.0), r"review_period must be finite and in \[0, inf\); received -7\.0"),
+    (dict(review_options=[7, -1]), r"review_options must be finite and in \[0, inf\); received -1\.0"),
     (dict(unit_cost=0.0), r"unit_cost must be finite and in \(0, inf\); received 0\.0"),
     (dict(lead_time=-2.0), r"lead_time must be finite and in \[0, inf\); received -2\.0"),
     (dict(pack_size=0), r"pack_size must be an integer in \[1, inf\); received 0\.0"),
