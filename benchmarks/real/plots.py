@@ -23,10 +23,14 @@ NG = {"raf": "RAF", "manufacturing": "MAN", "auto": "AUTO"}
 
 
 def calibration_plot(results: Path, nguyen: pd.DataFrame, ds: str, out: Path) -> Path | None:
-    f = results / f"real_tradeoff.{ds}.csv"
-    if not f.is_file():
+    # the per-dataset run (``--out real_tradeoff_<ds>.md``) writes real_tradeoff_<ds>.<ds>.csv; the
+    # default --out writes real_tradeoff.<ds>.csv
+    found = [f for f in (results / f"real_tradeoff_{ds}.{ds}.csv", results / f"real_tradeoff.{ds}.csv") if f.is_file()]
+    if not found:
         return None
-    df = pd.read_csv(f)
+    df = pd.read_csv(found[0])
+    if "items" in df.columns:                      # Nguyen's item set, as the comparison
+        df = df[df["items"] == "nguyen"]
     fig, ax = plt.subplots(figsize=(6, 4.2))
     ng = nguyen[nguyen["dataset"] == NG[ds]]
     for m, g in ng.groupby("method"):
@@ -34,7 +38,8 @@ def calibration_plot(results: Path, nguyen: pd.DataFrame, ds: str, out: Path) ->
     ax.plot([], [], color="0.75", lw=1, label="Nguyen (2023) methods, item avg")
     for proto, m, style, label in (("A", "selection", "C0--", "protocol A, partsopt selection (our replay)"),
                                    ("B0", "selection", "C1-o", "partsopt pipeline, lead time 0"),
-                                   ("BL", "selection", "C2-s", "partsopt pipeline, dataset lead times")):
+                                   ("BL", "selection", "C2-s", "partsopt pipeline, dataset lead times"),
+                                   ("S0", "system", "C3-^", "partsopt system approach, lead time 0")):
         g = df[(df["protocol"] == proto) & (df["method"] == m)]
         if len(g):
             ax.plot(g["target"], g["fill_item_avg_src"], style, ms=4, label=label)
