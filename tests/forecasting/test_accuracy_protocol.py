@@ -1,22 +1,17 @@
 """The accuracy benchmark's protocol: no look-ahead, scores equal the metrics, loaders read the real data."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from forecasting import metrics
+from bench_scripts import load_benchmark
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("forecasting_accuracy_bench", ROOT / "benchmarks" / "forecasting_accuracy.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("forecasting_accuracy.py", "forecasting_accuracy_bench")
 
 
 def _panel(seed=0, n=40, t=36):

@@ -2,17 +2,12 @@
 1M rows: a smoke run at a small size must not print "Goal met".  Timings are not asserted."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from bench_scripts import load_benchmark
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_erp_export", ROOT / "benchmarks" / "erp_export.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("erp_export.py", "bench_erp_export")
 
 
 def test_goal_is_judged_only_at_one_million_rows():

@@ -2,22 +2,17 @@
 labelled memory projection.  Timings are not asserted (they are benchmarks, not tests)."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from partsopt.io import load
+from bench_scripts import load_benchmark
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run_all():
-    spec = importlib.util.spec_from_file_location("bench_run_all", ROOT / "benchmarks" / "run_all.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("run_all.py", "bench_run_all")
 
 
 def test_parts_subset_keeps_first_parts_and_their_successors(tiny_dir, tmp_path):
