@@ -626,32 +626,40 @@ def optimise_network(model: NetworkModel, *, hit_target=None, otd_target=None, b
     T = (np.array([hit_target, otd_target]) if hit_target is not None
          else np.array([otd_target])) * lines
 
-    def offer(choice, price, name):
+    def offer(choice, price, name, mu):
         if meets(choice):
             choice = _trim_multi(opts.cost, gains, T, opts.valid, choice)
+            if gains.shape[0] > 1:   # both targets: pairwise exchanges screened at mu
+                choice = _exchange_multi(opts.cost, gains, T, opts.valid, choice, mu)
             cands.append((float(opts.cost[rows, choice].sum()), choice, price, name))
 
     if hit_target is not None:
         sol = lagrangian_solve(opts.cost, opts.hits, target_value=hit_target * lines, valid=opts.valid)
-        offer(sol.choice, sol.price, "lagrangian")
+        offer(sol.choice, sol.price, "lagrangian", [sol.price, 0.0])
     sol = lagrangian_solve(opts.cost, opts.otd, target_value=otd_target * lines, valid=opts.valid)
-    offer(sol.choice, sol.price, "lagrangian-otd")
+    offer(sol.choice, sol.price, "lagrangian-otd", [0.0, sol.price][-gains.shape[0]:])
     if hit_target is not None and not cands:
         cap = np.array([_price_cap(opts, g) for g in gains])
         multi = lagrangian_multi(lambda mu: respond_multi(opts.cost, gains, mu, opts.valid)[1:], T, cap)
         ch = respond_multi(opts.cost, gains, multi.prices, opts.valid)[0]
-        if not meets(ch):   # options from several greedy paths are not a chain: repair
-            ch = _repair_multi(opts.cost, gains, T, opts.valid, ch)
-        if ch is not None:
-            offer(ch, float(multi.prices[0]), "lagrangian-multi")
+        if meets(ch):
+            starts = [ch]
+        else:   # options from several greedy paths are not a chain: repair, two ways —
+            # the cheapest move of one or two parts meeting both targets, and the greedy repair
+            starts = [_exchange_multi(opts.cost, gains, T, opts.valid, ch, multi.prices, max_iter=0),
+                      _repair_multi(opts.cost, gains, T, opts.valid, ch)]
+        for ch in starts:
+            if ch is not None:
+                offer(ch, float(multi.prices[0]), "lagrangian-multi", multi.prices)
     fr = efficient_frontier(opts.cost, opts.hits, opts.valid, extras={"otd": opts.otd})
     ok = fr["otd"].to_numpy() >= otd_target * lines - 1e-9
     if hit_target is not None:
         ok &= fr["value"].to_numpy() >= hit_target * lines - 1e-9
     if ok.any():
         i = int(np.flatnonzero(ok)[0])
-        offer(_frontier_choice(opts, fr, i), float(fr["ratio"].iloc[i]) if i > 0 else float("inf"),
-              "frontier")
+        price = float(fr["ratio"].iloc[i]) if i > 0 else float("inf")
+        offer(_frontier_choice(opts, fr, i), price, "frontier",
+              [price if np.isfinite(price) else 0.0, 0.0][:gains.shape[0]])
     if not cands:
         raise ValueError(f"otd_target must be <= {fr['otd'].max() / lines:.6f} together with "
                          f"hit_target={hit_target!r} (reached along the greedy frontier; try solver='milp'), "
@@ -712,6 +720,97 @@ def _trim_multi(cost, gains, T, valid, choice, max_iter=200):
             break
         g, k = np.unravel_index(np.argmax(np.where(cand, saving, -np.inf)), cost.shape)
         choice[g] = k
+    return choice
+
+
+def _pair_moves(cost, gains, T, valid, choice, mu, max_pool):
+    """The best move of one or two parts from ``choice``: among the moves ending with every
+    target met, the one of least total cost change (< 0 when ``choice`` already meets the
+    targets and the move saves money; possibly > 0 when it repairs a shortfall).  Returns
+    (new choice, cost change) or (None, inf) if no single or pair move meets the targets.
+
+    Single moves are searched over all options.  Pairs are searched in a pool of moves
+    screened by their reduced cost at multipliers μ >= 0: with r = Δcost − μ·Δgains per move
+    and slacks s = totals − T, a pair (a, b) meeting the targets (Δgains_a + Δgains_b >= −s)
+    with Δcost_a + Δcost_b < d has r_a + r_b < d + μ·s, so when ``choice`` is feasible only
+    moves with r < μ·s − min r can be in a saving pair (the Lagrangian reduced-cost test,
+    Fisher 1981 §4).  At most ``max_pool`` moves of least r are kept (beyond that, and when
+    repairing, the pair search is a heuristic); all pairs of the pool are scored at once
+    ((pool, pool) arrays).  Temporaries are (G, K)."""
+    rows = np.arange(cost.shape[0])
+    mu = np.maximum(np.asarray(mu, dtype=float), 0.0)
+    tol = 1e-9 * np.maximum(np.abs(T), 1.0)
+    eps_c = 1e-12 * max(float(np.abs(np.where(valid, cost, 0.0)).max(axis=1).sum()), 1e-300)
+    cur_c = cost[rows, choice]
+    now = np.array([g[rows, choice] for g in gains])            # (m, G)
+    s = now.sum(axis=1) - T                                      # slacks (m,), < 0: a shortfall
+    feasible = bool(np.all(s >= -tol))
+    d_c = cost - cur_c[:, None]
+    # single moves
+    ok1 = valid.copy()
+    for j, g in enumerate(gains):
+        ok1 &= g - now[j][:, None] >= -s[j] - tol[j]
+    ok1[rows, choice] = False
+    best_c, best = np.inf, None
+    if ok1.any():
+        g1, k1 = np.unravel_index(np.argmin(np.where(ok1, d_c, np.inf)), cost.shape)
+        best_c = float(d_c[g1, k1])
+        best = choice.copy()
+        best[g1] = k1
+    # pair moves from the screened pool
+    r = d_c.copy()
+    for j, g in enumerate(gains):
+        if mu[j] > 0:
+            r -= mu[j] * (g - now[j][:, None])
+    r = np.where(valid, r, np.inf)
+    r[rows, choice] = np.inf
+    flat = r.ravel()
+    finite = np.isfinite(flat)
+    if finite.sum() < 2:
+        return best, best_c
+    if feasible:
+        bound = min(best_c, 0.0)
+        pool = np.flatnonzero(flat < bound + float(mu @ np.maximum(s, 0.0)) - float(flat.min()) + eps_c)
+    else:
+        pool = np.flatnonzero(finite)
+    if pool.size > max_pool:
+        pool = pool[np.argpartition(flat[pool], max_pool - 1)[:max_pool]]
+    if pool.size >= 2:
+        pg, pk = np.unravel_index(pool, cost.shape)
+        dc = d_c[pg, pk]
+        ok = pg[:, None] != pg[None, :]
+        for j, g in enumerate(gains):
+            da = g[pg, pk] - now[j][pg]
+            ok &= da[:, None] + da[None, :] >= -s[j] - tol[j]
+        net = np.where(ok, dc[:, None] + dc[None, :], np.inf)
+        a, b = np.unravel_index(np.argmin(net), net.shape)
+        if net[a, b] < best_c - eps_c:
+            best_c = float(net[a, b])
+            best = choice.copy()
+            best[pg[a]], best[pg[b]] = pk[a], pk[b]
+    return best, best_c
+
+
+def _exchange_multi(cost, gains, T, valid, choice, mu, max_pool=2000, max_iter=50):
+    """Local search with moves of one or two parts at once (:func:`_pair_moves`; a pair is
+    typically one part down, saving money, and one up, winning back what the other loses)
+    under several ">=" targets.  From an allocation that misses a target, first the cheapest
+    such move that meets every target (None if there is none); then, while the best move
+    keeping every target saves money, take it and the single-part savings after it
+    (:func:`_trim_multi`), at most ``max_iter`` rounds.  Never worse than a feasible
+    ``choice``."""
+    eps_c = 1e-12 * max(float(np.abs(np.where(valid, cost, 0.0)).max(axis=1).sum()), 1e-300)
+    choice = choice.copy()
+    if not _met(np.array([float(g[np.arange(cost.shape[0]), choice].sum()) for g in gains]), T):
+        choice, _ = _pair_moves(cost, gains, T, valid, choice, mu, max_pool)
+        if choice is None:
+            return None
+        choice = _trim_multi(cost, gains, T, valid, choice)
+    for _ in range(max_iter):
+        new, dc = _pair_moves(cost, gains, T, valid, choice, mu, max_pool)
+        if new is None or not dc < -eps_c:
+            break
+        choice = _trim_multi(cost, gains, T, valid, new)
     return choice
 
 

@@ -82,14 +82,14 @@ def test_greedy_within_one_percent_of_milp_with_an_otd_target(small, hit, otd):
 def test_greedy_meets_two_binding_targets(small, hit, otd):
     """Both targets binding: the cheapest of two multipliers (lagrangian_multi, repaired when
     the options are not a chain) and the walk along the hit-rate curve, each improved by
-    single-part changes that keep both targets.  Not always within 1 %: measured 0.1-4.1 %
-    above the MILP optimum on these networks (16.3 % before the repair and the improvement
-    step); the MILP is exact."""
+    single-part changes and by moves of two parts at once that keep both targets.  Measured
+    0.00-0.62 % above the MILP optimum on these networks (0.1-4.1 % with single-part changes
+    only, 16.3 % before the repair and the improvement step); the MILP is exact."""
     m, opts_exact, opts_greedy = small
     exact = optimise_network(m, hit_target=hit, otd_target=otd, solver="milp", options=opts_exact)
     heur = optimise_network(m, hit_target=hit, otd_target=otd, options=opts_greedy)
     assert heur.otd_rate >= otd - 1e-9 and heur.hit_rate >= hit - 1e-9
-    assert exact.investment - 1e-6 <= heur.investment <= 1.06 * exact.investment
+    assert exact.investment - 1e-6 <= heur.investment <= 1.01 * exact.investment
 
 
 def test_level_zero_at_a_dealer_is_served_from_the_parent():
