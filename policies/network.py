@@ -67,6 +67,11 @@ __all__ = ["NetworkModel", "NetworkOptions", "NetworkSolution", "evaluate_alloca
            "solution_frame"]
 
 
+#: starts of the local search after the two-multiplier search (``optimise_network`` with two
+#: binding targets): the final multipliers and the best other points of the dual search
+N_MULTI_STARTS = 6
+
+
 def _arr2(name, a, shape, *, integer=False, low=0.0, strict=False):
     try:
         out = np.broadcast_to(np.asarray(a, dtype=float), shape).copy()
@@ -498,18 +503,26 @@ def optimise_network(model: NetworkModel, *, hit_target=None, otd_target=None, b
     an OTD target, the cheapest allocation meeting both targets among: one shadow
     price on the hit lines, one on the on-time lines, two multipliers
     (:func:`policies.marginal.lagrangian_multi`, tried when neither single price
-    meets both targets; its allocation repaired greedily when it misses one, as a
-    part's options from several greedy paths are not the chain it assumes) and the
-    walk along the hit-rate frontier to the first point meeting both; each is then
-    improved by single-part changes that save money and keep both targets
-    (``solver`` of the result names the start taken).  Measured on the small
-    networks of ``tests/policies/test_network.py`` (3 locations, 15-30 parts):
-    within 1 % of the MILP optimum for a hit target, a budget, an OTD target alone
-    or with a hit target where only one of them binds (at most +0.11 %); where both
-    bind, 0.1-4.1 % above it.  The MILP is exact.  Cost: with both targets binding
-    the two-multiplier search takes ~300 responses over all options (18 s for 3,000
-    parts x 793 options, against 0.4 s for the frontier walk alone); a single binding
-    target costs two one-price bisections.
+    meets both targets) and the walk along the hit-rate frontier to the first point
+    meeting both; each is then improved by single-part changes that save money and keep
+    both targets and, with both targets, by moves of two parts at once (one down, one
+    up) that do, screened by their reduced cost at the multipliers (``solver`` of the
+    result names the start taken).  With two multipliers the local search starts from
+    the allocation at the final prices and from the ones at the ``N_MULTI_STARTS - 1``
+    other points of the dual search of best Lagrangian value (2 in all above 10^6
+    options): with few parts the options are lumpy, the duality gap is wide and the
+    final prices' allocation can lie far from the optimum; an allocation that misses a
+    target is first repaired, both by the cheapest move of one or two parts meeting
+    both targets and by a greedy repair (options from several greedy paths are not the
+    chain the multipliers assume).  Measured on the small networks of
+    ``tests/policies/test_network.py`` (3 locations, 15-30 parts): within 1 % of the
+    MILP optimum for a hit target, a budget, an OTD target alone or with a hit target
+    where only one of them binds (at most +0.11 %); where both bind, at most +0.17 %
+    (+0.34 % on all options; 0.1-4.1 % with single-part changes only).  The MILP is
+    exact.  Cost: with both targets binding the two-multiplier search takes ~300
+    responses over all options plus the local search (about 10-25 % more CPU than the
+    search alone for 3,000 parts x 427 options); a single binding target costs two
+    one-price bisections.
     Side constraints need the MILP.
 
     Raises ValueError naming the parameter, the received value and the valid
@@ -640,17 +653,25 @@ def optimise_network(model: NetworkModel, *, hit_target=None, otd_target=None, b
     offer(sol.choice, sol.price, "lagrangian-otd", [0.0, sol.price][-gains.shape[0]:])
     if hit_target is not None and not cands:
         cap = np.array([_price_cap(opts, g) for g in gains])
-        multi = lagrangian_multi(lambda mu: respond_multi(opts.cost, gains, mu, opts.valid)[1:], T, cap)
-        ch = respond_multi(opts.cost, gains, multi.prices, opts.valid)[0]
-        if meets(ch):
-            starts = [ch]
-        else:   # options from several greedy paths are not a chain: repair, two ways —
-            # the cheapest move of one or two parts meeting both targets, and the greedy repair
-            starts = [_exchange_multi(opts.cost, gains, T, opts.valid, ch, multi.prices, max_iter=0),
-                      _repair_multi(opts.cost, gains, T, opts.valid, ch)]
-        for ch in starts:
-            if ch is not None:
-                offer(ch, float(multi.prices[0]), "lagrangian-multi", multi.prices)
+        asked = []   # every response of the search: (Lagrangian value q, cost, totals, mu)
+
+        def respond(mu):
+            c, a = respond_multi(opts.cost, gains, mu, opts.valid)[1:]
+            asked.append((c - float(mu @ (a - T)), c, a, mu.copy()))
+            return c, a
+
+        multi = lagrangian_multi(respond, T, cap)
+        for mu in _multi_starts(asked, multi.prices, N_MULTI_STARTS if opts.cost.size <= 1_000_000 else 2):
+            ch = respond_multi(opts.cost, gains, mu, opts.valid)[0]
+            if meets(ch):
+                starts = [ch]
+            else:   # options from several greedy paths are not a chain: repair, two ways —
+                # the cheapest move of one or two parts meeting both targets, and the greedy repair
+                starts = [_exchange_multi(opts.cost, gains, T, opts.valid, ch, multi.prices, max_iter=0),
+                          _repair_multi(opts.cost, gains, T, opts.valid, ch)]
+            for ch in starts:
+                if ch is not None:
+                    offer(ch, float(multi.prices[0]), "lagrangian-multi", multi.prices)
     fr = efficient_frontier(opts.cost, opts.hits, opts.valid, extras={"otd": opts.otd})
     ok = fr["otd"].to_numpy() >= otd_target * lines - 1e-9
     if hit_target is not None:
@@ -812,6 +833,24 @@ def _exchange_multi(cost, gains, T, valid, choice, mu, max_pool=2000, max_iter=5
             break
         choice = _trim_multi(cost, gains, T, valid, new)
     return choice
+
+
+def _multi_starts(asked, prices, n):
+    """Multipliers of the starts for the local search after :func:`lagrangian_multi`: its
+    final ``prices``, then the points it asked about, best Lagrangian value q(μ) first (the
+    allocations nearest the dual optimum, on both sides of each target: with few parts the
+    lumpy options leave a wide duality gap and the final prices' allocation is often far
+    from the optimum), one per distinct response (cost and totals), ``n`` in all."""
+    out, seen = [np.asarray(prices, dtype=float)], set()
+    for q, c, a, mu in sorted(asked, key=lambda t: -t[0]):
+        if len(out) >= n:
+            break
+        key = (round(c, 9), *np.round(a, 9))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(mu)
+    return out
 
 
 def _price_cap(opts: NetworkOptions, gain: np.ndarray) -> float:
