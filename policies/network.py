@@ -643,7 +643,8 @@ def optimise_network(model: NetworkModel, *, hit_target=None, otd_target=None, b
         if meets(choice):
             choice = _trim_multi(opts.cost, gains, T, opts.valid, choice)
             if gains.shape[0] > 1:   # both targets: pairwise exchanges screened at mu
-                choice = _exchange_multi(opts.cost, gains, T, opts.valid, choice, mu)
+                choice = _exchange_multi(opts.cost, gains, T, opts.valid, choice, mu,
+                                         max_iter=50 if opts.cost.size <= 1_000_000 else 10)
             cands.append((float(opts.cost[rows, choice].sum()), choice, price, name))
 
     if hit_target is not None:
@@ -818,8 +819,8 @@ def _exchange_multi(cost, gains, T, valid, choice, mu, max_pool=2000, max_iter=5
     under several ">=" targets.  From an allocation that misses a target, first the cheapest
     such move that meets every target (None if there is none); then, while the best move
     keeping every target saves money, take it and the single-part savings after it
-    (:func:`_trim_multi`), at most ``max_iter`` rounds.  Never worse than a feasible
-    ``choice``."""
+    (:func:`_trim_multi`), at most ``max_iter`` rounds (``optimise_network``: 10 above 10^6
+    options).  Never worse than a feasible ``choice``."""
     eps_c = 1e-12 * max(float(np.abs(np.where(valid, cost, 0.0)).max(axis=1).sum()), 1e-300)
     choice = choice.copy()
     if not _met(np.array([float(g[np.arange(cost.shape[0]), choice].sum()) for g in gains]), T):
