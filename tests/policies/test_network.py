@@ -333,3 +333,21 @@ def test_exchange_ends_where_no_pair_move_saves(seed):
     assert np.all(gains[:, rows, high].sum(axis=1) >= T - 1e-9)
     out2 = _exchange_multi(o.cost, gains, T, o.valid, high, mu, max_pool=10**6)
     assert o.cost[rows, out2].sum() < o.cost[rows, high].sum()
+
+
+@pytest.mark.parametrize("seed, parts, heavy, hit, otd", [
+    (513, 16, True, 0.7642, 0.8246), (521, 17, False, 0.7646, 0.844), (505, 24, False, 0.8649, 0.935)])
+def test_two_binding_targets_random_networks_within_one_percent(seed, parts, heavy, hit, otd):
+    """Random small networks where both targets bind (neither single-target MILP optimum meets
+    the other target), greedy vs the MILP on the same options.  On 90 such cases (12-40 parts,
+    random targets) measured: median +0.03 %, worst +0.70 % (before the moves of two parts and
+    the several starts: median +0.21 %, worst +5.7 %, 20 cases above 1 %; these three were
+    +5.7 %, +3.1 % and +3.6 %)."""
+    m = _model(seed, parts, heavy_costs=heavy)
+    opts = build_options(m, "greedy")
+    exact = optimise_network(m, hit_target=hit, otd_target=otd, solver="milp", options=opts)
+    assert optimise_network(m, hit_target=hit, solver="milp", options=opts).otd_rate < otd
+    assert optimise_network(m, otd_target=otd, solver="milp", options=opts).hit_rate < hit
+    heur = optimise_network(m, hit_target=hit, otd_target=otd, options=opts)
+    assert heur.otd_rate >= otd - 1e-9 and heur.hit_rate >= hit - 1e-9
+    assert exact.investment - 1e-6 <= heur.investment <= 1.01 * exact.investment
