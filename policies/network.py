@@ -67,6 +67,11 @@ __all__ = ["NetworkModel", "NetworkOptions", "NetworkSolution", "evaluate_alloca
            "solution_frame"]
 
 
+#: starts of the local search after the two-multiplier search (``optimise_network`` with two
+#: binding targets): the final multipliers and the best other points of the dual search
+N_MULTI_STARTS = 6
+
+
 def _arr2(name, a, shape, *, integer=False, low=0.0, strict=False):
     try:
         out = np.broadcast_to(np.asarray(a, dtype=float), shape).copy()
@@ -498,18 +503,27 @@ def optimise_network(model: NetworkModel, *, hit_target=None, otd_target=None, b
     an OTD target, the cheapest allocation meeting both targets among: one shadow
     price on the hit lines, one on the on-time lines, two multipliers
     (:func:`policies.marginal.lagrangian_multi`, tried when neither single price
-    meets both targets; its allocation repaired greedily when it misses one, as a
-    part's options from several greedy paths are not the chain it assumes) and the
-    walk along the hit-rate frontier to the first point meeting both; each is then
-    improved by single-part changes that save money and keep both targets
-    (``solver`` of the result names the start taken).  Measured on the small
-    networks of ``tests/policies/test_network.py`` (3 locations, 15-30 parts):
-    within 1 % of the MILP optimum for a hit target, a budget, an OTD target alone
-    or with a hit target where only one of them binds (at most +0.11 %); where both
-    bind, 0.1-4.1 % above it.  The MILP is exact.  Cost: with both targets binding
-    the two-multiplier search takes ~300 responses over all options (18 s for 3,000
-    parts x 793 options, against 0.4 s for the frontier walk alone); a single binding
-    target costs two one-price bisections.
+    meets both targets) and the walk along the hit-rate frontier to the first point
+    meeting both; each is then improved by single-part changes that save money and keep
+    both targets and, with both targets, by moves of two parts at once (one down, one
+    up) that do, screened by their reduced cost at the multipliers (``solver`` of the
+    result names the start taken).  With two multipliers the local search starts from
+    the allocation at the final prices and from the ones at the ``N_MULTI_STARTS - 1``
+    other points of the dual search of best Lagrangian value (2 in all above 10^6
+    options): with few parts the options are lumpy, the duality gap is wide and the
+    final prices' allocation can lie far from the optimum; an allocation that misses a
+    target is first repaired, both by the cheapest move of one or two parts meeting
+    both targets and by a greedy repair (options from several greedy paths are not the
+    chain the multipliers assume).  Measured on the small networks of
+    ``tests/policies/test_network.py`` (3 locations, 15-30 parts): within 1 % of the
+    MILP optimum for a hit target, a budget, an OTD target alone or with a hit target
+    where only one of them binds (at most +0.11 %); where both bind, at most +0.17 %
+    (+0.34 % on all options; 0.1-4.1 % with single-part changes only).  The MILP is
+    exact.  Cost: with both targets binding the two-multiplier search takes ~300
+    responses over all options plus the local search (for 3,000 parts x 427 options,
+    one thread: 14 s and 16 s CPU for hit/OTD targets 0.9/0.95 and 0.8/0.9, +3 % and
+    +27 % over single-part changes only, within 0.0001 % of the Lagrangian lower
+    bound); a single binding target costs two one-price bisections.
     Side constraints need the MILP.
 
     Raises ValueError naming the parameter, the received value and the valid
@@ -626,32 +640,49 @@ def optimise_network(model: NetworkModel, *, hit_target=None, otd_target=None, b
     T = (np.array([hit_target, otd_target]) if hit_target is not None
          else np.array([otd_target])) * lines
 
-    def offer(choice, price, name):
+    def offer(choice, price, name, mu):
         if meets(choice):
             choice = _trim_multi(opts.cost, gains, T, opts.valid, choice)
+            if gains.shape[0] > 1:   # both targets: pairwise exchanges screened at mu
+                choice = _exchange_multi(opts.cost, gains, T, opts.valid, choice, mu,
+                                         max_iter=50 if opts.cost.size <= 1_000_000 else 10)
             cands.append((float(opts.cost[rows, choice].sum()), choice, price, name))
 
     if hit_target is not None:
         sol = lagrangian_solve(opts.cost, opts.hits, target_value=hit_target * lines, valid=opts.valid)
-        offer(sol.choice, sol.price, "lagrangian")
+        offer(sol.choice, sol.price, "lagrangian", [sol.price, 0.0])
     sol = lagrangian_solve(opts.cost, opts.otd, target_value=otd_target * lines, valid=opts.valid)
-    offer(sol.choice, sol.price, "lagrangian-otd")
+    offer(sol.choice, sol.price, "lagrangian-otd", [0.0, sol.price][-gains.shape[0]:])
     if hit_target is not None and not cands:
         cap = np.array([_price_cap(opts, g) for g in gains])
-        multi = lagrangian_multi(lambda mu: respond_multi(opts.cost, gains, mu, opts.valid)[1:], T, cap)
-        ch = respond_multi(opts.cost, gains, multi.prices, opts.valid)[0]
-        if not meets(ch):   # options from several greedy paths are not a chain: repair
-            ch = _repair_multi(opts.cost, gains, T, opts.valid, ch)
-        if ch is not None:
-            offer(ch, float(multi.prices[0]), "lagrangian-multi")
+        asked = []   # every response of the search: (Lagrangian value q, cost, totals, mu)
+
+        def respond(mu):
+            c, a = respond_multi(opts.cost, gains, mu, opts.valid)[1:]
+            asked.append((c - float(mu @ (a - T)), c, a, mu.copy()))
+            return c, a
+
+        multi = lagrangian_multi(respond, T, cap)
+        for mu in _multi_starts(asked, multi.prices, N_MULTI_STARTS if opts.cost.size <= 1_000_000 else 2):
+            ch = respond_multi(opts.cost, gains, mu, opts.valid)[0]
+            if meets(ch):
+                starts = [ch]
+            else:   # options from several greedy paths are not a chain: repair, two ways —
+                # the cheapest move of one or two parts meeting both targets, and the greedy repair
+                starts = [_exchange_multi(opts.cost, gains, T, opts.valid, ch, multi.prices, max_iter=0),
+                          _repair_multi(opts.cost, gains, T, opts.valid, ch)]
+            for ch in starts:
+                if ch is not None:
+                    offer(ch, float(multi.prices[0]), "lagrangian-multi", multi.prices)
     fr = efficient_frontier(opts.cost, opts.hits, opts.valid, extras={"otd": opts.otd})
     ok = fr["otd"].to_numpy() >= otd_target * lines - 1e-9
     if hit_target is not None:
         ok &= fr["value"].to_numpy() >= hit_target * lines - 1e-9
     if ok.any():
         i = int(np.flatnonzero(ok)[0])
-        offer(_frontier_choice(opts, fr, i), float(fr["ratio"].iloc[i]) if i > 0 else float("inf"),
-              "frontier")
+        price = float(fr["ratio"].iloc[i]) if i > 0 else float("inf")
+        offer(_frontier_choice(opts, fr, i), price, "frontier",
+              [price if np.isfinite(price) else 0.0, 0.0][:gains.shape[0]])
     if not cands:
         raise ValueError(f"otd_target must be <= {fr['otd'].max() / lines:.6f} together with "
                          f"hit_target={hit_target!r} (reached along the greedy frontier; try solver='milp'), "
@@ -713,6 +744,117 @@ def _trim_multi(cost, gains, T, valid, choice, max_iter=200):
         g, k = np.unravel_index(np.argmax(np.where(cand, saving, -np.inf)), cost.shape)
         choice[g] = k
     return choice
+
+
+def _pair_moves(cost, gains, T, valid, choice, mu, max_pool):
+    """The best move of one or two parts from ``choice``: among the moves ending with every
+    target met, the one of least total cost change (< 0 when ``choice`` already meets the
+    targets and the move saves money; possibly > 0 when it repairs a shortfall).  Returns
+    (new choice, cost change) or (None, inf) if no single or pair move meets the targets.
+
+    Single moves are searched over all options.  Pairs are searched in a pool of moves
+    screened by their reduced cost at multipliers μ >= 0: with r = Δcost − μ·Δgains per move
+    and slacks s = totals − T, a pair (a, b) meeting the targets (Δgains_a + Δgains_b >= −s)
+    with Δcost_a + Δcost_b < d has r_a + r_b < d + μ·s, so when ``choice`` is feasible only
+    moves with r < d + μ·s − min r can be in a saving pair, d = min(0, best single move)
+    (the reduced-cost test of Lagrangian relaxation, Fisher 1981, Management Science 27;
+    it follows from Δcost = r + μ·Δgains and Δgains >= −s).  When repairing, every move
+    is in the pool.  At most ``max_pool`` moves of least r are kept (beyond that the pair
+    search is a heuristic); all pairs of the pool are scored at once ((pool, pool)
+    arrays).  Temporaries are (G, K)."""
+    rows = np.arange(cost.shape[0])
+    mu = np.maximum(np.asarray(mu, dtype=float), 0.0)
+    tol = 1e-9 * np.maximum(np.abs(T), 1.0)
+    eps_c = 1e-12 * max(float(np.abs(np.where(valid, cost, 0.0)).max(axis=1).sum()), 1e-300)
+    cur_c = cost[rows, choice]
+    now = np.array([g[rows, choice] for g in gains])            # (m, G)
+    s = now.sum(axis=1) - T                                      # slacks (m,), < 0: a shortfall
+    feasible = bool(np.all(s >= -tol))
+    d_c = cost - cur_c[:, None]
+    # single moves
+    ok1 = valid.copy()
+    for j, g in enumerate(gains):
+        ok1 &= g - now[j][:, None] >= -s[j] - tol[j]
+    ok1[rows, choice] = False
+    best_c, best = np.inf, None
+    if ok1.any():
+        g1, k1 = np.unravel_index(np.argmin(np.where(ok1, d_c, np.inf)), cost.shape)
+        best_c = float(d_c[g1, k1])
+        best = choice.copy()
+        best[g1] = k1
+    # pair moves from the screened pool
+    r = d_c.copy()
+    for j, g in enumerate(gains):
+        if mu[j] > 0:
+            r -= mu[j] * (g - now[j][:, None])
+    r = np.where(valid, r, np.inf)
+    r[rows, choice] = np.inf
+    flat = r.ravel()
+    finite = np.isfinite(flat)
+    if finite.sum() < 2:
+        return best, best_c
+    if feasible:
+        bound = min(best_c, 0.0)
+        pool = np.flatnonzero(flat < bound + float(mu @ np.maximum(s, 0.0)) - float(flat.min()) + eps_c)
+    else:
+        pool = np.flatnonzero(finite)
+    if pool.size > max_pool:
+        pool = pool[np.argpartition(flat[pool], max_pool - 1)[:max_pool]]
+    if pool.size >= 2:
+        pg, pk = np.unravel_index(pool, cost.shape)
+        dc = d_c[pg, pk]
+        ok = pg[:, None] != pg[None, :]
+        for j, g in enumerate(gains):
+            da = g[pg, pk] - now[j][pg]
+            ok &= da[:, None] + da[None, :] >= -s[j] - tol[j]
+        net = np.where(ok, dc[:, None] + dc[None, :], np.inf)
+        a, b = np.unravel_index(np.argmin(net), net.shape)
+        if net[a, b] < best_c - eps_c:
+            best_c = float(net[a, b])
+            best = choice.copy()
+            best[pg[a]], best[pg[b]] = pk[a], pk[b]
+    return best, best_c
+
+
+def _exchange_multi(cost, gains, T, valid, choice, mu, max_pool=2000, max_iter=50):
+    """Local search with moves of one or two parts at once (:func:`_pair_moves`; a pair is
+    typically one part down, saving money, and one up, winning back what the other loses)
+    under several ">=" targets.  From an allocation that misses a target, first the cheapest
+    such move that meets every target (None if there is none); then, while the best move
+    keeping every target saves money, take it and the single-part savings after it
+    (:func:`_trim_multi`), at most ``max_iter`` rounds (``optimise_network``: 10 above 10^6
+    options).  Never worse than a feasible ``choice``."""
+    eps_c = 1e-12 * max(float(np.abs(np.where(valid, cost, 0.0)).max(axis=1).sum()), 1e-300)
+    choice = choice.copy()
+    if not _met(np.array([float(g[np.arange(cost.shape[0]), choice].sum()) for g in gains]), T):
+        choice, _ = _pair_moves(cost, gains, T, valid, choice, mu, max_pool)
+        if choice is None:
+            return None
+        choice = _trim_multi(cost, gains, T, valid, choice)
+    for _ in range(max_iter):
+        new, dc = _pair_moves(cost, gains, T, valid, choice, mu, max_pool)
+        if new is None or not dc < -eps_c:
+            break
+        choice = _trim_multi(cost, gains, T, valid, new)
+    return choice
+
+
+def _multi_starts(asked, prices, n):
+    """Multipliers of the starts for the local search after :func:`lagrangian_multi`: its
+    final ``prices``, then the points it asked about, best Lagrangian value q(μ) first (the
+    allocations nearest the dual optimum, on both sides of each target: with few parts the
+    lumpy options leave a wide duality gap and the final prices' allocation is often far
+    from the optimum), one per distinct response (cost and totals), ``n`` in all."""
+    out, seen = [np.asarray(prices, dtype=float)], set()
+    for q, c, a, mu in sorted(asked, key=lambda t: -t[0]):
+        if len(out) >= n:
+            break
+        key = (round(c, 9), *np.round(a, 9))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(mu)
+    return out
 
 
 def _price_cap(opts: NetworkOptions, gain: np.ndarray) -> float:

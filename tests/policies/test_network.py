@@ -80,16 +80,19 @@ def test_greedy_within_one_percent_of_milp_with_an_otd_target(small, hit, otd):
 
 @pytest.mark.parametrize("hit, otd", [(0.8, 0.9), (0.8, 0.95), (0.9, 0.95)])
 def test_greedy_meets_two_binding_targets(small, hit, otd):
-    """Both targets binding: the cheapest of two multipliers (lagrangian_multi, repaired when
+    """Both targets binding: the cheapest of two multipliers (lagrangian_multi; local search
+    from its final prices and from the best other points of its dual search, repaired when
     the options are not a chain) and the walk along the hit-rate curve, each improved by
-    single-part changes that keep both targets.  Not always within 1 %: measured 0.1-4.1 %
-    above the MILP optimum on these networks (16.3 % before the repair and the improvement
-    step); the MILP is exact."""
+    single-part changes and by moves of two parts at once that keep both targets.  Measured
+    0.00-0.17 % above the MILP optimum on these networks with the greedy options, at most
+    0.34 % with all options (0.1-4.1 % with single-part changes only, 16.3 % before the
+    repair and the improvement step); the MILP is exact."""
     m, opts_exact, opts_greedy = small
     exact = optimise_network(m, hit_target=hit, otd_target=otd, solver="milp", options=opts_exact)
-    heur = optimise_network(m, hit_target=hit, otd_target=otd, options=opts_greedy)
-    assert heur.otd_rate >= otd - 1e-9 and heur.hit_rate >= hit - 1e-9
-    assert exact.investment - 1e-6 <= heur.investment <= 1.06 * exact.investment
+    for opts in (opts_greedy, opts_exact):
+        heur = optimise_network(m, hit_target=hit, otd_target=otd, options=opts)
+        assert heur.otd_rate >= otd - 1e-9 and heur.hit_rate >= hit - 1e-9
+        assert exact.investment - 1e-6 <= heur.investment <= 1.005 * exact.investment
 
 
 def test_level_zero_at_a_dealer_is_served_from_the_parent():
@@ -250,3 +253,101 @@ def test_frames_round_trip():
         model_from_frames(locations, rows.assign(lead_time_days=np.nan))
     with pytest.raises(ValueError, match="must name a location"):
         model_from_frames(locations.assign(parent=["", "XX", "CW"]), rows)
+
+
+def _moves_reference(cost, gains, T, valid, choice):
+    """Plain loops: the least total cost change over every move of one or two parts (other
+    options) that ends with every target met; (inf, None) if none."""
+    G, K = cost.shape
+    tot = np.array([sum(g[p, choice[p]] for p in range(G)) for g in gains])
+    tol = 1e-9 * np.maximum(np.abs(T), 1.0)
+    moves = [(p, k) for p in range(G) for k in range(K) if valid[p, k] and k != choice[p]]
+    delta = {(p, k): (cost[p, k] - cost[p, choice[p]], gains[:, p, k] - gains[:, p, choice[p]])
+             for p, k in moves}
+    best = (np.inf, None)
+    for i, (p, k) in enumerate(moves):
+        dc, da = delta[p, k]
+        if np.all(tot + da >= T - tol) and dc < best[0]:
+            best = (dc, ((p, k),))
+        for q, k2 in moves[i + 1:]:
+            if q == p:
+                continue
+            dc2, da2 = delta[q, k2]
+            if np.all(tot + da + da2 >= T - tol) and dc + dc2 < best[0]:
+                best = (dc + dc2, ((p, k), (q, k2)))
+    return best
+
+
+def _small_two_target_problem(seed, parts=6):
+    from policies.network import _price_cap
+    from policies.marginal import lagrangian_multi, respond_multi
+    m = _model(seed, parts, max_level=((4, 3, 3),), heavy_costs=True)
+    o = build_options(m, "enumerate")
+    lines = m.line_rate.sum()
+    gains = np.stack([o.hits, o.otd])
+    T = np.array([0.8, 0.88]) * lines
+    cap = np.array([_price_cap(o, g) for g in gains])
+    multi = lagrangian_multi(lambda mu: respond_multi(o.cost, gains, mu, o.valid)[1:], T, cap)
+    return o, gains, T, multi.prices
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_pair_moves_equal_plain_loop_reference(seed):
+    """The vectorised search of moves of one or two parts (reduced-cost pool, all pairs scored
+    at once) finds the same least cost change as a loop over every pair, from a feasible
+    allocation (the screen is exact there) and from one missing the targets (pool = every move)."""
+    from policies.marginal import respond_multi
+    from policies.network import _pair_moves, _repair_multi
+
+    o, gains, T, mu = _small_two_target_problem(seed)
+    rows = np.arange(o.cost.shape[0])
+    lean = respond_multi(o.cost, gains, mu * 0.7, o.valid)[0]       # misses the targets
+    assert np.any(gains[:, rows, lean].sum(axis=1) < T)
+    feas = _repair_multi(o.cost, gains, T, o.valid, respond_multi(o.cost, gains, mu * 1.3, o.valid)[0])
+    assert np.all(gains[:, rows, feas].sum(axis=1) >= T - 1e-9)
+    for start in (lean, feas):
+        ref_dc, ref_moves = _moves_reference(o.cost, gains, T, o.valid, start)
+        new, dc = _pair_moves(o.cost, gains, T, o.valid, start, mu, max_pool=10**6)
+        assert ref_moves is not None and new is not None
+        assert dc == pytest.approx(ref_dc, abs=1e-9)
+        assert float(o.cost[rows, new].sum() - o.cost[rows, start].sum()) == pytest.approx(dc, abs=1e-9)
+        assert np.all(gains[:, rows, new].sum(axis=1) >= T - 1e-9)
+        assert 1 <= np.count_nonzero(new != start) <= 2
+
+
+@pytest.mark.parametrize("seed", [21, 23])
+def test_exchange_ends_where_no_pair_move_saves(seed):
+    """The local search ends at an allocation meeting both targets where no move of one or two
+    parts keeping them saves money (checked by the plain loop), never dearer than its start."""
+    from policies.marginal import respond_multi
+    from policies.network import _exchange_multi
+
+    o, gains, T, mu = _small_two_target_problem(seed)
+    rows = np.arange(o.cost.shape[0])
+    start = respond_multi(o.cost, gains, mu * 0.8, o.valid)[0]
+    out = _exchange_multi(o.cost, gains, T, o.valid, start, mu, max_pool=10**6)
+    assert np.all(gains[:, rows, out].sum(axis=1) >= T - 1e-9)
+    ref_dc, _ = _moves_reference(o.cost, gains, T, o.valid, out)
+    assert ref_dc >= -1e-9
+    high = respond_multi(o.cost, gains, mu * 1.5, o.valid)[0]        # feasible: never dearer
+    assert np.all(gains[:, rows, high].sum(axis=1) >= T - 1e-9)
+    out2 = _exchange_multi(o.cost, gains, T, o.valid, high, mu, max_pool=10**6)
+    assert o.cost[rows, out2].sum() < o.cost[rows, high].sum()
+
+
+@pytest.mark.parametrize("seed, parts, heavy, hit, otd", [
+    (513, 16, True, 0.7642, 0.8246), (521, 17, False, 0.7646, 0.844), (505, 24, False, 0.8649, 0.935)])
+def test_two_binding_targets_random_networks_within_one_percent(seed, parts, heavy, hit, otd):
+    """Random small networks where both targets bind (neither single-target MILP optimum meets
+    the other target), greedy vs the MILP on the same options.  On 90 such cases (12-40 parts,
+    random targets) measured: median +0.03 %, worst +0.70 % (before the moves of two parts and
+    the several starts: median +0.21 %, worst +5.7 %, 20 cases above 1 %; these three were
+    +5.7 %, +3.1 % and +3.6 %)."""
+    m = _model(seed, parts, heavy_costs=heavy)
+    opts = build_options(m, "greedy")
+    exact = optimise_network(m, hit_target=hit, otd_target=otd, solver="milp", options=opts)
+    assert optimise_network(m, hit_target=hit, solver="milp", options=opts).otd_rate < otd
+    assert optimise_network(m, otd_target=otd, solver="milp", options=opts).hit_rate < hit
+    heur = optimise_network(m, hit_target=hit, otd_target=otd, options=opts)
+    assert heur.otd_rate >= otd - 1e-9 and heur.hit_rate >= hit - 1e-9
+    assert exact.investment - 1e-6 <= heur.investment <= 1.01 * exact.investment
