@@ -62,7 +62,7 @@ from partsopt.errors import ConfigError
 from partsopt.partition import N_BUCKETS
 from partsopt.policy_step import override_levels
 from policies.levels import LevelOptions, level_options
-from policies.marginal import _argmax_cheapest, lagrangian_multi
+from policies.marginal import _argmax_cheapest, lagrangian_multi, price_cap
 
 #: Bisection stops when the price bracket is this narrow relative to the price.
 PRICE_TOL = 1e-10
@@ -406,27 +406,12 @@ def _gains(no: NetworkOptions) -> list[np.ndarray]:
 
 def _price_caps(no: NetworkOptions) -> np.ndarray:
     """Per constraint, a multiplier [money per line/year] at which every row takes an option of
-    largest gain (module :func:`policies.marginal.lagrangian_multi`): 2 × the largest
-    (cost range) / (smallest gap below the top gain) of a row (gaps below 1e-7 of the row's
-    gain scale are ignored)."""
+    largest gain (:func:`policies.marginal.price_cap` on each constraint's gains)."""
     m = no.n_pools + 2
-    cap = np.zeros(m)
     if not len(no.rows):
-        return cap
+        return np.zeros(m)
     o = no.options
-    c = np.where(o.valid, o.cost, np.nan)
-    crange = np.nanmax(c, axis=1) - np.nanmin(c, axis=1)
-    for j, g in enumerate(_gains(no)):
-        gv = np.where(o.valid, g, -np.inf)
-        top = gv.max(axis=1, keepdims=True)
-        scale = np.abs(np.where(o.valid, g, 0.0)).max(axis=1, keepdims=True)
-        d = top - gv
-        d = np.where(o.valid & (d > 1e-7 * scale), d, np.inf)
-        dmin = d.min(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where(np.isfinite(dmin), crange / dmin, 0.0)
-        cap[j] = 2.0 * float(np.nan_to_num(r, nan=0.0, posinf=0.0).max())
-    return cap
+    return np.array([price_cap(o.cost, g, o.valid) for g in _gains(no)])
 
 
 def choose(no: NetworkOptions, prices) -> np.ndarray:

@@ -42,7 +42,7 @@ import pandas as pd
 
 __all__ = ["Hull", "convex_hull_steps", "efficient_frontier", "respond_at_price",
            "bisect_price", "lagrangian_solve", "LagrangianSolution", "respond_multi",
-           "MultiLagrangian", "lagrangian_multi"]
+           "MultiLagrangian", "lagrangian_multi", "price_cap"]
 
 
 def _as_options(cost, value, valid=None, extras=None):
@@ -582,6 +582,26 @@ class MultiLagrangian:
     dual_bound: float
     cuts: int
     rounds: int
+
+
+def price_cap(cost, gain, valid) -> float:
+    """A multiplier [money per unit of ``gain``] at which every group takes an option of largest
+    ``gain``: 2 × the largest (cost range) / (smallest gap below the top gain) of a group (gaps
+    below 1e-7 of the group's gain scale are ignored; a group with one gain level counts 0), the
+    upper end of the search box of :func:`lagrangian_multi`.  ``cost``, ``gain``, ``valid``:
+    (G, K) option tables; 0.0 for no groups."""
+    cost = np.asarray(cost, dtype=float)
+    if cost.shape[0] == 0:
+        return 0.0
+    c = np.where(valid, cost, np.nan)
+    crange = np.nanmax(c, axis=1) - np.nanmin(c, axis=1)
+    gv = np.where(valid, gain, -np.inf)
+    scale = np.abs(np.where(valid, gain, 0.0)).max(axis=1, keepdims=True)
+    d = gv.max(axis=1, keepdims=True) - gv
+    d = np.where(valid & (d > 1e-7 * scale), d, np.inf).min(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(np.isfinite(d), crange / d, 0.0)
+    return 2.0 * float(np.nan_to_num(r, nan=0.0, posinf=0.0).max())
 
 
 def lagrangian_multi(respond, target, price_cap, *, max_cuts: int = 60, gap_tol: float = 1e-9,

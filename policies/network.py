@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .marginal import efficient_frontier, lagrangian_multi, lagrangian_solve, respond_multi
+from .marginal import efficient_frontier, lagrangian_multi, lagrangian_solve, price_cap, respond_multi
 from .metric import _count_params, _metric_kernel, network_flow_rates, otd_rate, pmf_at, tree_depth
 from .milp import Constraint, InfeasibleError, solve_multiple_choice
 
@@ -858,17 +858,9 @@ def _multi_starts(asked, prices, n):
 
 
 def _price_cap(opts: NetworkOptions, gain: np.ndarray) -> float:
-    """A multiplier [money per line/day] at which every part takes an option of largest
-    ``gain``: 2 × the largest (cost range) / (smallest gap below the top gain) of a part
-    (gaps below 1e-7 of the part's gain scale are ignored)."""
-    c = np.where(opts.valid, opts.cost, np.nan)
-    crange = np.nanmax(c, axis=1) - np.nanmin(c, axis=1)
-    gv = np.where(opts.valid, gain, -np.inf)
-    scale = np.abs(np.where(opts.valid, gain, 0.0)).max(axis=1, keepdims=True)
-    d = gv.max(axis=1, keepdims=True) - gv
-    d = np.where(opts.valid & (d > 1e-7 * scale), d, np.inf).min(axis=1)
-    ratio = np.where(np.isfinite(d) & (crange > 0), crange / np.where(np.isfinite(d), d, 1.0), 0.0)
-    return float(max(2.0 * ratio.max(), 1e-12))
+    """The upper end of the multiplier search for ``gain`` (:func:`policies.marginal.price_cap`),
+    at least 1e-12 [money per line/day]."""
+    return float(max(price_cap(opts.cost, gain, opts.valid), 1e-12))
 
 
 def _frontier_choice(opts: NetworkOptions, fr: pd.DataFrame, i: int) -> np.ndarray:
