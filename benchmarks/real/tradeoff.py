@@ -69,6 +69,7 @@ from benchmarks.real.common import (ROOT, choose_methods, default_data_dir, mach
                                     pipeline_policy)
 from benchmarks.real.replay import order_up_to_replay, ss_replay
 from benchmarks.real.system import base_stock_options, system_levels
+from policies import distributions as dist
 
 import forecasting  # noqa: E402
 from forecasting_accuracy import load_dataset  # noqa: E402  (benchmarks/ on sys.path via common)
@@ -218,10 +219,8 @@ def demand_presence_probability(mean, var, periods) -> np.ndarray:
         raise ValueError(f"periods must be > 0, received {periods!r}")
     m = periods * mean
     v = periods * np.maximum(np.nan_to_num(var, nan=0.0), mean)
-    nb = (m > 0) & (v > m * (1.0 + 1e-12))          # over-dispersed: negative binomial, else Poisson
-    mm, vv = np.where(nb, m, 1.0), np.where(nb, v, 2.0)
-    log_p0 = np.where(nb, mm * mm / (vv - mm) * np.log(mm / vv), -m)
-    return np.where(m > 0, -np.expm1(log_p0), 0.0)
+    # the negative binomial's P(X > 0) of the policies library (Poisson where v = m)
+    return dist.prob_positive("nbinom", m.ravel(), v.ravel()).reshape(m.shape)
 
 
 def _system_fit(train: np.ndarray, lead: np.ndarray, cost: np.ndarray):
