@@ -18,7 +18,8 @@ over all series (no loop over series):
   position IP = on-hand + on order (on-hand net of backorders) is reviewed at the start of each
   period and, when IP <= s, S - IP is ordered (Axsäter 2006, "Inventory Control", §5.1; the
   protection period is L + 1 review periods, the ``lead_time + review_period`` of
-  :mod:`policies.service`).
+  :mod:`policies.service`).  ``s`` and ``S`` may also be given per period (series x periods):
+  the policy re-planned during the replay (a rolling plan), period t reviewed against column t.
 """
 from __future__ import annotations
 
@@ -75,8 +76,10 @@ def ss_replay(y, s, S, lead_time, *, start: int = 0, measure_from: int = 0, init
 
     ``y``: (series, T) demand [units/period] (negative values are returns: they add to stock);
     ``s``, ``S``: reorder point and order-up-to level per series (S >= s + 1 for s >= 0; s < 0
-    means never order); ``lead_time``: whole periods >= 0 per series.  The replay starts at
-    period ``start`` with on-hand = ``initial`` (default S) and nothing on order; KPIs count the
+    means never order), either (series,) or (series, T) - one column per period, the levels in
+    force at that period's review (a re-planned policy); ``lead_time``: whole periods >= 0 per
+    series.  The replay starts at period ``start`` with on-hand = ``initial`` (default S, its
+    column ``start`` when per period) and nothing on order; KPIs count the
     periods ``measure_from .. T-1`` (``measure_from >= start``; earlier periods warm the state).
     Returns a dict of arrays (length series): ``supplied`` (units filled at once), ``demand``
     (units demanded, positive demand only), ``lines`` and ``lines_hit`` (periods with demand and
@@ -87,8 +90,16 @@ def ss_replay(y, s, S, lead_time, *, start: int = 0, measure_from: int = 0, init
     if y.ndim != 2:
         raise ValueError(f"y must be 2-D (series, periods), received shape {y.shape}")
     n, T = y.shape
-    s = np.broadcast_to(np.asarray(s, dtype=float), (n,))
-    S = np.broadcast_to(np.asarray(S, dtype=float), (n,))
+    s = np.asarray(s, dtype=float)
+    S = np.asarray(S, dtype=float)
+    per_period = s.ndim == 2 or S.ndim == 2
+    shape = (n, T) if per_period else (n,)
+    try:
+        # a level per series (or one scalar) holds in every period of a per-period replay
+        s, S = (np.broadcast_to(a.reshape(-1, 1) if per_period and a.ndim == 1 else a, shape) for a in (s, S))
+    except ValueError:
+        raise ValueError(f"s and S must be scalars, (series,) = ({n},) or (series, periods) = ({n}, {T}), "
+                         f"received {np.shape(s)} and {np.shape(S)}") from None
     L = np.broadcast_to(np.asarray(lead_time), (n,))
     if np.any(L < 0) or np.any(L != np.round(L)):
         raise ValueError("lead_time must be whole periods >= 0; received "
@@ -98,7 +109,8 @@ def ss_replay(y, s, S, lead_time, *, start: int = 0, measure_from: int = 0, init
         raise ValueError("S must be >= s for every series")
     if not 0 <= start <= measure_from <= T:
         raise ValueError(f"need 0 <= start <= measure_from <= T={T}, received start={start}, measure_from={measure_from}")
-    on_hand = S.copy() if initial is None else np.broadcast_to(np.asarray(initial, dtype=float), (n,)).copy()
+    S0 = S[:, start] if per_period else S
+    on_hand = S0.copy() if initial is None else np.broadcast_to(np.asarray(initial, dtype=float), (n,)).copy()
     lmax = int(L.max()) if n else 0
     pipe = np.zeros((n, lmax + 1))          # pipe[:, j] arrives j periods from now
     rows = np.arange(n)
@@ -107,9 +119,10 @@ def ss_replay(y, s, S, lead_time, *, start: int = 0, measure_from: int = 0, init
     m = 0
     for t in range(start, T):
         # review at the start of the period (L = 0 orders arrive at once)
+        st, St = (s[:, t], S[:, t]) if per_period else (s, S)
         ip = on_hand + pipe.sum(axis=1)
-        need = (ip <= s) & (s >= 0)
-        q = np.where(need, S - ip, 0.0)
+        need = (ip <= st) & (st >= 0)
+        q = np.where(need, St - ip, 0.0)
         pipe[rows, L] += q
         on_hand += pipe[:, 0]
         pipe[:, :-1] = pipe[:, 1:]

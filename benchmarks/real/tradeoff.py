@@ -46,6 +46,14 @@ S. **The system approach on the measure the protocol scores** (:func:`protocol_s
    (``--inner-calibration``) also the target asked for from an inner split of the training window,
    and (``--presence``) the item average over the items with demand in the test window (each item
    weighted by its model probability of any demand there, :func:`demand_presence_probability`).
+R. **The rolling plan** (:func:`protocol_r`, where S runs, base stock likewise): B and S plan once at
+   the split and hold that policy through the whole test window; the product re-plans every week,
+   and Nguyen's protocol A re-sets its level every period.  R re-fits the pipeline on the demand
+   before each test period (``--replan-every`` periods, default 1) and re-sets the levels by three
+   rules - per item, the system approach on the item average, the system approach on units
+   (:func:`rolling_levels`) - replayed with the levels in force at each review
+   (:func:`benchmarks.real.replay.ss_replay` with per-period levels).  R0: lead time 0 (like for
+   like with A and the Nguyen table); RL: the dataset's lead times.
 
 Reported per target: the item-average fill rate (source convention and over items with demand),
 the total fill rate, the holding cost (0.25 x value, as the source) and the average inventory in
@@ -223,12 +231,13 @@ def demand_presence_probability(mean, var, periods) -> np.ndarray:
     return dist.prob_positive("nbinom", m.ravel(), v.ravel()).reshape(m.shape)
 
 
-def _system_fit(train: np.ndarray, lead: np.ndarray, cost: np.ndarray):
+def _system_fit(train: np.ndarray, lead: np.ndarray, cost: np.ndarray, targets=None):
     """Moments of the pipeline (backtest selection) and base-stock option tables on ``train``:
-    (active rows, mean, option tables, variance)."""
+    (active rows, mean, option tables, variance); with ``targets`` the tables carry the exact per-item
+    levels as a fifth array (:func:`benchmarks.real.system.base_stock_options`)."""
     mean, var = moments(train, choose_methods(train, "auto"))
     act = mean > 0
-    opts = base_stock_options(mean[act], var[act], lead[act])
+    opts = base_stock_options(mean[act], var[act], lead[act], targets=targets)
     return act, mean, opts, var
 
 
@@ -303,6 +312,77 @@ def protocol_s(y, n_train, att, lead_mode: str, calibrate: bool = True,
     return pd.DataFrame(rows), tmap
 
 
+ROLLING_RULES = ("per item", "system", "system, units")
+
+
+def rolling_levels(y, n_train: int, lead, cost, targets, *, every: int = 1, rules=ROLLING_RULES,
+                   on_origin=None) -> dict:
+    """Base-stock levels re-planned during the test window, as the weekly plan runs: at every
+    ``every``-th period k from ``n_train`` on, the pipeline is re-fitted on the demand before k
+    (backtest selection, moments, negative binomial; :func:`_system_fit`) and the levels set for
+    each target by each rule; they hold from k until the next re-plan.  The training periods use
+    the first plan (they only warm the replay's state).  No look-ahead: the plan at k reads
+    ``y[:, :k]`` only.
+
+    Rules (base stock, ``s = S - 1``; no order cost): ``per item`` - each item's smallest level
+    whose expected fill rate meets the target (:func:`benchmarks.real.system.per_item_levels` on the
+    full table, what ``optimize_single`` returns with no order cost); ``system`` - the least stock
+    value whose expected item-average fill rate meets it (weight 1 per item with a forecast);
+    ``system, units`` - the same on the expected unit fill rate (weights = mean demand).  Items
+    without a forecast at a re-plan hold nothing then.
+    Returns {(rule, target): (items, periods) array of S}; ``on_origin(k)`` is called after each re-plan.
+    """
+    y = np.asarray(y, dtype=float)
+    n, T = y.shape
+    if int(every) != every or every < 1:
+        raise ValueError(f"every must be an integer >= 1 (periods between re-plans), received {every!r}")
+    if not 2 <= n_train < T:
+        raise ValueError(f"n_train must be in [2, {T - 1}] periods, received {n_train!r}")
+    unknown = [r for r in rules if r not in ROLLING_RULES]
+    if unknown:
+        raise ValueError(f"rules must be among {ROLLING_RULES}, received {unknown[:1]!r}")
+    targets = tuple(targets)
+    out = {(r, t): np.zeros((n, T)) for r in rules for t in targets}
+    yp = np.maximum(y, 0.0)
+    for k in range(n_train, T, int(every)):         # loop over re-plans; whole-panel steps inside
+        act, mean, opts, _ = _system_fit(yp[:, :k], lead, cost, targets=targets if "per item" in rules else None)
+        level, fill, oh, valid = opts[:4]
+        m, c = mean[act], cost[act]
+        for a, t in enumerate(targets):
+            for r in rules:
+                if r == "per item":
+                    S = opts[4][:, a]
+                else:
+                    w = np.ones(m.size) if r == "system" else None
+                    S, _ = system_levels(level, fill, oh, valid, m, c, np.zeros(m.size, int), {0: t}, weights=w)
+                lv = out[(r, t)]
+                lv[:, k:] = 0.0
+                lv[act, k:] = S[:, None]
+                if k == n_train:
+                    lv[:, :k] = lv[:, [k]]
+        if on_origin is not None:
+            on_origin(k)
+    return out
+
+
+def protocol_r(y, n_train, att, lead_mode: str, every: int = 1, rules=ROLLING_RULES) -> pd.DataFrame:
+    """The rolling plan (:func:`rolling_levels`) replayed on ``y`` from period 0 and measured over the
+    test window, per rule and target; lead time 0 (``lead_mode="0"``) or the dataset's."""
+    lead = np.zeros(y.shape[0], int) if lead_mode == "0" else att["lead"]
+    cost = np.where(att["price"] > 0, att["price"], 0.01)
+    t0 = time.perf_counter()
+    levels = rolling_levels(y, n_train, lead, cost, TARGETS, every=every, rules=rules)
+    fit_s = time.perf_counter() - t0
+    rows = []
+    for (rule, target), S in levels.items():
+        out = ss_replay(y, S - 1.0, S, lead, start=0, measure_from=n_train)
+        rows.append({"method": rule, "lead": lead_mode, "target": target, "replan_every": every,
+                     **_summary(out["supplied"], out["demand"], out["mean_on_hand"], att["price"]),
+                     "hit_rate": float(out["lines_hit"].sum() / max(out["lines"].sum(), 1)),
+                     "seconds": fit_s})
+    return pd.DataFrame(rows).sort_values(["method", "target"], kind="stable", ignore_index=True)
+
+
 def calibration(df: pd.DataFrame, col: str) -> pd.Series:
     """Mean |achieved - target| over targets 0.80..0.99, per method (percentage points)."""
     sub = df[(df["target"] >= 0.80 - 1e-9) & (df["target"] <= 0.99 + 1e-9)]
@@ -324,21 +404,23 @@ def inventory_at(curve_fill: np.ndarray, curve_inv: np.ndarray, fill: float) -> 
     return float(np.interp(fill, f, v))
 
 
-PROTOCOLS = ("A", "B0", "BL", "S")
+PROTOCOLS = ("A", "B0", "BL", "S", "R")
 
 
 ITEM_SETS = ("nguyen", "all")
 
 
 def run_dataset(name: str, data_dir: Path, quick: bool = False, protocols=PROTOCOLS,
-                inner_calibration: bool = False, items: str = "nguyen", presence: bool = False) -> dict:
+                inner_calibration: bool = False, items: str = "nguyen", presence: bool = False,
+                replan_every: int = 1) -> dict:
     """The requested protocols on one dataset.
 
     ``items``: ``"nguyen"`` - on the datasets compared with the Nguyen table (RAF, manufacturing,
     auto) Nguyen's cleaning and item set (:func:`nguyen_items`), every other dataset whole;
     ``"all"`` - every item of the file.  ``S`` runs where there is no order cost and, as base stock
     ignoring the order cost and the MOQ, on the datasets compared with the Nguyen table (whose
-    order-up-to protocol has neither).
+    order-up-to protocol has neither).  ``R`` (the rolling plan, base stock) runs where ``S`` does,
+    re-planned every ``replan_every`` periods.
     """
     if items not in ITEM_SETS:
         raise ValueError(f"items must be one of {ITEM_SETS}, received {items!r}")
@@ -369,24 +451,31 @@ def run_dataset(name: str, data_dir: Path, quick: bool = False, protocols=PROTOC
         tmaps = {"0": tm0}
         if att["lead"] is not None:
             sl, tmaps["dataset"] = protocol_s(y, n_train, att, "dataset", inner_calibration, presence)
+    r0 = rl = None
+    if "R" in protocols and (no_order_cost or name in NGUYEN_NAME):
+        r0 = protocol_r(y, n_train, att, "0", replan_every)
+        if att["lead"] is not None:
+            rl = protocol_r(y, n_train, att, "dataset", replan_every)
     return {"name": name, "desc": desc, "n_train": n_train, "T": T, "a": a, "b0": b0, "bl": bl, "att": att,
-            "s0": s0, "sl": sl, "tmaps": tmaps, "items": items, "item_set": item_set, "n_items": int(y.shape[0]),
+            "s0": s0, "sl": sl, "r0": r0, "rl": rl, "tmaps": tmaps, "items": items, "item_set": item_set, "n_items": int(y.shape[0]),
             "no_test_demand": int((np.maximum(y[:, n_train:], 0.0).sum(axis=1) == 0).sum()),
-            "s_ignores_order_cost": s0 is not None and not no_order_cost}
+            "s_ignores_order_cost": (s0 is not None or r0 is not None) and not no_order_cost}
 
 
 def _table(df: pd.DataFrame, cols: list[str]) -> list[str]:
     return md_table(df[cols])
 
 
-def _nguyen_inventory_at(nguyen: pd.DataFrame, ds: str, fill: float) -> tuple[str | None, float]:
-    """The Nguyen method with the least published holding cost at an achieved item-average fill rate
-    (interpolated on its curve over all its targets; none if no method reaches it)."""
+def _nguyen_inventory_at(nguyen: pd.DataFrame, ds: str, fill: float,
+                         column: str = "achieved_fill_rate_item_avg") -> tuple[str | None, float]:
+    """The Nguyen method with the least published holding cost at an achieved fill rate (``column``:
+    their item average or total; interpolated on its curve over all its targets; none if no method
+    reaches it)."""
     best = (None, np.inf)
     sub = nguyen[nguyen["dataset"] == ds]
     for m in sub["method"].unique():
         c = sub[sub["method"] == m]
-        v = inventory_at(c["achieved_fill_rate_item_avg"].to_numpy(), c["holding_cost_sum"].to_numpy(), fill)
+        v = inventory_at(c[column].to_numpy(), c["holding_cost_sum"].to_numpy(), fill)
         if np.isfinite(v) and v < best[1]:
             best = (m, v)
     return best
@@ -394,16 +483,18 @@ def _nguyen_inventory_at(nguyen: pd.DataFrame, ds: str, fill: float) -> tuple[st
 
 def _dataset_section(r: dict, nguyen: pd.DataFrame) -> list[str]:
     name, a, b0, bl, s0, sl = r["name"], r["a"], r["b0"], r["bl"], r.get("s0"), r.get("sl")
+    r0, rl = r.get("r0"), r.get("rl")
     label = "" if r.get("items", "nguyen") == "nguyen" else ", all items"
     lines = [f"## {name}{label}: {r['desc']} (train {r['n_train']}, test {r['T'] - r['n_train']} periods)", "",
              f"Items: {r.get('item_set', 'all items')}.", ""]
     if r.get("s_ignores_order_cost"):
-        lines += ["S0 / SL are run here as base stock, **ignoring the dataset's order cost and MOQ** (like for like with "
-                  "Nguyen's order-up-to protocol, which has neither); B0 / BL keep the real order cost and MOQ (the "
-                  "product's real use).", ""]
+        lines += ["S0 / SL and R0 / RL are run here as base stock, **ignoring the dataset's order cost and MOQ** (like "
+                  "for like with Nguyen's order-up-to protocol, which has neither); B0 / BL keep the real order cost and "
+                  "MOQ (the product's real use).", ""]
     ng = NGUYEN_NAME.get(name)
     on_nguyen_set = r.get("items", "nguyen") == "nguyen"
-    runs = [(p, df) for p, df in (("A", a), ("B0", b0), ("BL", bl), ("S0", s0), ("SL", sl)) if df is not None]
+    runs = [(p, df) for p, df in (("A", a), ("B0", b0), ("BL", bl), ("S0", s0), ("SL", sl), ("R0", r0), ("RL", rl))
+            if df is not None]
     cal = []
     for col, label in (("fill_item_avg_src", "item avg (source convention)"),
                        ("fill_item_avg", "item avg (items with test demand)"), ("fill_total", "total")):
@@ -422,28 +513,23 @@ def _dataset_section(r: dict, nguyen: pd.DataFrame) -> list[str]:
     if ng is not None and name in ("raf", "manufacturing") and not on_nguyen_set:
         lines += ["Goal not assessed on this item set (it is not Nguyen's); see the section on Nguyen's item set.", ""]
     if ng is not None and name in ("raf", "manufacturing") and on_nguyen_set:
-        ic = "item avg (source convention)"
-        best_ng = cal_t.loc[cal_t["method"].str.startswith("Nguyen"), ic].min()
-        verdicts = []
-        for key in ("B0 selection", "BL selection", "S0 system", "SL system", "S0 system, presence",
-                    "SL system, presence"):
-            hit = cal_t.loc[cal_t["method"] == key, ic]
-            if len(hit):
-                v = float(hit.iloc[0])
-                verdicts.append(f"{key} {v:.2f} pp -> {'met' if v <= 1.0 and v < best_ng else 'NOT met'}")
-        lines += [f"Goal (within 1 pp on average, better calibrated than every Nguyen method, item average; best "
-                  f"Nguyen method {best_ng:.2f} pp): " + "; ".join(verdicts) + ".", ""]
+        keys = [k for k in cal_t["method"] if k.split(" ", 1)[0] in ("B0", "BL", "S0", "SL", "R0", "RL")
+                and k.split(" ", 1)[1] in ("selection", "system", "system, presence", "per item", "system, units")]
+        measures = [("item avg (source convention)", "item average, source convention")]
         if r.get("no_test_demand", 0):
-            alt = []
-            for key in ("B0 selection", "BL selection", "S0 system", "SL system", "S0 system, presence",
-                    "SL system, presence"):
-                hit = cal_t.loc[cal_t["method"] == key, "item avg (items with test demand)"]
-                if len(hit):
-                    v = float(hit.iloc[0])
-                    alt.append(f"{key} {v:.2f} pp ({'within' if v <= 1.0 else 'NOT within'} 1 pp, "
-                               f"{'below' if v < best_ng else 'NOT below'} {best_ng:.2f})")
-            lines += ["The same on the items with test demand (not the source convention, so not like for like with "
-                      "the published item average): " + "; ".join(alt) + ".", ""]
+            measures.append(("item avg (items with test demand)", "item average over the items with test demand (NOT "
+                             "the source convention, so not like for like with the published item average, which is "
+                             "the reference here)"))
+        measures.append(("total", "total units (like for like: items without test demand add nothing to either side)"))
+        for measure, label in measures:
+            ref = "item avg (source convention)" if measure.startswith("item avg") else "total"
+            best_ng = cal_t.loc[cal_t["method"].str.startswith("Nguyen"), ref].min()
+            verdicts = []
+            for key in keys:
+                v = float(cal_t.loc[cal_t["method"] == key, measure].iloc[0])
+                verdicts.append(f"{key} {v:.2f} pp -> {'met' if v <= 1.0 and v < best_ng else 'NOT met'}")
+            lines += [f"Goal (within 1 pp on average, better calibrated than every Nguyen method; {label}; best Nguyen "
+                      f"method {best_ng:.2f} pp): " + "; ".join(verdicts) + ".", ""]
         ours_col = "fill_item_avg_src"
         if b0 is not None and a is not None:
             sel = b0[b0["method"] == "selection"]
@@ -461,22 +547,30 @@ def _dataset_section(r: dict, nguyen: pd.DataFrame) -> list[str]:
             lines += ["### Inventory at the same achieved fill rate (B0 vs protocol A methods, same split and data)", "",
                       *inv_lines, ""]
         n_items, n_none = r.get("n_items", 0), r.get("no_test_demand", 0)
-        conventions = [("fill_item_avg_src", "item-avg fill (source convention)")]
+        item_cols = "achieved_fill_rate_item_avg"
+        conventions = {"src": ("fill_item_avg_src", "item-avg fill (source convention)", item_cols)}
         if n_none:
             lines += [f"{n_none} of the {n_items} items have no demand in the test window: the source convention "
                       f"counts them as 0, so no policy can exceed {1 - n_none / n_items:.4f} on it here.", ""]
-            conventions.append(("fill_item_avg", "item-avg fill over the items with test demand (NOT the source "
-                                                 "convention; published Nguyen item average on the other side)"))
-        for p, df in (("S0", s0), ("SL", sl)):
+            conventions["with"] = ("fill_item_avg", "item-avg fill over the items with test demand (NOT the source "
+                                                    "convention; published Nguyen item average on the other side)",
+                                   item_cols)
+        conventions["total"] = ("fill_total", "total fill over all units (published Nguyen total on the other side)",
+                                "achieved_fill_rate_total")
+        items_only, every = [k for k in conventions if k != "total"], list(conventions)
+        # which measure each rule is compared on: the one it optimises (per item: all)
+        pairs = {"system": items_only, "system, presence": items_only, "system, units": ["total"],
+                 "per item": every}
+        for p, df in (("S0", s0), ("SL", sl), ("R0", r0), ("RL", rl)):
             if df is None:
                 continue
-            for meth, (conv_col, conv_label) in [(m_, c_) for m_ in ("system", "system, presence")
-                                                 if (df["method"] == m_).any() for c_ in conventions]:
+            for meth, key in [(m_, k_) for m_ in pairs if (df["method"] == m_).any() for k_ in pairs[m_]]:
+                conv_col, conv_label, ng_col = conventions[key]
                 inv = [f"| target | achieved {conv_label} | holding cost | best Nguyen method at that fill (published) | "
                        "its holding cost (interpolated) | ratio |", "|---|---|---|---|---|---|"]
                 ratios = []
                 for _, rr in df[df["method"] == meth].iterrows():
-                    m, v = _nguyen_inventory_at(nguyen, ng, rr[conv_col])
+                    m, v = _nguyen_inventory_at(nguyen, ng, rr[conv_col], ng_col)
                     if m:
                         ratios.append(rr["holding_cost"] / v)
                     inv.append(f"| {rr['target']:.2f} | {rr[conv_col]:.4f} | {rr['holding_cost']:,.0f} | "
@@ -510,6 +604,11 @@ def _dataset_section(r: dict, nguyen: pd.DataFrame) -> list[str]:
             tm = r["tmaps"]["0" if p == "S0" else "dataset"]
             if tm is not None:
                 lines += ["Inner-split target map (training window only):", ""] + _table(tm, list(tm.columns)) + [""]
+    for p, df, txt in (("R0", r0, "lead time 0"), ("RL", rl, "the dataset's lead times")):
+        if df is not None:
+            lines += [f"### {p}: the rolling plan, re-planned every {int(df['replan_every'].iloc[0])} period(s), {txt} "
+                      "(`protocol_r`; base stock; `seconds` = the re-plans of all rules together)", ""]
+            lines += _table(df, cols_b) + [""]
     if ng is not None:
         sub = nguyen[(nguyen["dataset"] == ng) & nguyen["target_fill_rate"].round(2).isin([round(t, 2) for t in TARGETS])]
         lines += [f"### Nguyen (2023) table, {ng}, same target points", ""]
@@ -532,7 +631,10 @@ def report(results: list[dict], nguyen: pd.DataFrame, data_dir: Path, argv: str)
         "from the training window, negative binomial, `optimize_single` fill-rate target), lead time 0, review "
         "every period; BL = the same with the dataset's lead times; S0 / SL = Sherbrooke's system approach on the "
         "item-average fill rate (least stock value whose expected item-average fill rate meets the target; "
-        "datasets without order cost), lead time 0 / the dataset's. Deterministic (no random draws).",
+        "datasets without order cost), lead time 0 / the dataset's; R0 / RL = the rolling plan: the pipeline re-fitted "
+        "and the base-stock levels re-set at every period of the test window from the demand before it (as the weekly "
+        "plan runs; rules: per item, system approach on the item average, system approach on units), lead time 0 / "
+        "the dataset's. Deterministic (no random draws).",
         "- Nguyen table: `benchmark_nguyen2023_fill_rates.csv` (third-party results, ORACLES.md D). Where we compare "
         "with it: same split (70/30), same replay rule for A, item average with 0 for items without test demand "
         "as in the source, and (default `--items nguyen`) the source's cleaning and item set on RAF, manufacturing "
@@ -556,7 +658,9 @@ def main(argv=None):
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--datasets", default="raf,manufacturing,auto,carparts,m5")
     ap.add_argument("--quick", action="store_true", help="B0 with the selection only")
-    ap.add_argument("--protocols", default=",".join(PROTOCOLS), help="comma list of A,B0,BL,S (default all)")
+    ap.add_argument("--protocols", default=",".join(PROTOCOLS), help="comma list of A,B0,BL,S,R (default all)")
+    ap.add_argument("--replan-every", type=int, default=1,
+                    help="R: periods between re-plans of the rolling plan (default 1: every period, as the weekly plan)")
     ap.add_argument("--inner-calibration", action="store_true",
                     help="S: also ask for the target found on an inner split of the training window")
     ap.add_argument("--targets", default=None, help="comma list of target fill rates (default: "
@@ -581,10 +685,11 @@ def main(argv=None):
         frames = []
         for items in item_sets:
             res = run_dataset(ds, data_dir, args.quick, tuple(args.protocols.split(",")), args.inner_calibration,
-                              items=items, presence=args.presence)
+                              items=items, presence=args.presence, replan_every=args.replan_every)
             results.append(res)
             frames += [res[k].assign(protocol=p, items=items) for k, p in (("a", "A"), ("b0", "B0"), ("bl", "BL"),
-                                                                         ("s0", "S0"), ("sl", "SL"))
+                                                                         ("s0", "S0"), ("sl", "SL"), ("r0", "R0"),
+                                                                         ("rl", "RL"))
                        if res[k] is not None]
             out.write_text(report(results, nguyen, data_dir, " ".join(sys.argv[1:] if argv is None else argv)),
                            encoding="utf-8")

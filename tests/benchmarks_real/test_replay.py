@@ -53,13 +53,16 @@ def test_levels_equal_upward_search():
 
 
 def _plain_ss(y, s, S, L, start, measure_from):
-    on, pipe = float(S), [0.0] * (L + 1)
+    """One series, scalar loop; ``s`` and ``S`` scalars or one value per period."""
+    s_t = np.broadcast_to(np.asarray(s, float), (len(y),))
+    S_t = np.broadcast_to(np.asarray(S, float), (len(y),))
+    on, pipe = float(S_t[start]), [0.0] * (L + 1)
     sup = dem = oh = 0.0
     m = 0
     for t in range(start, len(y)):
         ip = on + sum(pipe)
-        if s >= 0 and ip <= s:
-            pipe[L] += S - ip
+        if s_t[t] >= 0 and ip <= s_t[t]:
+            pipe[L] += S_t[t] - ip
         on += pipe.pop(0)
         pipe.append(0.0)
         d = y[t]
@@ -85,6 +88,29 @@ def test_ss_replay_equals_plain_loop():
         assert out["supplied"][i] == pytest.approx(sup)
         assert out["demand"][i] == pytest.approx(dem)
         assert out["mean_on_hand"][i] == pytest.approx(oh)
+
+
+def test_ss_replay_per_period_levels_equal_plain_loop():
+    """A re-planned policy (levels per period) against the scalar loop; per-series levels given as
+    (series,) or repeated per period give the same replay."""
+    y = _panel(7, n=30, t=25)
+    rng = np.random.default_rng(4)
+    s = rng.integers(-1, 6, (30, 25)).astype(float)
+    S = s + rng.integers(1, 5, (30, 25))
+    L = rng.integers(0, 3, 30)
+    out = ss_replay(y, s, S, L, start=2, measure_from=8)
+    for i in range(30):
+        sup, dem, oh = _plain_ss(y[i], s[i], S[i], int(L[i]), 2, 8)
+        assert out["supplied"][i] == pytest.approx(sup)
+        assert out["demand"][i] == pytest.approx(dem)
+        assert out["mean_on_hand"][i] == pytest.approx(oh)
+    s1, S1 = s[:, 0], S[:, 0]
+    a = ss_replay(y, s1, S1, L, measure_from=5)
+    b = ss_replay(y, np.repeat(s1[:, None], 25, 1), S1, L, measure_from=5)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    with pytest.raises(ValueError, match="series, periods"):
+        ss_replay(y, s[:, :10], S[:, :10], L)
 
 
 def test_ss_replay_long_run_matches_policy_evaluation():

@@ -194,3 +194,123 @@ def test_benchmarks_select_methods_exactly_as_the_pipeline_does():
     assert choose_methods(train, "sba").tolist() == ["sba"] * train.shape[0]
     with pytest.raises(ValueError, match="needs >= "):
         choose_methods(y[:, :BACKTEST_MIN_PERIODS - 1], "auto")
+
+
+def test_rolling_levels_read_only_the_past_and_hold_between_replans():
+    """The plan in force at period t reads demand before its re-plan only (changing period 33 on
+    leaves every level up to 33 unchanged), the first plan also covers the training periods, and
+    with ``every=3`` a plan holds for three periods."""
+    from benchmarks.real.tradeoff import rolling_levels
+    y, att = _synthetic_panel(40, 40, seed=3)
+    n_train, cost, lead = 30, att["price"], att["lead"]
+    a = rolling_levels(y, n_train, lead, cost, (0.8, 0.95), every=3)
+    y2 = y.copy()
+    y2[:, 33:] = 5.0
+    b = rolling_levels(y2, n_train, lead, cost, (0.8, 0.95), every=3)
+    assert set(a) == {(r, t) for r in ("per item", "system", "system, units") for t in (0.8, 0.95)}
+    for key, lv in a.items():
+        assert lv.shape == y.shape
+        np.testing.assert_array_equal(lv[:, :34], b[key][:, :34])   # re-plans at 30 and 33 read y[:, :33]
+        for k in (30, 33, 36, 39):                                    # each plan holds until the next
+            np.testing.assert_array_equal(lv[:, k:min(k + 3, 40)], np.repeat(lv[:, [k]], min(3, 40 - k), 1))
+        np.testing.assert_array_equal(lv[:, :n_train], np.repeat(lv[:, [n_train]], n_train, 1))
+    # the third re-plan (at 36) sees the changed periods 33-35: the levels rise
+    assert (b[("per item", 0.95)][:, 36] >= a[("per item", 0.95)][:, 36]).all()
+    assert (b[("per item", 0.95)][:, 36] > a[("per item", 0.95)][:, 36]).any()
+
+
+def test_rolling_levels_equal_the_static_plan_fitted_at_each_origin():
+    """Column k of the rolling plan is the static plan fitted on y[:, :k]: per item the exact
+    per-item levels, ``system`` the item-average and ``system, units`` the unit-weighted system
+    approach on the same tables."""
+    from benchmarks.real.common import choose_methods, moments
+    from benchmarks.real.system import base_stock_options, system_levels
+    from benchmarks.real.tradeoff import rolling_levels
+    y, att = _synthetic_panel(50, 36, seed=12)
+    lead, cost = att["lead"], att["price"]
+    lv = rolling_levels(y, 28, lead, cost, (0.9,), every=4)
+    for k in (28, 32):
+        train = y[:, :k]
+        mean, var = moments(train, choose_methods(train, "auto"))
+        act = mean > 0
+        level, fill, oh, valid, ex = base_stock_options(mean[act], var[act], lead[act], targets=(0.9,))
+        assert (lv[("per item", 0.9)][~act, k] == 0).all()
+        np.testing.assert_array_equal(lv[("per item", 0.9)][act, k], ex[:, 0])
+        for rule, w in (("system", np.ones(act.sum())), ("system, units", None)):
+            S, info = system_levels(level, fill, oh, valid, mean[act], cost[act], np.zeros(act.sum(), int), {0: 0.9},
+                                    weights=w)
+            np.testing.assert_array_equal(lv[(rule, 0.9)][act, k], S)
+            assert info[0]["expected_fill"] >= 0.9 - 1e-9
+
+
+def test_protocol_r_replays_each_rule_and_target_and_rejects_bad_input():
+    """On a stationary Poisson panel with lead time 0 the stock before demand is S, so the units filled
+    in a period are min(D, S): the replay's unit fill rate must match the exact expectation at the
+    true rates of the levels the rolling plan set (Monte Carlo, 150 items x 30 periods; a 2-point
+    tolerance that fails on a wrong replay or a wrong period alignment), and the plan meets each
+    target on units up to 2 points (the fitted rates are estimates)."""
+    from scipy import stats
+
+    from benchmarks.real.tradeoff import TARGETS, protocol_r, rolling_levels
+    rng = np.random.default_rng(21)
+    n, T, n_train = 150, 70, 40
+    rate = rng.uniform(0.5, 4.0, n)
+    y = rng.poisson(rate[:, None], (n, T)).astype(float)
+    att = {"lead": np.zeros(n, int), "price": rng.uniform(1, 10, n)}
+    rows = protocol_r(y, n_train, att, "0", every=5, rules=("per item",))
+    assert len(rows) == len(TARGETS) and (rows["replan_every"] == 5).all() and (rows["lead"] == "0").all()
+    assert rows["target"].tolist() == sorted(TARGETS)
+    levels = rolling_levels(y, n_train, att["lead"], att["price"], TARGETS, every=5, rules=("per item",))
+    for _, r in rows.iterrows():
+        S = levels[("per item", r["target"])][:, n_train:]
+        # E[min(D, S)] = sum_{j < S} P(D > j)
+        j = np.arange(int(S.max()) + 1)
+        sf = stats.poisson.sf(j[None, :], rate[:, None])
+        cum = np.concatenate([np.zeros((n, 1)), np.cumsum(sf, axis=1)], axis=1)
+        expected = np.take_along_axis(cum, S.astype(int), 1).sum() / (rate.sum() * (T - n_train))
+        assert r["fill_total"] == pytest.approx(expected, abs=0.02)
+        assert r["fill_total"] >= r["target"] - 0.02
+    assert rows["fill_total"].is_monotonic_increasing
+    with pytest.raises(ValueError, match="every"):
+        rolling_levels(y, n_train, att["lead"], att["price"], (0.9,), every=0)
+    with pytest.raises(ValueError, match="rules"):
+        rolling_levels(y, n_train, att["lead"], att["price"], (0.9,), rules=("per part",))
+    with pytest.raises(ValueError, match="n_train"):
+        rolling_levels(y, T, att["lead"], att["price"], (0.9,))
+
+
+def test_tradeoff_script_end_to_end_with_the_rolling_plan(tmp_path, monkeypatch):
+    """``python -m benchmarks.real.tradeoff`` on a synthetic folder in the real files' format (a
+    manufacturing file of 40 SKUs x 60 weeks and a Nguyen table): the report and the per-dataset
+    CSV carry R0 and RL with their calibration, goal verdicts and inventory comparisons."""
+    from benchmarks.real import tradeoff
+    rng = np.random.default_rng(8)
+    n, T = 40, 60
+    weeks = [f"{2012 + w // 52}-W{w % 52 + 1:02d}" for w in range(T)]
+    rate = rng.gamma(1.0, 1.0, n)
+    y = rng.poisson(rate[:, None] * rng.gamma(3.0, 1 / 3.0, (n, T)))
+    man = pd.DataFrame({"sku": [f"P{i}" for i in range(n)], "units_per_pack": 1,
+                        "cost_price_eur": rng.uniform(1, 50, n).round(2), "fixed_order_cost_eur": 5.0,
+                        "holding_cost_eur_per_unit_year": 1.0, "lead_time_weeks": rng.integers(1, 4, n),
+                        "min_order_qty": 1})
+    man = pd.concat([man, pd.DataFrame(y, columns=weeks)], axis=1)
+    man.to_csv(tmp_path / "manufacturing_weekly_wide.csv", index=False)
+    grid = np.round(np.arange(0.75, 0.995, 0.01), 2)
+    ng = pd.DataFrame([{"dataset": "MAN", "method": m, "target_fill_rate": t, "achieved_fill_rate_item_avg": t - d,
+                        "achieved_fill_rate_total": t - 2 * d, "holding_cost_sum": 1000 * t}
+                       for m, d in (("Croston", 0.03), ("SES", 0.05)) for t in grid])
+    ng.to_csv(tmp_path / "benchmark_nguyen2023_fill_rates.csv", index=False)
+    out = tmp_path / "res.md"
+    monkeypatch.setattr(tradeoff, "TARGETS", tradeoff.TARGETS)          # main rebinds the module's targets
+    tradeoff.main(["--data-dir", str(tmp_path), "--datasets", "manufacturing", "--protocols", "R",
+                   "--replan-every", "6", "--targets", "0.8,0.9,0.95", "--out", str(out)])
+    text = out.read_text()
+    assert "### R0: the rolling plan, re-planned every 6 period(s), lead time 0" in text
+    assert "### RL: the rolling plan, re-planned every 6 period(s), the dataset's lead times" in text
+    assert "R0 per item" in text and "RL system, units" in text
+    assert "Goal (within 1 pp on average" in text and "total units (like for like" in text
+    assert "### Inventory at the same achieved fill rate (R0 system, units vs the published Nguyen curves; total" in text
+    csv = pd.read_csv(out.with_name("res.manufacturing.csv"))
+    assert set(csv["protocol"]) == {"R0", "RL"}
+    assert set(csv["method"]) == {"per item", "system", "system, units"}
+    assert len(csv) == 2 * 3 * 3 and csv["fill_total"].between(0, 1).all()
