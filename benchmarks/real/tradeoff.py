@@ -367,7 +367,9 @@ def rolling_levels(y, n_train: int, lead, cost, targets, *, every: int = 1, rule
 
 def protocol_r(y, n_train, att, lead_mode: str, every: int = 1, rules=ROLLING_RULES) -> pd.DataFrame:
     """The rolling plan (:func:`rolling_levels`) replayed on ``y`` from period 0 and measured over the
-    test window, per rule and target; lead time 0 (``lead_mode="0"``) or the dataset's."""
+    test window, per rule and target; lead time 0 (``lead_mode="0"``) or the dataset's.  The reorder
+    point is ``S - 1``, what the product writes for base stock: with fractional demand (manufacturing)
+    an inventory position between S - 1 and S is not topped up."""
     lead = np.zeros(y.shape[0], int) if lead_mode == "0" else att["lead"]
     cost = np.where(att["price"] > 0, att["price"], 0.01)
     t0 = time.perf_counter()
