@@ -55,6 +55,49 @@ def calibration_plot(results: Path, nguyen: pd.DataFrame, ds: str, out: Path) ->
     return path
 
 
+ROLLING_STYLES = (("R0", "per item", "C1-o", "rolling plan, per item, lead time 0"),
+                  ("R0", "system", "C3-^", "rolling plan, system approach (item average), lead time 0"),
+                  ("R0", "system, units", "C4-v", "rolling plan, system approach (units), lead time 0"),
+                  ("RL", "per item", "C2--s", "rolling plan, per item, dataset lead times"))
+
+
+def rolling_plot(results: Path, nguyen: pd.DataFrame, ds: str, out: Path) -> Path | None:
+    """Target vs achieved fill rate of the rolling plan (``--protocols R``, file
+    ``real_tradeoff_<ds>_rolling.<ds>.csv``): left the item average over the items with test demand,
+    right total units, with the published Nguyen curves of the same measure in grey (their item
+    average is in the source's convention)."""
+    f = results / f"real_tradeoff_{ds}_rolling.{ds}.csv"
+    if not f.is_file():
+        return None
+    df = pd.read_csv(f)
+    if "items" in df.columns:
+        df = df[df["items"] == "nguyen"]
+    ng = nguyen[nguyen["dataset"] == NG[ds]]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    for ax, col, ncol, title in ((axes[0], "fill_item_avg", "achieved_fill_rate_item_avg",
+                                  "item average (ours: items with test demand)"),
+                                 (axes[1], "fill_total", "achieved_fill_rate_total", "total units")):
+        for _, g in ng.groupby("method"):
+            ax.plot(g["target_fill_rate"], g[ncol], color="0.75", lw=1)
+        ax.plot([], [], color="0.75", lw=1, label="Nguyen (2023) methods, published")
+        for proto, m, style, label in ROLLING_STYLES:
+            g = df[(df["protocol"] == proto) & (df["method"] == m)]
+            if len(g):
+                ax.plot(g["target"], g[col], style, ms=4, label=label)
+        ax.plot([0.75, 0.99], [0.75, 0.99], "k:", lw=1, label="achieved = target")
+        ax.set_xlabel("target fill rate")
+        ax.set_title(title, fontsize=10)
+    axes[0].set_ylabel("achieved fill rate (test window)")
+    axes[0].set_ylim(0.6, 1.0)
+    axes[1].legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"{NG[ds]}: the plan re-fitted and re-set every period", fontsize=11)
+    fig.tight_layout()
+    path = out / f"real_rolling_{ds}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def refinery_plot(results: Path, out: Path) -> Path | None:
     f = results / "real_refinery.curve.csv"
     md = results / "real_refinery.md"
@@ -108,6 +151,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     nguyen = pd.read_csv(data_dir / "benchmark_nguyen2023_fill_rates.csv")
     made = [calibration_plot(Path(args.results), nguyen, ds, out) for ds in NG]
+    made += [rolling_plot(Path(args.results), nguyen, ds, out) for ds in NG]
     made.append(refinery_plot(Path(args.results), out))
     for p in made:
         if p is not None:
