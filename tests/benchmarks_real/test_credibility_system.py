@@ -285,3 +285,48 @@ def _budget_case(seed, itertools):
         system_levels(level, fill, oh, valid, mean, price, cls, {"a": 0.9}, budgets={"a": 1.0})
     with pytest.raises(ValueError, match="budget for class"):
         system_levels(level, fill, oh, valid, mean, price, cls, budgets={"a": -1.0})
+
+
+def test_refinery_rolling_plan_reads_only_the_past_and_equals_the_static_plan_at_each_origin(tmp_path):
+    """The monthly re-plan: the levels in force from month k are :func:`refinery.plan` fitted on the
+    withdrawals before k (default target set and company budget), the first plan covers the training
+    months, and changing demand after a re-plan moves no earlier level; the report renders."""
+    from benchmarks.real.refinery import CLASSES, N_TRAIN, default_targets, plan
+    from benchmarks.real.refinery_rolling import report, rolling_plan_levels, verdicts
+    y, crit, inst, L, price = _refinery_like(n=40, T=N_TRAIN + 6)
+    d = {"y": y, "lead_months": L, "price": price, "criticality": crit, "installations": inst}
+    budgets = dict({c: 500.0 for c in CLASSES}, all=2000.0)
+    lv = rolling_plan_levels(d, "ses", budgets, every=3)
+    assert set(lv) == {(r, v) for r in ("default", "budget") for v in ("system_post", "pooled_post")}
+    for k in (N_TRAIN, N_TRAIN + 3):
+        p = plan(np.maximum(y[:, :k], 0.0), L, np.where(price > 0, price, 0.01), crit, inst,
+                 [("default", default_targets())], "ses", budgets=budgets)
+        for (rule, v), a in lv.items():
+            np.testing.assert_array_equal(a[:, k], p["levels"][rule][v])
+            np.testing.assert_array_equal(a[:, k:k + 3], np.repeat(a[:, [k]], 3, 1))
+    for a in lv.values():
+        np.testing.assert_array_equal(a[:, :N_TRAIN], np.repeat(a[:, [N_TRAIN]], N_TRAIN, 1))
+    y2 = y.copy()
+    y2[:, N_TRAIN + 1:] = 9.0
+    lv2 = rolling_plan_levels(dict(d, y=y2), "ses", budgets, every=3)
+    for key in lv:
+        np.testing.assert_array_equal(lv[key][:, :N_TRAIN + 3], lv2[key][:, :N_TRAIN + 3])
+    with pytest.raises(ValueError, match="every"):
+        rolling_plan_levels(d, "ses", budgets, every=0)
+    # the report's verdict is the goal's rule
+    from benchmarks.real.refinery import kpis
+    from benchmarks.real.replay import ss_replay
+    comp = kpis(ss_replay(y, 1.0, 3.0, L, measure_from=N_TRAIN), price, crit, n_periods=6)
+    runs = []
+    for (rule, v), S in lv.items():
+        k = kpis(ss_replay(y, S - 1.0, S, L, measure_from=N_TRAIN), price, crit, n_periods=6)
+        runs.append(k.assign(forecast="ses", rule=rule, variant=v))
+    res = {"runs": pd.concat(runs, ignore_index=True), "company": comp, "budgets": budgets, "chosen": "ses",
+           "times": {"ses": 1.0}, "every": 3, "n": 40, "n_test": 6}
+    vt = verdicts(res)
+    c = comp.set_index("criticality").loc["all"]
+    for _, r in vt.iloc[1:].iterrows():
+        met = r["fill rate"] >= c["fill_rate"] - 1e-12 and r["stock value"] < c["stock_value"]
+        assert r["goal"] == ("met" if met else "NOT met")
+    text = report(res, tmp_path, "--every 3")
+    assert "## Over all materials" in text and "## By criticality" in text and "budget, pooled_post" in text
