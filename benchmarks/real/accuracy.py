@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.real.common import BACKTEST_METHODS, ROOT, default_data_dir, load_refinery, machine
+from benchmarks.real.common import BACKTEST_METHODS, ROOT, default_data_dir, load_refinery, machine, write_result
 from partsopt.forecast_step import BACKTEST_ORIGINS  # noqa: E402 (the pipeline's cut-offs)
 import forecasting  # noqa: E402
 from forecasting import metrics  # noqa: E402
@@ -156,9 +156,7 @@ def main(argv=None):
                         f"{s['rmsse_mean']:.4f} | {s['bias_mean']:+.4f} | {s['pis_mean']:+.2f} | {s['spis_mean']:+.2f} | "
                         f"{s['fill_rate_mean']:.4f} | {dt:.1f} |")
         body.append("")
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("\n".join(lines + goal + [""] + body) + "\n", encoding="utf-8")
+        write_result(args.out, "\n".join(lines + goal + [""] + body) + "\n")
         print(f"{ds} done", flush=True)
 
 

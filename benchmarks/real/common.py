@@ -36,7 +36,7 @@ from partsopt.forecast_step import BACKTEST_METHODS, BACKTEST_MIN_PERIODS, backt
 from policies.single import optimize_single  # noqa: E402
 
 __all__ = ["default_data_dir", "machine", "moments", "pipeline_policy", "choose_methods", "load_refinery",
-           "BACKTEST_METHODS", "md_table"]
+           "BACKTEST_METHODS", "md_table", "write_result"]
 
 
 def default_data_dir() -> Path:
@@ -45,6 +45,17 @@ def default_data_dir() -> Path:
         if cand.is_dir():
             return cand
     return ROOT.parent / "shared" / "data" / "real"
+
+
+def write_result(out, text: str) -> Path:
+    """Write a result file whole or not at all: its folder is created, the text goes to a temporary
+    name beside it and is renamed over ``out`` (a run stopped half-way leaves the old file)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    return out
 
 
 def machine() -> str:

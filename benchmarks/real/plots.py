@@ -100,7 +100,6 @@ def rolling_plot(results: Path, nguyen: pd.DataFrame, ds: str, out: Path) -> Pat
 
 def refinery_plot(results: Path, out: Path) -> Path | None:
     f = results / "real_refinery.curve.csv"
-    md = results / "real_refinery.md"
     if not f.is_file():
         return None
     df = pd.read_csv(f)

@@ -65,7 +65,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.real.common import ROOT, BACKTEST_METHODS, choose_methods, default_data_dir, load_refinery, machine, md_table, moments
+from benchmarks.real.common import (ROOT, BACKTEST_METHODS, choose_methods, default_data_dir, load_refinery, machine,
+                                    md_table, moments, write_result)
 from benchmarks.real.credibility import installed_base_prior, rate_posterior_var
 from benchmarks.real.replay import ss_replay
 from benchmarks.real.system import base_stock_options, system_levels
@@ -480,23 +481,14 @@ def forecast_comparison(res: dict) -> pd.DataFrame:
 
 def report(full: dict, data_dir: Path, argv: str) -> str:
     res = dict(full["by_forecast"][full["chosen"]], **{k: full[k] for k in ("company_train", "n", "n_test", "lead")})
-    auto = full["by_forecast"]["auto"]
-    sys_auto = auto["runs"][("inner", "system")].set_index("criticality").loc["all"]
     comp_all = res["company"].set_index("criticality").loc["all"]
     curve = res["curve"]
-    sysc = curve[(curve["variant"] == "system") & (curve["criticality"] == "all")]
-    itc = curve[(curve["variant"] == "item_prior") & (curve["criticality"] == "all")]
-    at_sys = inventory_at(sysc["fill_rate"].to_numpy(), sysc["stock_value"].to_numpy(), comp_all["fill_rate"])
     inner = res["inner"]
-    sys_inner = res["runs"][("inner", "system")].set_index("criticality").loc["all"]
     sys_comp = res["runs"][("company", "system")].set_index("criticality").loc["all"]
     fc = res["forecast_check"]
-    tot_fc, tot_test = fc["forecast (units/month)"].sum(), fc["test-window demand (units/month)"].sum()
-    tot_hist = fc["1997-99 demand (units/month)"].sum()
     ctab = curve[curve["criticality"].isin(["all", "all with history"])][
         ["variant", "criticality", "target", "fill_rate", "hit_rate", "stock_value"]]
     legend = "; ".join(f"`{v}` = {t}" for v, t in VARIANTS)
-    saving = 1 - (sysc["stock_value"].to_numpy() / itc["stock_value"].to_numpy())  # noqa: F841
     ops = operating_points(res).iloc[1:].reset_index(drop=True)
     reach = ops["fill_rate"].to_numpy() >= comp_all["fill_rate"] - 1e-12
     # closest to the goal: the cheapest point reaching the company's fill rate, else the highest fill
@@ -718,9 +710,7 @@ def main(argv=None):
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     res = run(data_dir)
     text = report(res, data_dir, " ".join(sys.argv[1:] if argv is None else argv))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    out = write_result(args.out, text)
     best = res["by_forecast"][res["chosen"]]
     best["curve"].to_csv(out.with_suffix(".curve.csv"), index=False)
     best["company"].to_csv(out.with_suffix(".company.csv"), index=False)

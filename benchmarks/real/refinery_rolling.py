@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.real.common import ROOT, default_data_dir, load_refinery, machine, md_table
+from benchmarks.real.common import ROOT, default_data_dir, load_refinery, machine, md_table, write_result
 from benchmarks.real.refinery import (CLASSES, N_TRAIN, default_targets, inner_forecast_choice, kpis, plan)
 from benchmarks.real.replay import ss_replay
 
@@ -152,11 +152,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     res = run(data_dir, args.every)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(report(res, data_dir, " ".join(sys.argv[1:] if argv is None else argv)), encoding="utf-8")
-    tmp.replace(out)
+    out = write_result(args.out, report(res, data_dir, " ".join(sys.argv[1:] if argv is None else argv)))
     res["runs"].to_csv(out.with_suffix(".csv"), index=False)
     print(f"wrote {out}")
 

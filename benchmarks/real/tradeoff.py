@@ -74,7 +74,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.real.common import (ROOT, choose_methods, default_data_dir, machine, md_table, moments,
-                                    pipeline_policy)
+                                    pipeline_policy, write_result)
 from benchmarks.real.replay import order_up_to_replay, ss_replay
 from benchmarks.real.system import base_stock_options, system_levels
 from policies import distributions as dist
@@ -693,8 +693,7 @@ def main(argv=None):
                                                                          ("s0", "S0"), ("sl", "SL"), ("r0", "R0"),
                                                                          ("rl", "RL"))
                        if res[k] is not None]
-            out.write_text(report(results, nguyen, data_dir, " ".join(sys.argv[1:] if argv is None else argv)),
-                           encoding="utf-8")
+            write_result(out, report(results, nguyen, data_dir, " ".join(sys.argv[1:] if argv is None else argv)))
             print(f"{ds} ({items} items) done", flush=True)
         pd.concat(frames, ignore_index=True).to_csv(out.with_name(out.stem + f".{ds}.csv"), index=False)
     print(f"wrote {out}")

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.real.common import ROOT, default_data_dir, machine
+from benchmarks.real.common import ROOT, default_data_dir, machine, write_result
 from partsopt.importers import import_service_lines
 from partsopt.io import load, write_table
 from partsopt.pipeline import plan
@@ -124,9 +124,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     r = run(data_dir, args.as_of)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report(r, data_dir, args.as_of, " ".join(sys.argv[1:] if argv is None else argv)), encoding="utf-8")
+    out = write_result(args.out, report(r, data_dir, args.as_of, " ".join(sys.argv[1:] if argv is None else argv)))
     print(f"wrote {out}")
 
 

@@ -75,6 +75,15 @@ def _plain_ss(y, s, S, L, start, measure_from):
     return sup, dem, oh / max(m, 1)
 
 
+def _assert_equals_plain_loop(y, s, S, L, start, measure_from):
+    out = ss_replay(y, s, S, L, start=start, measure_from=measure_from)
+    for i in range(y.shape[0]):
+        sup, dem, oh = _plain_ss(y[i], s[i], S[i], int(L[i]), start, measure_from)
+        assert out["supplied"][i] == pytest.approx(sup)
+        assert out["demand"][i] == pytest.approx(dem)
+        assert out["mean_on_hand"][i] == pytest.approx(oh)
+
+
 def test_ss_replay_equals_plain_loop():
     y = _panel(5, n=40, t=30)
     y[0, 3] = -2.0  # a return
@@ -82,12 +91,7 @@ def test_ss_replay_equals_plain_loop():
     s = rng.integers(-1, 8, 40).astype(float)
     S = s + rng.integers(1, 6, 40)
     L = rng.integers(0, 4, 40)
-    out = ss_replay(y, s, S, L, start=0, measure_from=10)
-    for i in range(40):
-        sup, dem, oh = _plain_ss(y[i], s[i], S[i], int(L[i]), 0, 10)
-        assert out["supplied"][i] == pytest.approx(sup)
-        assert out["demand"][i] == pytest.approx(dem)
-        assert out["mean_on_hand"][i] == pytest.approx(oh)
+    _assert_equals_plain_loop(y, s, S, L, start=0, measure_from=10)
 
 
 def test_ss_replay_per_period_levels_equal_plain_loop():
@@ -98,12 +102,7 @@ def test_ss_replay_per_period_levels_equal_plain_loop():
     s = rng.integers(-1, 6, (30, 25)).astype(float)
     S = s + rng.integers(1, 5, (30, 25))
     L = rng.integers(0, 3, 30)
-    out = ss_replay(y, s, S, L, start=2, measure_from=8)
-    for i in range(30):
-        sup, dem, oh = _plain_ss(y[i], s[i], S[i], int(L[i]), 2, 8)
-        assert out["supplied"][i] == pytest.approx(sup)
-        assert out["demand"][i] == pytest.approx(dem)
-        assert out["mean_on_hand"][i] == pytest.approx(oh)
+    _assert_equals_plain_loop(y, s, S, L, start=2, measure_from=8)
     s1, S1 = s[:, 0], S[:, 0]
     a = ss_replay(y, s1, S1, L, measure_from=5)
     b = ss_replay(y, np.repeat(s1[:, None], 25, 1), S1, L, measure_from=5)
