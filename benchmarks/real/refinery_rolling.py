@@ -46,23 +46,28 @@ import pandas as pd
 from benchmarks.real.common import ROOT, default_data_dir, load_refinery, machine, md_table, write_result
 from benchmarks.real.refinery import (CLASSES, N_TRAIN, default_targets, inner_forecast_choice, kpis, plan)
 from benchmarks.real.replay import ss_replay
+from benchmarks.real.tradeoff import inventory_at
 
 RULES = ("default", "budget")
 VARIANTS = ("system_post", "pooled_post")
+CURVE = (0.85, 0.90, 0.93)      # uniform targets below the default level, for the stock-vs-fill curve
 
 
-def rolling_plan_levels(d: dict, forecast: str, budgets: dict, every: int = 1, progress=None) -> dict:
+def rolling_plan_levels(d: dict, forecast: str, budgets: dict, every: int = 1, progress=None,
+                        curve=()) -> dict:
     """{(rule, variant): (materials, months) base-stock levels}, re-planned every ``every`` months of
-    the test window from the withdrawals before it (module docstring)."""
+    the test window from the withdrawals before it (module docstring).  ``curve``: also uniform
+    targets (rule ``"0.9"`` etc.), planned from the same fits."""
     if int(every) != every or every < 1:
         raise ValueError(f"every must be an integer >= 1 (months between re-plans), received {every!r}")
     y, L, price, crit = d["y"], d["lead_months"], d["price"], d["criticality"]
     n, T = y.shape
     cost = np.where(price > 0, price, 0.01)
-    out = {(r, v): np.zeros((n, T)) for r in RULES for v in VARIANTS}
+    target_sets = [("default", default_targets())] + [(f"{t:g}", dict({c: t for c in CLASSES}, all=t)) for t in curve]
+    rules = RULES + tuple(name for name, _ in target_sets[1:])
+    out = {(r, v): np.zeros((n, T)) for r in rules for v in VARIANTS}
     for k in range(N_TRAIN, T, int(every)):         # loop over re-plans; whole-panel steps inside
-        p = plan(np.maximum(y[:, :k], 0.0), L, cost, crit, d["installations"], [("default", default_targets())],
-                 forecast, budgets=budgets)
+        p = plan(np.maximum(y[:, :k], 0.0), L, cost, crit, d["installations"], target_sets, forecast, budgets=budgets)
         for (rule, variant), lv in out.items():
             lv[:, k:] = p["levels"][rule][variant][:, None]
             if k == N_TRAIN:
@@ -72,7 +77,7 @@ def rolling_plan_levels(d: dict, forecast: str, budgets: dict, every: int = 1, p
     return out
 
 
-def run(data_dir: Path, every: int = 1) -> dict:
+def run(data_dir: Path, every: int = 1, curve=CURVE) -> dict:
     d = load_refinery(data_dir)
     y, L, price, crit = d["y"], d["lead_months"], d["price"], d["criticality"]
     n_test = y.shape[1] - N_TRAIN
@@ -86,7 +91,7 @@ def run(data_dir: Path, every: int = 1) -> dict:
     k_comp = kpis(company, price, crit, n_periods=n_test, history=hist)
     for f in dict.fromkeys((chosen, "auto")):
         t0 = time.perf_counter()
-        levels = rolling_plan_levels(d, f, budgets, every,
+        levels = rolling_plan_levels(d, f, budgets, every, curve=curve,
                                      progress=lambda k: print(f"  {f}: re-planned before month {k}", flush=True))
         times[f] = time.perf_counter() - t0
         for (rule, variant), S in levels.items():
@@ -98,6 +103,26 @@ def run(data_dir: Path, every: int = 1) -> dict:
             rows.append(k)
     return {"runs": pd.concat(rows, ignore_index=True), "company": k_comp, "budgets": budgets, "chosen": chosen,
             "times": times, "every": every, "n": y.shape[0], "n_test": n_test}
+
+
+def stock_at_company_fill(res: dict) -> pd.DataFrame:
+    """Per forecast and variant, the stock value at which the rolling plan's curve over uniform targets
+    (the curve's targets and the default level) reaches the company's fill rate: linear interpolation
+    between the two neighbouring targets (NaN when the curve does not bracket it)."""
+    comp = res["company"].set_index("criticality").loc["all"]
+    runs = res["runs"][res["runs"]["criticality"] == "all"]
+    uniform = runs[runs["rule"] != "budget"].copy()
+    uniform["level"] = np.where(uniform["rule"] == "default", default_targets()["all"],
+                                pd.to_numeric(uniform["rule"], errors="coerce"))
+    rows = []
+    for (f, v), g in uniform.groupby(["forecast", "variant"], sort=False):
+        g = g.sort_values("level")
+        x, s = g["fill_rate"].to_numpy(), g["stock_value"].to_numpy()
+        val = inventory_at(x, s, comp["fill_rate"])
+        rows.append({"forecast": f, "variant": v, "targets": ", ".join(f"{t:g}" for t in g["level"]),
+                     "stock value at the company's fill rate": val,
+                     "vs company": f"{val / comp['stock_value'] - 1:+.1%}" if np.isfinite(val) else "not bracketed"})
+    return pd.DataFrame(rows)
 
 
 def verdicts(res: dict) -> pd.DataFrame:
@@ -134,6 +159,13 @@ def report(res: dict, data_dir: Path, argv: str) -> str:
         "",
         *md_table(verdicts(res)),
         "",
+        "## The stock value at the company's fill rate",
+        "",
+        "The rolling plan at uniform targets (and the default level), interpolated to the company's fill rate "
+        "over all materials:",
+        "",
+        *md_table(stock_at_company_fill(res)),
+        "",
         "## By criticality",
         "",
         *md_table(pd.concat([res["company"].assign(forecast="", rule="company Min/Max", variant=""), res["runs"]],
@@ -148,10 +180,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--every", type=int, default=1, help="months between re-plans (default 1)")
+    ap.add_argument("--curve", default=",".join(f"{t:g}" for t in CURVE),
+                    help="uniform targets for the stock-vs-fill curve, comma list ('' for none)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "real_refinery_rolling.md"))
     args = ap.parse_args(argv)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
-    res = run(data_dir, args.every)
+    res = run(data_dir, args.every, tuple(float(t) for t in args.curve.split(",") if t.strip()))
     out = write_result(args.out, report(res, data_dir, " ".join(sys.argv[1:] if argv is None else argv)))
     res["runs"].to_csv(out.with_suffix(".csv"), index=False)
     print(f"wrote {out}")

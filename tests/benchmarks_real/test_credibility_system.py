@@ -292,15 +292,16 @@ def test_refinery_rolling_plan_reads_only_the_past_and_equals_the_static_plan_at
     withdrawals before k (default target set and company budget), the first plan covers the training
     months, and changing demand after a re-plan moves no earlier level; the report renders."""
     from benchmarks.real.refinery import CLASSES, N_TRAIN, default_targets, plan
-    from benchmarks.real.refinery_rolling import report, rolling_plan_levels, verdicts
+    from benchmarks.real.refinery_rolling import report, rolling_plan_levels, stock_at_company_fill, verdicts
     y, crit, inst, L, price = _refinery_like(n=40, T=N_TRAIN + 6)
     d = {"y": y, "lead_months": L, "price": price, "criticality": crit, "installations": inst}
     budgets = dict({c: 500.0 for c in CLASSES}, all=2000.0)
-    lv = rolling_plan_levels(d, "ses", budgets, every=3)
-    assert set(lv) == {(r, v) for r in ("default", "budget") for v in ("system_post", "pooled_post")}
+    lv = rolling_plan_levels(d, "ses", budgets, every=3, curve=(0.9,))
+    assert set(lv) == {(r, v) for r in ("default", "budget", "0.9") for v in ("system_post", "pooled_post")}
     for k in (N_TRAIN, N_TRAIN + 3):
         p = plan(np.maximum(y[:, :k], 0.0), L, np.where(price > 0, price, 0.01), crit, inst,
-                 [("default", default_targets())], "ses", budgets=budgets)
+                 [("default", default_targets()), ("0.9", dict({c: 0.9 for c in CLASSES}, all=0.9))], "ses",
+                 budgets=budgets)
         for (rule, v), a in lv.items():
             np.testing.assert_array_equal(a[:, k], p["levels"][rule][v])
             np.testing.assert_array_equal(a[:, k:k + 3], np.repeat(a[:, [k]], 3, 1))
@@ -308,7 +309,7 @@ def test_refinery_rolling_plan_reads_only_the_past_and_equals_the_static_plan_at
         np.testing.assert_array_equal(a[:, :N_TRAIN], np.repeat(a[:, [N_TRAIN]], N_TRAIN, 1))
     y2 = y.copy()
     y2[:, N_TRAIN + 1:] = 9.0
-    lv2 = rolling_plan_levels(dict(d, y=y2), "ses", budgets, every=3)
+    lv2 = rolling_plan_levels(dict(d, y=y2), "ses", budgets, every=3, curve=(0.9,))
     for key in lv:
         np.testing.assert_array_equal(lv[key][:, :N_TRAIN + 3], lv2[key][:, :N_TRAIN + 3])
     with pytest.raises(ValueError, match="every"):
@@ -330,3 +331,17 @@ def test_refinery_rolling_plan_reads_only_the_past_and_equals_the_static_plan_at
         assert r["goal"] == ("met" if met else "NOT met")
     text = report(res, tmp_path, "--every 3")
     assert "## Over all materials" in text and "## By criticality" in text and "budget, pooled_post" in text
+    assert "## The stock value at the company's fill rate" in text
+    # the interpolation on the curve (0.9 and the default level) at the company's fill rate
+    st = stock_at_company_fill(res).set_index("variant")
+    runs = res["runs"][res["runs"]["criticality"] == "all"].set_index(["rule", "variant"])
+    for v in ("system_post", "pooled_post"):
+        lo, hi = runs.loc[("0.9", v)], runs.loc[("default", v)]
+        x = c["fill_rate"]
+        if min(lo["fill_rate"], hi["fill_rate"]) <= x <= max(lo["fill_rate"], hi["fill_rate"]) and \
+                lo["fill_rate"] != hi["fill_rate"]:
+            w = (x - lo["fill_rate"]) / (hi["fill_rate"] - lo["fill_rate"])
+            assert st.loc[v, "stock value at the company's fill rate"] == pytest.approx(
+                lo["stock_value"] + w * (hi["stock_value"] - lo["stock_value"]))
+        else:
+            assert st.loc[v, "vs company"] == "not bracketed"
