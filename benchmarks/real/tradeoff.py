@@ -365,15 +365,16 @@ def rolling_levels(y, n_train: int, lead, cost, targets, *, every: int = 1, rule
     return out
 
 
-def protocol_r(y, n_train, att, lead_mode: str, every: int = 1, rules=ROLLING_RULES) -> pd.DataFrame:
+def protocol_r(y, n_train, att, lead_mode: str, every: int = 1, rules=ROLLING_RULES, on_origin=None) -> pd.DataFrame:
     """The rolling plan (:func:`rolling_levels`) replayed on ``y`` from period 0 and measured over the
     test window, per rule and target; lead time 0 (``lead_mode="0"``) or the dataset's.  The reorder
     point is ``S - 1``, what the product writes for base stock: with fractional demand (manufacturing)
-    an inventory position between S - 1 and S is not topped up."""
+    an inventory position between S - 1 and S is not topped up.  ``on_origin(k)``: called after each
+    re-plan (progress)."""
     lead = np.zeros(y.shape[0], int) if lead_mode == "0" else att["lead"]
     cost = np.where(att["price"] > 0, att["price"], 0.01)
     t0 = time.perf_counter()
-    levels = rolling_levels(y, n_train, lead, cost, TARGETS, every=every, rules=rules)
+    levels = rolling_levels(y, n_train, lead, cost, TARGETS, every=every, rules=rules, on_origin=on_origin)
     fit_s = time.perf_counter() - t0
     rows = []
     for (rule, target), S in levels.items():
@@ -455,9 +456,12 @@ def run_dataset(name: str, data_dir: Path, quick: bool = False, protocols=PROTOC
             sl, tmaps["dataset"] = protocol_s(y, n_train, att, "dataset", inner_calibration, presence)
     r0 = rl = None
     if "R" in protocols and (no_order_cost or name in NGUYEN_NAME):
-        r0 = protocol_r(y, n_train, att, "0", replan_every)
+        def progress(tag):
+            return lambda k: print(f"  {name} {tag}: re-planned before period {k + 1} of {T}", file=sys.stderr,
+                                   flush=True)
+        r0 = protocol_r(y, n_train, att, "0", replan_every, on_origin=progress("R0"))
         if att["lead"] is not None:
-            rl = protocol_r(y, n_train, att, "dataset", replan_every)
+            rl = protocol_r(y, n_train, att, "dataset", replan_every, on_origin=progress("RL"))
     return {"name": name, "desc": desc, "n_train": n_train, "T": T, "a": a, "b0": b0, "bl": bl, "att": att,
             "s0": s0, "sl": sl, "r0": r0, "rl": rl, "tmaps": tmaps, "items": items, "item_set": item_set, "n_items": int(y.shape[0]),
             "no_test_demand": int((np.maximum(y[:, n_train:], 0.0).sum(axis=1) == 0).sum()),

@@ -279,7 +279,7 @@ def test_protocol_r_replays_each_rule_and_target_and_rejects_bad_input():
         rolling_levels(y, T, att["lead"], att["price"], (0.9,))
 
 
-def test_tradeoff_script_end_to_end_with_the_rolling_plan(tmp_path, monkeypatch):
+def test_tradeoff_script_end_to_end_with_the_rolling_plan(tmp_path, monkeypatch, capsys):
     """``python -m benchmarks.real.tradeoff`` on a synthetic folder in the real files' format (a
     manufacturing file of 40 SKUs x 60 weeks and a Nguyen table): the report and the per-dataset
     CSV carry R0 and RL with their calibration, goal verdicts and inventory comparisons."""
@@ -304,6 +304,8 @@ def test_tradeoff_script_end_to_end_with_the_rolling_plan(tmp_path, monkeypatch)
     monkeypatch.setattr(tradeoff, "TARGETS", tradeoff.TARGETS)          # main rebinds the module's targets
     tradeoff.main(["--data-dir", str(tmp_path), "--datasets", "manufacturing", "--protocols", "R",
                    "--replan-every", "6", "--targets", "0.8,0.9,0.95", "--out", str(out)])
+    err = capsys.readouterr().err                    # progress of the long re-plan loop, one line per re-plan
+    assert "manufacturing R0: re-planned before period 43 of 60" in err and err.count("RL: re-planned") == 3
     text = out.read_text()
     assert "### R0: the rolling plan, re-planned every 6 period(s), lead time 0" in text
     assert "### RL: the rolling plan, re-planned every 6 period(s), the dataset's lead times" in text
