@@ -45,7 +45,7 @@ import pandas as pd
 
 from benchmarks.real.common import ROOT, default_data_dir, load_refinery, machine, md_table, write_result
 from benchmarks.real.refinery import (CLASSES, N_TRAIN, default_targets, inner_forecast_choice, kpis, plan)
-from benchmarks.real.replay import ss_replay
+from benchmarks.real.replay import replanned_levels, ss_replay
 from benchmarks.real.tradeoff import inventory_at
 
 RULES = ("default", "budget")
@@ -58,23 +58,16 @@ def rolling_plan_levels(d: dict, forecast: str, budgets: dict, every: int = 1, p
     """{(rule, variant): (materials, months) base-stock levels}, re-planned every ``every`` months of
     the test window from the withdrawals before it (module docstring).  ``curve``: also uniform
     targets (rule ``"0.9"`` etc.), planned from the same fits."""
-    if int(every) != every or every < 1:
-        raise ValueError(f"every must be an integer >= 1 (months between re-plans), received {every!r}")
     y, L, price, crit = d["y"], d["lead_months"], d["price"], d["criticality"]
-    n, T = y.shape
     cost = np.where(price > 0, price, 0.01)
     target_sets = [("default", default_targets())] + [(f"{t:g}", dict({c: t for c in CLASSES}, all=t)) for t in curve]
     rules = RULES + tuple(name for name, _ in target_sets[1:])
-    out = {(r, v): np.zeros((n, T)) for r in rules for v in VARIANTS}
-    for k in range(N_TRAIN, T, int(every)):         # loop over re-plans; whole-panel steps inside
+
+    def plan_at(k):
         p = plan(np.maximum(y[:, :k], 0.0), L, cost, crit, d["installations"], target_sets, forecast, budgets=budgets)
-        for (rule, variant), lv in out.items():
-            lv[:, k:] = p["levels"][rule][variant][:, None]
-            if k == N_TRAIN:
-                lv[:, :k] = lv[:, [k]]
-        if progress is not None:
-            progress(k)
-    return out
+        return {(r, v): p["levels"][r][v] for r in rules for v in VARIANTS}
+
+    return replanned_levels(plan_at, y.shape[1], N_TRAIN, every, progress)
 
 
 def run(data_dir: Path, every: int = 1, curve=CURVE) -> dict:

@@ -28,7 +28,7 @@ import numpy as np
 # the order-up-to level of the Nguyen protocol is the one of forecasting.metrics.fill_rate
 from forecasting.metrics import order_up_to_levels
 
-__all__ = ["order_up_to_levels", "order_up_to_replay", "ss_replay"]
+__all__ = ["order_up_to_levels", "order_up_to_replay", "replanned_levels", "ss_replay"]
 
 def order_up_to_replay(y_test, preds, y_train, target: float):
     """Zero-lead-time order-up-to replay (module docstring): (supplied, demanded, mean IL_pre^+).
@@ -144,4 +144,31 @@ def ss_replay(y, s, S, lead_time, *, start: int = 0, measure_from: int = 0, init
     if m:
         out["mean_on_hand"] /= m
         out["mean_on_hand_end"] /= m
+    return out
+
+
+def replanned_levels(plan_at, n_periods: int, first: int, every: int = 1, on_origin=None) -> dict:
+    """Per-period levels of a policy re-planned during a replay, for :func:`ss_replay`.
+
+    ``plan_at(k)`` makes the plan in force from period k (fitted on the data before k only) and
+    returns {key: levels (series,)}; it is called at ``first``, ``first + every``, ... < ``n_periods``.
+    Each plan holds from its period until the next re-plan; the first plan also covers the periods
+    before ``first`` (they only warm the replay's state).  Returns {key: (series, n_periods)}.
+    ``on_origin(k)`` is called after each re-plan (progress).
+    """
+    if int(every) != every or every < 1:
+        raise ValueError(f"every must be an integer >= 1 (periods between re-plans), received {every!r}")
+    if not 0 <= first < n_periods:
+        raise ValueError(f"first must be in [0, {n_periods - 1}] (periods), received {first!r}")
+    out = {}
+    for k in range(first, n_periods, int(every)):    # loop over re-plans; whole-panel steps inside
+        for key, lv in plan_at(k).items():
+            lv = np.asarray(lv, dtype=float)
+            if key not in out:
+                out[key] = np.empty((lv.size, n_periods))
+            out[key][:, k:] = lv[:, None]
+            if k == first:
+                out[key][:, :k] = lv[:, None]
+        if on_origin is not None:
+            on_origin(k)
     return out

@@ -75,7 +75,7 @@ import pandas as pd
 
 from benchmarks.real.common import (ROOT, choose_methods, default_data_dir, machine, md_table, moments,
                                     pipeline_policy, write_result)
-from benchmarks.real.replay import order_up_to_replay, ss_replay
+from benchmarks.real.replay import order_up_to_replay, replanned_levels, ss_replay
 from benchmarks.real.system import base_stock_options, system_levels
 from policies import distributions as dist
 
@@ -171,6 +171,12 @@ def _summary(sup, dem, on_hand, price, holding_rate=0.25) -> dict:
             "inventory_units": float(on_hand.sum()), "inventory_value": float((price * on_hand).sum())}
 
 
+def _replay_kpis(out: dict, price) -> dict:
+    """The :func:`_summary` of an :func:`ss_replay` result and its hit rate (lines filled in full)."""
+    return {**_summary(out["supplied"], out["demand"], out["mean_on_hand"], price),
+            "hit_rate": float(out["lines_hit"].sum() / max(out["lines"].sum(), 1))}
+
+
 def protocol_a(y, n_train, price, methods) -> pd.DataFrame:
     rows = []
     tr, te = y[:, :n_train], y[:, n_train:]
@@ -200,8 +206,7 @@ def protocol_b(y, n_train, att, methods, lead_mode: str) -> pd.DataFrame:
             out = ss_replay(y, pol["reorder_point"].to_numpy(), pol["order_up_to"].to_numpy(), lead,
                             start=0, measure_from=n_train)
             rows.append({"method": m, "lead": lead_mode, "target": target,
-                         **_summary(out["supplied"], out["demand"], out["mean_on_hand"], att["price"]),
-                         "hit_rate": float(out["lines_hit"].sum() / max(out["lines"].sum(), 1)),
+                         **_replay_kpis(out, att["price"]),
                          "seconds": time.perf_counter() - t0})
     return pd.DataFrame(rows)
 
@@ -306,8 +311,7 @@ def protocol_s(y, n_train, att, lead_mode: str, calibrate: bool = True,
             out = _system_replay(y, act, mean, opts, cost, lead, ask, n_train,
                                  weights=pres if name == "system, presence" else None)
             rows.append({"method": name, "lead": lead_mode, "target": target, "asked": ask,
-                         **_summary(out["supplied"], out["demand"], out["mean_on_hand"], att["price"]),
-                         "hit_rate": float(out["lines_hit"].sum() / max(out["lines"].sum(), 1)),
+                         **_replay_kpis(out, att["price"]),
                          "seconds": time.perf_counter() - t0})
     return pd.DataFrame(rows), tmap
 
@@ -334,20 +338,19 @@ def rolling_levels(y, n_train: int, lead, cost, targets, *, every: int = 1, rule
     """
     y = np.asarray(y, dtype=float)
     n, T = y.shape
-    if int(every) != every or every < 1:
-        raise ValueError(f"every must be an integer >= 1 (periods between re-plans), received {every!r}")
     if not 2 <= n_train < T:
         raise ValueError(f"n_train must be in [2, {T - 1}] periods, received {n_train!r}")
     unknown = [r for r in rules if r not in ROLLING_RULES]
     if unknown:
         raise ValueError(f"rules must be among {ROLLING_RULES}, received {unknown[:1]!r}")
     targets = tuple(targets)
-    out = {(r, t): np.zeros((n, T)) for r in rules for t in targets}
     yp = np.maximum(y, 0.0)
-    for k in range(n_train, T, int(every)):         # loop over re-plans; whole-panel steps inside
+
+    def plan_at(k):
         act, mean, opts, _ = _system_fit(yp[:, :k], lead, cost, targets=targets if "per item" in rules else None)
         level, fill, oh, valid = opts[:4]
         m, c = mean[act], cost[act]
+        plans = {}
         for a, t in enumerate(targets):
             for r in rules:
                 if r == "per item":
@@ -355,14 +358,11 @@ def rolling_levels(y, n_train: int, lead, cost, targets, *, every: int = 1, rule
                 else:
                     w = np.ones(m.size) if r == "system" else None
                     S, _ = system_levels(level, fill, oh, valid, m, c, np.zeros(m.size, int), {0: t}, weights=w)
-                lv = out[(r, t)]
-                lv[:, k:] = 0.0
-                lv[act, k:] = S[:, None]
-                if k == n_train:
-                    lv[:, :k] = lv[:, [k]]
-        if on_origin is not None:
-            on_origin(k)
-    return out
+                plans[(r, t)] = np.zeros(n)
+                plans[(r, t)][act] = S
+        return plans
+
+    return replanned_levels(plan_at, T, n_train, every, on_origin)
 
 
 def protocol_r(y, n_train, att, lead_mode: str, every: int = 1, rules=ROLLING_RULES, on_origin=None) -> pd.DataFrame:
@@ -380,8 +380,7 @@ def protocol_r(y, n_train, att, lead_mode: str, every: int = 1, rules=ROLLING_RU
     for (rule, target), S in levels.items():
         out = ss_replay(y, S - 1.0, S, lead, start=0, measure_from=n_train)
         rows.append({"method": rule, "lead": lead_mode, "target": target, "replan_every": every,
-                     **_summary(out["supplied"], out["demand"], out["mean_on_hand"], att["price"]),
-                     "hit_rate": float(out["lines_hit"].sum() / max(out["lines"].sum(), 1)),
+                     **_replay_kpis(out, att["price"]),
                      "seconds": fit_s})
     return pd.DataFrame(rows).sort_values(["method", "target"], kind="stable", ignore_index=True)
 
